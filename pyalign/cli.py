@@ -1,0 +1,74 @@
+"""The ``pyalign`` command line.
+
+Each command lives in its own module (``pyalign/cmd_<name>.py``) and is
+registered here. Errors are reported as one line on stderr beginning
+``error:`` with exit status 2; ``--debug`` shows the traceback instead.
+Exit status: 0 aligned (or done), 1 misaligned, 2 usage or input error.
+"""
+from __future__ import annotations
+
+import sys
+from typing import Any, List, Optional
+
+import click
+
+from . import __version__
+from .errors import PyalignError
+
+EXIT_OK = 0
+EXIT_MISALIGNED = 1
+EXIT_ERROR = 2
+
+
+class _Group(click.Group):
+    """A click group that turns every failure into one ``error:`` line and exit 2."""
+
+    def main(self, args: Optional[List[str]] = None, *a: Any, **kw: Any) -> Any:  # type: ignore[override]
+        argv = list(sys.argv[1:] if args is None else args)
+        debug = "--debug" in argv
+        try:
+            rv = super().main(args=argv, standalone_mode=False, *a, **kw)
+        except click.exceptions.Exit as e:
+            sys.exit(e.exit_code)
+        except click.exceptions.Abort:
+            click.echo("error: aborted", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as e:
+            if debug:
+                raise
+            click.echo(f"error: {e.format_message()}", err=True)
+            sys.exit(EXIT_ERROR)
+        except PyalignError as e:
+            if debug:
+                raise
+            click.echo(f"error: {e}", err=True)
+            sys.exit(EXIT_ERROR)
+        except (OSError, ValueError, MemoryError) as e:
+            if debug:
+                raise
+            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+            click.echo(f"error: {msg}", err=True)
+            sys.exit(EXIT_ERROR)
+        sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pyalign")
+@click.option("--debug", is_flag=True, help="Show tracebacks instead of one-line errors.")
+def main(debug: bool) -> None:
+    """Prove that a board's C++ pre/postprocessing matches the Python pipeline.
+
+    Exit status: 0 aligned (or done), 1 misaligned, 2 usage or input error.
+    """
+
+
+def _register() -> None:
+    from .cmd_inspect import inspect_cmd
+    from .cmd_compare import compare_cmd
+    from .cmd_pipeline import capture_cmd, demo_cmd, spec_group, verify_cmd
+
+    for cmd in (demo_cmd, capture_cmd, compare_cmd, verify_cmd, inspect_cmd, spec_group):
+        main.add_command(cmd)
+
+
+_register()

@@ -1,0 +1,20 @@
+"""``pyalign.core``: the C++ core (``pyalign._core``) with validated, typed Python signatures.
+
+Every function checks its arguments in Python or C++ and raises ``ValueError``
+with a clear message for bad shapes, dtypes and sizes; the C++ runs with the
+GIL released.
+"""
+from ._resize import *  # noqa: F401,F403
+from ._csc import *  # noqa: F401,F403
+from ._normalize import *  # noqa: F401,F403
+from ._pipeline import *  # noqa: F401,F403
+from ._postprocess import *  # noqa: F401,F403
+from . import _resize, _csc, _normalize, _pipeline, _postprocess
+
+__all__ = [
+    *_resize.__all__,
+    *_csc.__all__,
+    *_normalize.__all__,
+    *_pipeline.__all__,
+    *_postprocess.__all__,
+]

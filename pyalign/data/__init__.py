@@ -1,0 +1,1 @@
+"""Bundled specs and fixtures used by ``pyalign demo`` and the tests."""
