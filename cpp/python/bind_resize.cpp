@@ -1,6 +1,183 @@
-// Binding of the resize family (filled in by the resize work).
+// Binding of the resize family: resize (linear / nearest, uint8 / float32) and letterbox.
+// Arrays are validated here (dtype, ndim, channels, C-contiguity) before any pointer is used; the
+// C++ work runs with the GIL released. The Python wrapper (pyalign/core/_resize.py) gives the
+// public signatures.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <string>
+#include <vector>
+
 #include "bindings.hpp"
+#include "pyalign/resize.hpp"
+
+namespace py = pybind11;
 
 namespace pyalign_py {
-void bind_resize(pybind11::module_& /*m*/) {}
+namespace {
+
+struct Shape {
+    int h, w, cn;
+    bool has_channel_axis;
+};
+
+Shape image_shape(const py::array& a) {
+    if (a.ndim() != 2 && a.ndim() != 3) {
+        throw pyalign::Error("image must have 2 (HxW) or 3 (HxWxC) dimensions, got " + std::to_string(a.ndim()));
+    }
+    const py::ssize_t h = a.shape(0), w = a.shape(1), cn = a.ndim() == 3 ? a.shape(2) : 1;
+    if (h <= 0 || w <= 0 || cn <= 0) {
+        throw pyalign::Error("image is empty (height " + std::to_string(h) + ", width " + std::to_string(w) +
+                             ", channels " + std::to_string(cn) + ")");
+    }
+    if (cn > 4) throw pyalign::Error("image must have 1 to 4 channels, got " + std::to_string(cn));
+    if (h > pyalign::kMaxResizeSide || w > pyalign::kMaxResizeSide) {
+        throw pyalign::Error("image of " + std::to_string(w) + "x" + std::to_string(h) + " is too large");
+    }
+    if (!(a.flags() & py::array::c_style)) throw pyalign::Error("image must be C-contiguous");
+    return {static_cast<int>(h), static_cast<int>(w), static_cast<int>(cn), a.ndim() == 3};
+}
+
+void check_dsize(int dst_w, int dst_h, int cn) {
+    if (dst_w <= 0 || dst_h <= 0) {
+        throw pyalign::Error("dsize must be positive, got (" + std::to_string(dst_w) + ", " + std::to_string(dst_h) +
+                             ")");
+    }
+    if (dst_w > pyalign::kMaxResizeSide || dst_h > pyalign::kMaxResizeSide ||
+        static_cast<long long>(dst_w) * dst_h * cn > (1LL << 32)) {
+        throw pyalign::Error("dsize (" + std::to_string(dst_w) + ", " + std::to_string(dst_h) + ") is too large");
+    }
+}
+
+template <typename T>
+py::array_t<T> new_image(const Shape& s, int h, int w) {
+    if (s.has_channel_axis) return py::array_t<T>({h, w, s.cn});
+    return py::array_t<T>({h, w});
+}
+
+template <typename T>
+pyalign::ImageView<const T> view_in(const py::array& a, const Shape& s) {
+    pyalign::ImageView<const T> v;
+    v.data = static_cast<const T*>(a.data());
+    v.height = s.h;
+    v.width = s.w;
+    v.channels = s.cn;
+    v.stride = static_cast<std::ptrdiff_t>(s.w) * s.cn * static_cast<std::ptrdiff_t>(sizeof(T));
+    return v;
+}
+
+template <typename T>
+pyalign::ImageView<T> view_out(py::array_t<T>& a, int h, int w, int cn) {
+    pyalign::ImageView<T> v;
+    v.data = a.mutable_data();
+    v.height = h;
+    v.width = w;
+    v.channels = cn;
+    v.stride = static_cast<std::ptrdiff_t>(w) * cn * static_cast<std::ptrdiff_t>(sizeof(T));
+    return v;
+}
+
+template <typename T>
+py::array resize_typed(const py::array& src, const Shape& s, int dst_w, int dst_h, bool linear) {
+    py::array_t<T> out = new_image<T>(s, dst_h, dst_w);
+    const auto in = view_in<T>(src, s);
+    const auto dst = view_out<T>(out, dst_h, dst_w, s.cn);
+    {
+        py::gil_scoped_release release;
+        if (linear) {
+            pyalign::resize_linear(in, dst);
+        } else {
+            pyalign::resize_nearest(in, dst);
+        }
+    }
+    return std::move(out);
+}
+
+py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& interpolation) {
+    const Shape s = image_shape(src);
+    check_dsize(dst_w, dst_h, s.cn);
+    bool linear;
+    if (interpolation == "linear") {
+        linear = true;
+    } else if (interpolation == "nearest") {
+        linear = false;
+    } else {
+        throw pyalign::Error("interpolation must be 'linear' or 'nearest', got '" + interpolation + "'");
+    }
+    if (src.dtype().is(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
+    if (src.dtype().is(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
+    throw pyalign::Error("image dtype must be uint8 or float32, got " + std::string(py::str(src.dtype())));
+}
+
+pyalign::LetterboxStyle parse_style(const std::string& style) {
+    if (style == "ultralytics") return pyalign::LetterboxStyle::Ultralytics;
+    if (style == "center") return pyalign::LetterboxStyle::Center;
+    throw pyalign::Error("letterbox style must be 'ultralytics' or 'center', got '" + style + "'");
+}
+
+py::dict geometry_dict(const pyalign::LetterboxGeometry& g) {
+    py::dict d;
+    d["scale_x"] = g.scale_x;
+    d["scale_y"] = g.scale_y;
+    d["pad_left"] = g.pad_left;
+    d["pad_top"] = g.pad_top;
+    d["pad_right"] = g.pad_right;
+    d["pad_bottom"] = g.pad_bottom;
+    d["resized_width"] = g.resized_width;
+    d["resized_height"] = g.resized_height;
+    d["src_width"] = g.src_width;
+    d["src_height"] = g.src_height;
+    d["dst_width"] = g.dst_width;
+    d["dst_height"] = g.dst_height;
+    return d;
+}
+
+py::dict letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, const std::string& style) {
+    return geometry_dict(pyalign::letterbox_geometry(src_w, src_h, dst_w, dst_h, parse_style(style)));
+}
+
+py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vector<int>& pad,
+                    const std::string& style) {
+    const Shape s = image_shape(src);
+    check_dsize(dst_w, dst_h, s.cn);
+    if (!src.dtype().is(py::dtype::of<uint8_t>())) {
+        throw pyalign::Error("letterbox image dtype must be uint8, got " + std::string(py::str(src.dtype())));
+    }
+    if (static_cast<int>(pad.size()) != s.cn) {
+        throw pyalign::Error("pad must have one value per channel (" + std::to_string(s.cn) + "), got " +
+                             std::to_string(pad.size()));
+    }
+    uint8_t pad8[4] = {0, 0, 0, 0};
+    for (int c = 0; c < s.cn; ++c) {
+        if (pad[c] < 0 || pad[c] > 255) {
+            throw pyalign::Error("pad value " + std::to_string(pad[c]) + " is outside 0..255");
+        }
+        pad8[c] = static_cast<uint8_t>(pad[c]);
+    }
+    const pyalign::LetterboxStyle st = parse_style(style);
+    py::array_t<uint8_t> out = new_image<uint8_t>(s, dst_h, dst_w);
+    const auto in = view_in<uint8_t>(src, s);
+    const auto dst = view_out<uint8_t>(out, dst_h, dst_w, s.cn);
+    pyalign::LetterboxGeometry g;
+    {
+        py::gil_scoped_release release;
+        pyalign::letterbox(in, dst, pad8, st, &g);
+    }
+    return py::make_tuple(std::move(out), geometry_dict(g));
+}
+
+}  // namespace
+
+void bind_resize(py::module_& m) {
+    m.def("resize", &resize, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"),
+          py::arg("interpolation") = "linear",
+          "OpenCV-exact resize of a C-contiguous uint8/float32 HxW or HxWxC (C<=4) image.");
+    m.def("letterbox", &letterbox, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"), py::arg("pad"),
+          py::arg("style") = "ultralytics",
+          "Letterbox a C-contiguous uint8 image; returns (image, geometry dict).");
+    m.def("letterbox_geometry", &letterbox_geometry, py::arg("src_width"), py::arg("src_height"),
+          py::arg("dst_width"), py::arg("dst_height"), py::arg("style") = "ultralytics",
+          "Letterbox geometry (scale, padding, sizes) as a dict.");
+}
+
 }  // namespace pyalign_py

@@ -1,0 +1,151 @@
+// pyalign — image resize (OpenCV-exact INTER_LINEAR / INTER_NEAREST) and letterbox.
+//
+// uint8 linear resize reproduces cv::resize(..., INTER_LINEAR) byte for byte:
+//   * coordinates: fx = (float)((dx + 0.5) * scale - 0.5), sx = floor(fx), fx -= sx, with
+//     scale = src / dst computed as 1 / (dst / src) in double; columns are clamped (weight 1 on the
+//     edge pixel), rows keep their weights and only the row index is clamped;
+//   * weights are 11-bit fixed point: a0 = round_half_even((1 - fx) * 2048), a1 = round(fx * 2048);
+//   * horizontal pass h = S[x0]*a0 + S[x1]*a1 (int32), vertical pass
+//     dst = (((b0 * (h0 >> 4)) >> 16) + ((b1 * (h1 >> 4)) >> 16) + 2) >> 2, saturated to 0..255;
+//   * an exact 2x downscale (both axes) is OpenCV's INTER_AREA path: (a+b+c+d+2) >> 2, which the
+//     formula above gives for free, except for 2 channels where OpenCV rounds the mean half to even.
+// float32 linear resize reproduces OpenCV's own float algorithm (what cv2 computes with
+// cv2.ipp.setUseIPP(False)); the x86 wheels' default float path goes through Intel IPP instead.
+// Everything is plain C++ (no intrinsics): identical results on x86-64 and aarch64.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <initializer_list>
+#include <vector>
+
+#include "pyalign/common.hpp"
+
+namespace pyalign {
+
+/// Largest width/height (each) accepted by the resize functions; keeps every index in int32.
+inline constexpr int kMaxResizeSide = 1 << 20;
+
+namespace detail {
+// Row kernels of LinearResizeU8 (defined in resize.cpp).
+// Horizontal pass of one source row into `out` (dst_w*channels int16 values of h >> 4).
+void linear_u8_hpass(const uint8_t* src, int16_t* out, int dst_w, int channels, const int32_t* xofs0,
+                     const int32_t* xofs1, const int16_t* alpha);
+// Vertical pass: dst[i] = sat_u8((((b0*h0[i]) >> 16) + ((b1*h1[i]) >> 16) + 2) >> 2).
+void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n);
+// Vertical pass of an exact 2x downscale of a 2-channel image (OpenCV's INTER_AREA rounding there).
+void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n);
+}  // namespace detail
+
+/// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
+///
+/// The resizer pulls source rows through a callback and pushes destination rows through another, so a
+/// caller can produce source rows lazily (e.g. converting YUV rows on demand into a small ring) and
+/// consume destination rows directly (e.g. normalising them into a CHW float tensor).
+///
+///   get_row(int y) -> const uint8_t*  : source row y (src_w*channels bytes). Called with y in
+///       non-decreasing order, each y at most once per run() (rows may be skipped). The pointer only
+///       has to stay valid until the next get_row call (the row is consumed immediately).
+///   put_row(int dy, const uint8_t* row): destination row dy (dst_w*channels bytes), dy = 0, 1, ...,
+///       dst_h - 1 in order. The pointer is valid only during the call.
+///
+/// run() may be called several times (one image each); the object is not thread-safe during run().
+class LinearResizeU8 {
+public:
+    LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int channels);  // throws pyalign::Error
+
+    int src_width() const { return src_w_; }
+    int src_height() const { return src_h_; }
+    int dst_width() const { return dst_w_; }
+    int dst_height() const { return dst_h_; }
+    int channels() const { return cn_; }
+
+    /// Source rows (y0, y1, both already clamped to [0, src_h-1]) and weights of destination row dy.
+    int row_y0(int dy) const { return yofs0_[static_cast<std::size_t>(dy)]; }
+    int row_y1(int dy) const { return yofs1_[static_cast<std::size_t>(dy)]; }
+
+    template <class GetRow, class PutRow>
+    void run(GetRow&& get_row, PutRow&& put_row);
+
+private:
+    void hpass(const uint8_t* src, int16_t* out) const {
+        detail::linear_u8_hpass(src, out, dst_w_, cn_, xofs0_.data(), xofs1_.data(), alpha_.data());
+    }
+
+    int src_w_, src_h_, dst_w_, dst_h_, cn_;
+    std::vector<int32_t> xofs0_, xofs1_;  // per destination pixel: element offset of the two taps
+    std::vector<int16_t> alpha_;          // per destination pixel: a0, a1
+    std::vector<int32_t> yofs0_, yofs1_;  // per destination row: clamped source rows
+    std::vector<int16_t> beta_;           // per destination row: b0, b1
+    std::vector<int16_t> hbuf_;           // 2 rows of horizontal results
+    std::vector<uint8_t> obuf_;           // one destination row
+    bool area2_even_ = false;             // 2 channels, exact 2x down: OpenCV rounds half to even
+};
+
+template <class GetRow, class PutRow>
+void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
+    // Two slots hold the horizontal results of the last two source rows fetched. Destination row dy
+    // needs rows y0 <= y1 <= y0 + 1, non-decreasing in dy, so both are always among those two.
+    const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
+    int16_t* slot[2] = {hbuf_.data(), hbuf_.data() + n};
+    int held[2] = {-1, -1};
+    int newest = 0;   // slot holding the most recently fetched row
+    int last = -1;    // most recently fetched source row
+    for (int dy = 0; dy < dst_h_; ++dy) {
+        const int y0 = yofs0_[static_cast<std::size_t>(dy)];
+        const int y1 = yofs1_[static_cast<std::size_t>(dy)];
+        for (int y : {y0, y1}) {
+            if (y > last) {
+                const uint8_t* s = get_row(y);
+                newest ^= 1;
+                hpass(s, slot[newest]);
+                held[newest] = y;
+                last = y;
+            }
+        }
+        const int16_t* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
+        const int16_t* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
+        if (area2_even_) {
+            detail::linear_u8_vpass_area2(h0, h1, obuf_.data(), static_cast<int>(n));
+        } else {
+            detail::linear_u8_vpass(h0, h1, beta_[2 * static_cast<std::size_t>(dy)],
+                                    beta_[2 * static_cast<std::size_t>(dy) + 1], obuf_.data(), static_cast<int>(n));
+        }
+        put_row(dy, static_cast<const uint8_t*>(obuf_.data()));
+    }
+}
+
+/// cv::resize(src, dst, dst.size(), 0, 0, INTER_LINEAR) for uint8, 1..4 channels (any stride).
+/// dst must have the same channel count; sizes given by the views. Throws pyalign::Error.
+void resize_linear(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst);
+/// OpenCV's own float INTER_LINEAR (what cv2 does with IPP disabled), 1..4 channels.
+void resize_linear(const ImageView<const float>& src, const ImageView<float>& dst);
+/// cv::resize(..., INTER_NEAREST): sx = min(floor(dx * (src_w / dst_w)), src_w - 1), 1..4 channels.
+void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst);
+void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst);
+
+/// Where the resized image sits inside a letterboxed destination, and the gains to map boxes back:
+/// x_original = (x - pad_left) / scale_x, y_original = (y - pad_top) / scale_y.
+struct LetterboxGeometry {
+    double scale_x = 1.0, scale_y = 1.0;
+    int pad_left = 0, pad_top = 0, pad_right = 0, pad_bottom = 0;
+    int resized_width = 0, resized_height = 0;
+    int src_width = 0, src_height = 0;
+    int dst_width = 0, dst_height = 0;
+};
+
+/// Ultralytics: r = min(dst_h/src_h, dst_w/src_w); resized = round(src*r) (half to even);
+///   d = (dst - resized) / 2; top/left = round(d - 0.1), bottom/right = round(d + 0.1).
+/// Center (Axera ax-samples): resized = int(src * r) (truncated); top/left = d // 2; rest on the
+///   bottom/right. scale_x = scale_y = r for both styles.
+enum class LetterboxStyle { Ultralytics, Center };
+
+LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, LetterboxStyle style);
+
+/// Letterbox an interleaved uint8 image (1..4 channels) into dst (dst size = target size):
+/// INTER_LINEAR resize (skipped when the size is unchanged) placed at (pad_left, pad_top), the border
+/// filled with pad[c] per channel. `out` receives the geometry when not null.
+void letterbox(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, const uint8_t* pad,
+               LetterboxStyle style, LetterboxGeometry* out = nullptr);
+
+}  // namespace pyalign
