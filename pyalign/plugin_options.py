@@ -1,0 +1,258 @@
+"""Settings of the pytest plugin: captures directory, report file and tolerance rules.
+
+Only the standard library is imported here, so that loading the plugin in a
+pytest session that does not use it stays cheap.
+
+Rules
+-----
+A rule is given by up to three numbers, ``atol``, ``rtol`` and ``cosine``
+(the comparator's rule keywords). Each can be a plain number (every tensor) or
+a mapping keyed by ``"<stage>"`` or ``"<stage>.<name>"``; on the command line
+and in the ini file a value is written ``stage[.name]=value`` or just
+``value``. For one tensor the most specific key wins: ``stage.name``, then
+``stage``, then the plain value.
+
+Several layers can set rules for a check. The first layer that sets *any* of
+``atol``/``rtol``/``cosine`` for the tensor provides the whole rule; the
+layers, highest priority first, are:
+
+1. the keyword arguments of the ``pyalign_check(...)`` call,
+2. the ``@pytest.mark.pyalign(...)`` marker(s) of the test (closest first),
+3. the command line (``--pyalign-atol`` ...) and ini keys (``pyalign_atol`` ...),
+4. the comparator's default rule for the stage.
+
+Taking the rule whole from one layer keeps a rule coherent: a test that asks
+for ``atol=0.1`` on ``model_output`` does not silently keep the command line's
+``cosine`` next to it.
+"""
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+
+STAGES = ("raw_input", "preprocessed", "model_output", "postprocessed")
+RULE_KEYS = ("atol", "rtol", "cosine")
+
+#: A rule value as users write it: a number for every tensor, or per stage / tensor.
+RuleValue = Union[float, Mapping[str, float]]
+
+_GLOBAL = ""  # key of a value that applies to every tensor
+
+
+class OptionError(ValueError):
+    """A plugin option or rule is malformed (the plugin turns it into a usage error)."""
+
+
+def _parse_number(text: str, what: str) -> float:
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        raise OptionError(f"{what}: {text!r} is not a number") from None
+    if math.isnan(value):
+        raise OptionError(f"{what}: NaN is not a tolerance")
+    return value
+
+
+def _check_key(key: str, what: str) -> str:
+    key = key.strip()
+    if key == _GLOBAL:
+        return key
+    stage, _, name = key.partition(".")
+    if stage not in STAGES:
+        raise OptionError(
+            f"{what}: unknown stage {stage!r} in {key!r} (stages: {', '.join(STAGES)})"
+        )
+    if "." in key and not name:
+        raise OptionError(f"{what}: empty tensor name in {key!r}")
+    return key
+
+
+def _check_value(kind: str, value: float, what: str) -> float:
+    if kind == "cosine":
+        if not -1.0 <= value <= 1.0:
+            raise OptionError(f"{what}: cosine must be in [-1, 1], got {value!r}")
+    elif not value >= 0.0:
+        raise OptionError(f"{what}: {kind} must be >= 0, got {value!r}")
+    return value
+
+
+def parse_rule_items(kind: str, items: Iterable[str], source: str) -> Dict[str, float]:
+    """Parse ``stage[.name]=value`` or ``value`` strings into a mapping.
+
+    Parameters
+    ----------
+    kind : {"atol", "rtol", "cosine"}
+        The rule keyword the items belong to.
+    items : iterable of str
+        The strings as written on the command line or in the ini file; an
+        item may hold several comma-separated entries.
+    source : str
+        Where the items come from (``--pyalign-atol``), for error messages.
+
+    Returns
+    -------
+    dict
+        ``{"": v}`` for a plain value, ``{"stage": v}``, ``{"stage.name": v}``.
+
+    Raises
+    ------
+    OptionError
+        On an unknown stage, a value that is not a number, or a value out of range.
+    """
+    out: Dict[str, float] = {}
+    for item in items:
+        for entry in str(item).split(","):
+            entry = entry.strip()
+            if not entry:
+                continue
+            what = f"{source} {entry}"
+            key, sep, text = entry.rpartition("=")
+            if not sep:
+                key, text = _GLOBAL, entry
+            key = _check_key(key, what)
+            out[key] = _check_value(kind, _parse_number(text, what), what)
+    return out
+
+
+def normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str, float]]:
+    """Turn user rule keywords (numbers or per-stage mappings) into checked mappings.
+
+    Parameters
+    ----------
+    rules : mapping
+        ``atol``/``rtol``/``cosine`` to a number, ``None`` (not set) or a mapping
+        ``{"stage" or "stage.name": number}``. Other keys are ignored here.
+    source : str
+        Where the rules come from, for error messages.
+
+    Returns
+    -------
+    dict
+        ``{kind: {key: value}}`` for the kinds that are set.
+    """
+    out: Dict[str, Dict[str, float]] = {}
+    for kind in RULE_KEYS:
+        value = rules.get(kind)
+        if value is None:
+            continue
+        what = f"{source} {kind}"
+        if isinstance(value, Mapping):
+            entries = {}
+            for key, v in value.items():
+                key = _check_key(str(key), what)
+                entries[key] = _check_value(kind, _parse_number(v, what), what)
+            out[kind] = entries
+        elif isinstance(value, bool):
+            raise OptionError(f"{what}: {value!r} is not a number")
+        else:
+            out[kind] = {_GLOBAL: _check_value(kind, _parse_number(value, what), what)}
+    return out
+
+
+def _lookup(entries: Mapping[str, float], stage: str, name: Optional[str]) -> Optional[float]:
+    if name is not None and f"{stage}.{name}" in entries:
+        return entries[f"{stage}.{name}"]
+    if stage in entries:
+        return entries[stage]
+    return entries.get(_GLOBAL)
+
+
+def rule_for(
+    layers: Iterable[Mapping[str, Mapping[str, float]]], stage: str, name: Optional[str]
+) -> Tuple[Dict[str, Optional[float]], int]:
+    """Resolve the rule of one tensor from layers of normalized rules.
+
+    Parameters
+    ----------
+    layers : iterable of dict
+        Normalized rules (see :func:`normalize_rules`), highest priority first.
+    stage, name : str
+        The tensor.
+
+    Returns
+    -------
+    rule : dict
+        ``{"atol": v or None, "rtol": ..., "cosine": ...}``; all ``None`` means
+        the comparator's default rule for the stage.
+    layer : int
+        Index of the layer that provided the rule, ``-1`` for the default.
+    """
+    for index, layer in enumerate(layers):
+        found = {kind: _lookup(layer.get(kind, {}), stage, name) for kind in RULE_KEYS}
+        if any(v is not None for v in found.values()):
+            return found, index
+    return {kind: None for kind in RULE_KEYS}, -1
+
+
+@dataclass(frozen=True)
+class PluginSettings:
+    """The plugin's configuration for one pytest session.
+
+    Attributes
+    ----------
+    captures : Path or None
+        Root directory of the capture sets; ``None`` when the plugin is unused.
+    report : Path or None
+        Report file to write at the end (``.json`` or ``.html``).
+    overrides : dict
+        Normalized command-line / ini rules (``{kind: {key: value}}``).
+    """
+
+    captures: Optional[Path] = None
+    report: Optional[Path] = None
+    overrides: Dict[str, Dict[str, float]] = field(default_factory=dict)
+
+    @property
+    def active(self) -> bool:
+        """Whether a captures directory or a report was configured."""
+        return self.captures is not None or self.report is not None
+
+
+def _resolve(path: str, base: Path) -> Path:
+    p = Path(os.path.expanduser(path))
+    return p if p.is_absolute() else base / p
+
+
+def make_settings(
+    *,
+    captures_opt: Optional[str],
+    captures_ini: Optional[str],
+    report_opt: Optional[str],
+    report_ini: Optional[str],
+    rule_opts: Mapping[str, Optional[List[str]]],
+    rule_inis: Mapping[str, Optional[List[str]]],
+    invocation_dir: Path,
+    ini_dir: Path,
+) -> PluginSettings:
+    """Build the settings from option and ini values.
+
+    Command-line paths are relative to the invocation directory, ini paths to
+    the ini file's directory. Command-line rules override ini rules key by key.
+
+    Raises
+    ------
+    OptionError
+        When a rule is malformed or the report file has an unknown extension.
+    """
+    captures: Optional[Path] = None
+    if captures_opt:
+        captures = _resolve(captures_opt, invocation_dir)
+    elif captures_ini:
+        captures = _resolve(captures_ini, ini_dir)
+    report: Optional[Path] = None
+    if report_opt:
+        report = _resolve(report_opt, invocation_dir)
+    elif report_ini:
+        report = _resolve(report_ini, ini_dir)
+    if report is not None and report.suffix.lower() not in (".json", ".html", ".htm"):
+        raise OptionError(f"--pyalign-report {report}: the report must end in .json or .html")
+    overrides: Dict[str, Dict[str, float]] = {}
+    for kind in RULE_KEYS:
+        merged = parse_rule_items(kind, rule_inis.get(kind) or [], f"ini pyalign_{kind}")
+        merged.update(parse_rule_items(kind, rule_opts.get(kind) or [], f"--pyalign-{kind}"))
+        if merged:
+            overrides[kind] = merged
+    return PluginSettings(captures=captures, report=report, overrides=overrides)

@@ -1,0 +1,122 @@
+"""The pytest plugin's report file: JSON (documented schema) or a self-contained HTML page."""
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence
+
+from .plugin_results import build_report, format_metric, write_json
+
+
+def write_report(
+    path: Path,
+    records: Sequence[Mapping[str, Any]],
+    tests: Sequence[Mapping[str, Any]],
+    *,
+    captures: Optional[Path],
+) -> Dict[str, Any]:
+    """Write the session's report to ``path``; the suffix picks JSON or HTML.
+
+    Parameters
+    ----------
+    path : Path
+        ``*.json`` or ``*.html``.
+    records : sequence of dict
+        Check records from every worker.
+    tests : sequence of dict
+        Outcomes of the tests that used a capture set.
+    captures : Path or None
+        The captures directory.
+
+    Returns
+    -------
+    dict
+        The report (the JSON document).
+    """
+    report = build_report(records, tests, captures=captures)
+    if path.suffix.lower() == ".json":
+        write_json(report, path)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(render_html(report), encoding="utf-8")
+        tmp.replace(path)
+    return report
+
+
+_CSS = """
+body{font-family:system-ui,sans-serif;margin:2em;color:#222}
+table{border-collapse:collapse;margin:1em 0}
+th,td{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}
+th{background:#f3f3f3}
+.PASS{color:#176f2c;font-weight:bold}.FAIL{color:#b00020;font-weight:bold}
+pre{background:#f8f8f8;border:1px solid #ddd;padding:.6em;overflow-x:auto;font-size:90%}
+details{margin:.4em 0}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def render_html(report: Mapping[str, Any]) -> str:
+    """Render the report as one HTML page (no external resources).
+
+    Parameters
+    ----------
+    report : dict
+        The JSON report built by :func:`pyalign.plugin_results.build_report`.
+    """
+    counts = report.get("counts", {})
+    verdict = "PASS" if report.get("aligned") else "FAIL"
+    out: List[str] = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8"><title>pyalign test report</title>',
+        f"<style>{_CSS}</style></head><body>",
+        f'<h1>pyalign test report: <span class="{verdict}">'
+        f'{"aligned" if verdict == "PASS" else "misaligned"}</span></h1>',
+        f"<p>Captures: <code>{_e(report.get('captures'))}</code>. "
+        f"{_e(counts.get('checks', 0))} checks on {_e(counts.get('cases', 0))} cases: "
+        f"{_e(counts.get('passed', 0))} aligned, {_e(counts.get('failed', 0))} misaligned; "
+        f"{_e(counts.get('tests', 0))} tests, {_e(counts.get('tests_failed', 0))} failed.</p>",
+        "<h2>Case × stage</h2>",
+        "<table><tr><th>case</th><th>stage</th><th>verdict</th><th>checks</th><th>worst metric</th></tr>",
+    ]
+    for row in report.get("summary", []):
+        ok = row["checks"] - row["failed"]
+        out.append(
+            f"<tr><td>{_e(row['case'])}</td><td>{_e(row['stage'])}</td>"
+            f'<td class="{_e(row["verdict"])}">{_e(row["verdict"])}</td>'
+            f"<td>{ok}/{_e(row['checks'])}</td><td>{_e(row['worst_text'])}</td></tr>"
+        )
+    out.append("</table>")
+    out.append("<h2>Checks</h2>")
+    out.append(
+        "<table><tr><th>test</th><th>case</th><th>tensor</th><th>verdict</th>"
+        "<th>rule</th><th>worst metric</th></tr>"
+    )
+    for rec in report.get("checks", []):
+        v = "PASS" if rec.get("passed") else "FAIL"
+        out.append(
+            f"<tr><td>{_e(rec['nodeid'])}</td><td>{_e(rec['case'])}</td>"
+            f"<td>{_e(rec['stage'])}.{_e(rec['name'])}</td><td class=\"{v}\">{v}</td>"
+            f"<td>{_e(rec.get('rule'))} <small>({_e(rec.get('rule_source'))})</small></td>"
+            f"<td>{_e(format_metric(rec.get('worst') or {}))}</td></tr>"
+        )
+    out.append("</table>")
+    failing = [r for r in report.get("checks", []) if not r.get("passed")]
+    if failing:
+        out.append("<h2>Misaligned tensors</h2>")
+        for rec in failing:
+            out.append(
+                f"<details open><summary>{_e(rec['case'])}: {_e(rec['stage'])}.{_e(rec['name'])} "
+                f"({_e(rec['nodeid'])})</summary><pre>{_e(rec.get('text') or '')}</pre></details>"
+            )
+    failed_tests = [t for t in report.get("tests", []) if t.get("outcome") == "failed"]
+    if failed_tests:
+        out.append("<h2>Failed tests</h2><ul>")
+        for t in failed_tests:
+            out.append(f"<li>{_e(t['nodeid'])} ({_e(t.get('when', 'call'))})</li>")
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,128 @@
+"""Unit tests of the pytest plugin's option parsing, rule layering and result summary."""
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from pyalign.plugin_options import OptionError, make_settings, normalize_rules, parse_rule_items, rule_for
+from pyalign.plugin_results import build_report, format_metric, json_safe, summarize, summary_lines, write_json
+
+
+def test_parse_rule_items_keys_and_values() -> None:
+    got = parse_rule_items("atol", ["preprocessed=1e-3", "model_output.out0=0.5,2e-4"], "--pyalign-atol")
+    assert got == {"preprocessed": 1e-3, "model_output.out0": 0.5, "": 2e-4}
+
+
+@pytest.mark.parametrize(
+    "kind, item, message",
+    [
+        ("atol", "preprocesed=1e-3", "unknown stage 'preprocesed'"),
+        ("atol", "preprocessed=abc", "'abc' is not a number"),
+        ("atol", "preprocessed=-1", "atol must be >= 0"),
+        ("rtol", "nan", "NaN is not a tolerance"),
+        ("cosine", "model_output=1.5", "cosine must be in [-1, 1]"),
+        ("atol", "preprocessed.=1", "empty tensor name"),
+    ],
+)
+def test_parse_rule_items_errors(kind: str, item: str, message: str) -> None:
+    with pytest.raises(OptionError) as info:
+        parse_rule_items(kind, [item], f"--pyalign-{kind}")
+    assert message in str(info.value)
+    assert f"--pyalign-{kind}" in str(info.value)
+
+
+def test_normalize_rules_numbers_and_mappings() -> None:
+    got = normalize_rules({"atol": 0.1, "cosine": {"model_output": 0.9}, "rtol": None}, "marker")
+    assert got == {"atol": {"": 0.1}, "cosine": {"model_output": 0.9}}
+    with pytest.raises(OptionError, match="unknown stage"):
+        normalize_rules({"atol": {"bogus": 1}}, "marker")
+    with pytest.raises(OptionError, match="not a number"):
+        normalize_rules({"atol": True}, "marker")
+
+
+def test_rule_for_most_specific_key_and_first_layer_wins() -> None:
+    call = normalize_rules({}, "call")
+    marker = normalize_rules({"atol": {"preprocessed": 0.1, "preprocessed.images": 0.2}}, "marker")
+    options = normalize_rules({"cosine": 0.9, "atol": 1.0}, "options")
+    layers = [call, marker, options]
+    assert rule_for(layers, "preprocessed", "images") == ({"atol": 0.2, "rtol": None, "cosine": None}, 1)
+    assert rule_for(layers, "preprocessed", "other") == ({"atol": 0.1, "rtol": None, "cosine": None}, 1)
+    # the marker says nothing about model_output: the options layer gives its whole rule
+    assert rule_for(layers, "model_output", "out0") == ({"atol": 1.0, "rtol": None, "cosine": 0.9}, 2)
+    # nothing anywhere: the comparator's default
+    assert rule_for([call], "model_output", "out0") == ({"atol": None, "rtol": None, "cosine": None}, -1)
+
+
+def test_make_settings_paths_and_precedence(tmp_path: Path) -> None:
+    inv, ini = tmp_path / "inv", tmp_path / "ini"
+    s = make_settings(
+        captures_opt=None,
+        captures_ini="caps",
+        report_opt="out/r.json",
+        report_ini="ignored.html",
+        rule_opts={"atol": ["preprocessed=0.5"]},
+        rule_inis={"atol": ["preprocessed=0.1", "postprocessed=0.2"], "cosine": ["0.95"]},
+        invocation_dir=inv,
+        ini_dir=ini,
+    )
+    assert s.captures == ini / "caps"
+    assert s.report == inv / "out" / "r.json"
+    assert s.overrides == {"atol": {"preprocessed": 0.5, "postprocessed": 0.2}, "cosine": {"": 0.95}}
+    assert s.active
+    empty = make_settings(
+        captures_opt=None, captures_ini=None, report_opt=None, report_ini=None,
+        rule_opts={}, rule_inis={}, invocation_dir=inv, ini_dir=ini,
+    )
+    assert not empty.active and empty.overrides == {}
+    with pytest.raises(OptionError, match=r"must end in \.json or \.html"):
+        make_settings(
+            captures_opt="c", captures_ini=None, report_opt="r.txt", report_ini=None,
+            rule_opts={}, rule_inis={}, invocation_dir=inv, ini_dir=ini,
+        )
+
+
+def _rec(case: str, stage: str, name: str, passed: bool, metric: dict) -> dict:
+    return {"nodeid": f"t.py::t[{case}]", "case": case, "case_dir": f"/c/{case}", "stage": stage, "name": name,
+            "passed": passed, "status": "pass" if passed else "fail", "rule": "r", "rule_source": "default",
+            "worst": metric, "text": None, "result": {}}
+
+
+def test_summarize_groups_verdicts_and_worst_metric() -> None:
+    records = [
+        _rec("b", "postprocessed", "det", True, {"name": "max_abs_diff", "value": 0.0}),
+        _rec("a", "model_output", "out0", True, {"name": "cosine", "value": 0.999}),
+        _rec("a", "model_output", "out1", True, {"name": "cosine", "value": 0.991}),
+        _rec("a", "preprocessed", "img", True, {"name": "max_abs_diff", "value": 1e-5}),
+        _rec("a", "preprocessed", "img", False, {"name": "max_abs_diff", "value": 0.5}),
+        _rec("a", "preprocessed", "img", True, {"name": "max_abs_diff", "value": 0.7}),  # passes a looser rule
+    ]
+    rows = summarize(records)
+    assert [(r["case"], r["stage"], r["verdict"]) for r in rows] == [
+        ("a", "preprocessed", "FAIL"), ("a", "model_output", "PASS"), ("b", "postprocessed", "PASS"),
+    ]
+    pre, mo, post = rows
+    assert (pre["checks"], pre["failed"]) == (3, 1)
+    assert pre["worst_text"] == "max|diff| 0.5 (img)"  # the failing check decides
+    assert mo["worst_text"] == "cosine 0.991 (out1)"
+    assert post["worst_text"] == "max|diff| 0"
+    lines = summary_lines(rows)
+    assert lines[0].split() == ["case", "stage", "verdict", "checks", "worst", "metric"]
+    assert lines[1].split()[:4] == ["a", "preprocessed", "FAIL", "2/3"]
+
+
+def test_format_metric_and_json_safe(tmp_path: Path) -> None:
+    np = pytest.importorskip("numpy")
+    assert format_metric({"name": "max_abs_diff", "value": 2.4e-05}) == "max|diff| 2.4e-05"
+    assert format_metric({"name": "status", "value": "shape_mismatch"}) == "shape_mismatch"
+    data = {"a": np.float32(1.5), "b": np.arange(3), "c": (1, float("nan")), "d": float("-inf"), "p": tmp_path}
+    assert json_safe(data) == {"a": 1.5, "b": [0, 1, 2], "c": [1, "nan"], "d": "-inf", "p": str(tmp_path)}
+    report = build_report([_rec("a", "preprocessed", "img", False, {"name": "max_abs_diff", "value": math.inf})],
+                          [{"nodeid": "t.py::t[a]", "case": "a", "outcome": "failed", "when": "call"}], captures=None)
+    write_json(report, tmp_path / "r.json")
+    back = json.loads((tmp_path / "r.json").read_text())
+    assert back["aligned"] is False
+    assert back["counts"] == {"cases": 1, "checks": 1, "passed": 0, "failed": 1, "tests": 1, "tests_failed": 1}
+    assert back["checks"][0]["worst"]["value"] == "inf"
