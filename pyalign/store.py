@@ -934,7 +934,7 @@ class CaseWriter:
             json.dumps(extra)
         except (TypeError, ValueError) as e:
             raise CaptureArgumentError(f"tensor {stage}/{name}: extra metadata is not JSON: {e}") from None
-        le = np.ascontiguousarray(arr, dtype=DTYPES[dname])
+        le = arr.astype(DTYPES[dname], order="C", copy=False)  # keeps 0-d arrays 0-d
         data = memoryview(le).cast("B") if le.size else b""
         tmpdir = self._ensure_tmpdir()
         tmp_path = tmpdir / f"{_TMP_PREFIX}{len(self._pending)}.bin"
@@ -1116,6 +1116,6 @@ def export_npy(tensor: Union[TensorRecord, np.ndarray], path: PathLike) -> Path:
     import io
 
     buf = io.BytesIO()
-    np.save(buf, np.ascontiguousarray(arr), allow_pickle=False)
+    np.save(buf, arr, allow_pickle=False)
     _write_file_atomic(p, buf.getbuffer())
     return p
