@@ -1,0 +1,351 @@
+// pyalign — colour-space conversion (see csc.hpp for the exact definitions).
+//
+// The kernels are plain loops over small contiguous scratch arrays so that the compiler vectorises
+// them; the integer kernels give the same bytes whatever the instruction set. On x86-64 with GCC
+// the hot kernels are additionally compiled for AVX2 and picked at run time (target_clones): same
+// source, same integer / IEEE float operations, same results.
+#include "pyalign/csc.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+// Hot kernels: an extra AVX2 build picked at run time on x86-64 GCC (not under sanitizers).
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(PYALIGN_NO_DISPATCH)
+#define PYALIGN_HOT_KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define PYALIGN_HOT_KERNEL
+#endif
+
+namespace pyalign {
+
+namespace {
+
+constexpr int kShift = 20;
+constexpr int32_t kCY = 1220542, kCUB = 2116026, kCUG = -409993, kCVG = -852492, kCVR = 1673527;
+constexpr int32_t kHalf = 1 << (kShift - 1);
+constexpr int kChunk = 256;  // pixels per kernel call (even)
+constexpr int kMaxSide = 1 << 20;
+
+inline uint8_t sat_u8(int32_t x) { return static_cast<uint8_t>(x < 0 ? 0 : (x > 255 ? 255 : x)); }
+
+// n pixels (n even, n <= kChunk). Y: n luma bytes, U/V: n/2 chroma bytes. Writes n*3 bytes
+// interleaved B,G,R (or R,G,B when rgb).
+PYALIGN_HOT_KERNEL
+void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb) {
+    int32_t ruv[kChunk], guv[kChunk], buv[kChunk];
+    uint8_t r[kChunk], g[kChunk], b[kChunk];
+    const int half = n / 2;
+    for (int k = 0; k < half; ++k) {
+        const int32_t u = static_cast<int32_t>(U[k]) - 128;
+        const int32_t v = static_cast<int32_t>(V[k]) - 128;
+        const int32_t rr = kHalf + kCVR * v;
+        const int32_t gg = kHalf + kCVG * v + kCUG * u;
+        const int32_t bb = kHalf + kCUB * u;
+        ruv[2 * k] = rr;
+        ruv[2 * k + 1] = rr;
+        guv[2 * k] = gg;
+        guv[2 * k + 1] = gg;
+        buv[2 * k] = bb;
+        buv[2 * k + 1] = bb;
+    }
+    for (int i = 0; i < n; ++i) {
+        int32_t yy = static_cast<int32_t>(Y[i]) - 16;
+        yy = (yy < 0 ? 0 : yy) * kCY;
+        int32_t R = (yy + ruv[i]) >> kShift;
+        int32_t G = (yy + guv[i]) >> kShift;
+        int32_t B = (yy + buv[i]) >> kShift;
+        R = R < 0 ? 0 : (R > 255 ? 255 : R);
+        G = G < 0 ? 0 : (G > 255 ? 255 : G);
+        B = B < 0 ? 0 : (B > 255 ? 255 : B);
+        r[i] = static_cast<uint8_t>(R);
+        g[i] = static_cast<uint8_t>(G);
+        b[i] = static_cast<uint8_t>(B);
+    }
+    const uint8_t* c0 = rgb ? r : b;
+    const uint8_t* c2 = rgb ? b : r;
+    for (int i = 0; i < n; ++i) {
+        out[3 * i] = c0[i];
+        out[3 * i + 1] = g[i];
+        out[3 * i + 2] = c2[i];
+    }
+}
+
+PYALIGN_HOT_KERNEL
+void float_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb,
+                 const FloatCsc& f) {
+    float uf[kChunk], vf[kChunk];
+    uint8_t ch[3][kChunk];
+    const int half = n / 2;
+    const float uvo = f.uv_offset, yo = f.y_offset;
+    for (int k = 0; k < half; ++k) {
+        const float u = static_cast<float>(U[k]) - uvo;
+        const float v = static_cast<float>(V[k]) - uvo;
+        uf[2 * k] = u;
+        uf[2 * k + 1] = u;
+        vf[2 * k] = v;
+        vf[2 * k + 1] = v;
+    }
+    for (int k = 0; k < 3; ++k) {
+        const float c0 = f.c[k][0], c1 = f.c[k][1], c2 = f.c[k][2], c3 = f.c[k][3];
+        uint8_t* dst = ch[k];
+        for (int i = 0; i < n; ++i) {
+            const float y = static_cast<float>(Y[i]) - yo;
+            const float x = ((c0 * y + c1 * uf[i]) + c2 * vf[i]) + c3;
+            // |x| < 2^21 (matrix entries are bounded), so 2x converts exactly to int32. For x >= 0,
+            // (trunc(2x) + 1) >> 1 == floor(x + 0.5) (round half up); negative x ends at 0 after the clamp.
+            int32_t r = (static_cast<int32_t>(x * 2.0f) + 1) >> 1;
+            r = r < 0 ? 0 : (r > 255 ? 255 : r);
+            dst[i] = static_cast<uint8_t>(r);
+        }
+    }
+    // ch[0] = R, ch[1] = G, ch[2] = B
+    const uint8_t* a = rgb ? ch[0] : ch[2];
+    const uint8_t* c = rgb ? ch[2] : ch[0];
+    for (int i = 0; i < n; ++i) {
+        out[3 * i] = a[i];
+        out[3 * i + 1] = ch[1][i];
+        out[3 * i + 2] = c[i];
+    }
+}
+
+bool is_420(PixelFormat f) { return f == PixelFormat::YUV420SP || f == PixelFormat::YVU420SP; }
+bool is_422(PixelFormat f) { return f == PixelFormat::YUYV422 || f == PixelFormat::UYVY422; }
+
+}  // namespace
+
+PixelFormat parse_pixel_format(const std::string& name) {
+    if (name == "BGR") return PixelFormat::BGR;
+    if (name == "RGB") return PixelFormat::RGB;
+    if (name == "GRAY") return PixelFormat::GRAY;
+    if (name == "YUV420SP" || name == "NV12") return PixelFormat::YUV420SP;
+    if (name == "YVU420SP" || name == "NV21") return PixelFormat::YVU420SP;
+    if (name == "YUYV422" || name == "YUY2") return PixelFormat::YUYV422;
+    if (name == "UYVY422" || name == "UYVY") return PixelFormat::UYVY422;
+    throw Error("unknown pixel format '" + name +
+                "' (expected BGR, RGB, GRAY, YUV420SP, YVU420SP, YUYV422 or UYVY422)");
+}
+
+const char* pixel_format_name(PixelFormat f) {
+    switch (f) {
+        case PixelFormat::BGR: return "BGR";
+        case PixelFormat::RGB: return "RGB";
+        case PixelFormat::GRAY: return "GRAY";
+        case PixelFormat::YUV420SP: return "YUV420SP";
+        case PixelFormat::YVU420SP: return "YVU420SP";
+        case PixelFormat::YUYV422: return "YUYV422";
+        case PixelFormat::UYVY422: return "UYVY422";
+    }
+    return "?";
+}
+
+bool is_yuv(PixelFormat f) { return is_420(f) || is_422(f); }
+
+int decoded_channels(PixelFormat f) { return f == PixelFormat::GRAY ? 1 : 3; }
+
+void check_frame_size(PixelFormat f, int width, int height) {
+    if (width <= 0 || height <= 0)
+        throw Error(std::string(pixel_format_name(f)) + " image must have a positive size, got " +
+                    std::to_string(width) + "x" + std::to_string(height));
+    if (width > kMaxSide || height > kMaxSide)
+        throw Error(std::string(pixel_format_name(f)) + " image too large: " + std::to_string(width) + "x" +
+                    std::to_string(height) + " (at most " + std::to_string(kMaxSide) + " per side)");
+    if (is_yuv(f) && width % 2 != 0)
+        throw Error(std::string(pixel_format_name(f)) + " needs an even width, got " + std::to_string(width));
+    if (is_420(f) && height % 2 != 0)
+        throw Error(std::string(pixel_format_name(f)) + " needs an even height, got " + std::to_string(height));
+}
+
+std::size_t frame_bytes(PixelFormat f, int width, int height) {
+    const std::size_t w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
+    switch (f) {
+        case PixelFormat::BGR:
+        case PixelFormat::RGB: return w * h * 3;
+        case PixelFormat::GRAY: return w * h;
+        case PixelFormat::YUV420SP:
+        case PixelFormat::YVU420SP: return w * h * 3 / 2;
+        case PixelFormat::YUYV422:
+        case PixelFormat::UYVY422: return w * h * 2;
+    }
+    return 0;
+}
+
+CscMode parse_csc_mode(const std::string& name) {
+    if (name == "opencv") return CscMode::OpenCV;
+    if (name == "full_range") return CscMode::FullRange;
+    if (name == "limited_range") return CscMode::LimitedRange;
+    if (name == "matrix") return CscMode::Matrix;
+    throw Error("unknown csc mode '" + name + "' (expected opencv, full_range, limited_range or matrix)");
+}
+
+const char* csc_mode_name(CscMode m) {
+    switch (m) {
+        case CscMode::OpenCV: return "opencv";
+        case CscMode::FullRange: return "full_range";
+        case CscMode::LimitedRange: return "limited_range";
+        case CscMode::Matrix: return "matrix";
+    }
+    return "?";
+}
+
+FloatCsc float_csc(CscMode mode, const float* matrix) {
+    FloatCsc f{};
+    switch (mode) {
+        case CscMode::FullRange:  // BT.601 full range (JFIF)
+            f = FloatCsc{{{1.0f, 0.0f, 1.402f, 0.0f},
+                          {1.0f, -0.344136f, -0.714136f, 0.0f},
+                          {1.0f, 1.772f, 0.0f, 0.0f}},
+                         0.0f,
+                         128.0f};
+            return f;
+        case CscMode::LimitedRange:  // BT.601 limited range, Pulsar2's documented coefficients
+            f = FloatCsc{{{1.164f, 0.0f, 1.596f, 0.0f},
+                          {1.164f, -0.392f, -0.813f, 0.0f},
+                          {1.164f, 2.017f, 0.0f, 0.0f}},
+                         16.0f,
+                         128.0f};
+            return f;
+        case CscMode::Matrix: {
+            if (matrix == nullptr) throw Error("csc mode 'matrix' needs a 3x4 matrix (12 numbers)");
+            for (int i = 0; i < 12; ++i) {
+                const float m = matrix[i];
+                if (!std::isfinite(m) || std::fabs(m) > 1000.0f)
+                    throw Error("csc matrix entry " + std::to_string(i) + " must be finite and within +-1000, got " +
+                                std::to_string(m));
+            }
+            for (int k = 0; k < 3; ++k) {
+                f.c[k][0] = matrix[4 * k];
+                f.c[k][1] = matrix[4 * k + 1];
+                f.c[k][2] = matrix[4 * k + 2];
+                f.c[k][3] = matrix[4 * k + 3] * 256.0f;
+            }
+            f.y_offset = 0.0f;
+            f.uv_offset = 0.0f;
+            return f;
+        }
+        case CscMode::OpenCV: break;
+    }
+    throw Error("csc mode 'opencv' is integer, it has no float matrix");
+}
+
+YuvRowConverter::YuvRowConverter(PixelFormat src, int width, int height, bool to_rgb, CscMode mode,
+                                 const float* matrix)
+    : src_(src), width_(width), height_(height), to_rgb_(to_rgb), mode_(mode) {
+    if (!is_yuv(src))
+        throw Error(std::string("csc: source format must be a YUV format, got ") + pixel_format_name(src));
+    check_frame_size(src, width, height);
+    if (mode != CscMode::OpenCV) {
+        fcsc_ = float_csc(mode, matrix);
+    } else if (matrix != nullptr) {
+        throw Error("csc: a matrix is only allowed with mode 'matrix'");
+    }
+}
+
+void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) const {
+    if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
+    const std::size_t w = static_cast<std::size_t>(width_);
+    uint8_t ybuf[kChunk], ubuf[kChunk / 2], vbuf[kChunk / 2];
+    const bool fl = mode_ != CscMode::OpenCV;
+    if (is_420(src_)) {
+        const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
+        const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
+        const int uo = src_ == PixelFormat::YUV420SP ? 0 : 1;
+        for (int x0 = 0; x0 < width_; x0 += kChunk) {
+            const int n = std::min(kChunk, width_ - x0);
+            const uint8_t* uv = uvrow + x0;
+            for (int k = 0; k < n / 2; ++k) {
+                ubuf[k] = uv[2 * k + uo];
+                vbuf[k] = uv[2 * k + 1 - uo];
+            }
+            if (fl)
+                float_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, fcsc_);
+            else
+                opencv_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+        }
+    } else {
+        const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
+        // YUYV: Y0 U Y1 V ; UYVY: U Y0 V Y1
+        const int yo = src_ == PixelFormat::YUYV422 ? 0 : 1;
+        const int uo = src_ == PixelFormat::YUYV422 ? 1 : 0;
+        for (int x0 = 0; x0 < width_; x0 += kChunk) {
+            const int n = std::min(kChunk, width_ - x0);
+            const uint8_t* p = row + 2 * static_cast<std::size_t>(x0);
+            for (int i = 0; i < n; ++i) ybuf[i] = p[2 * i + yo];
+            for (int k = 0; k < n / 2; ++k) {
+                ubuf[k] = p[4 * k + uo];
+                vbuf[k] = p[4 * k + uo + 2];
+            }
+            if (fl)
+                float_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, fcsc_);
+            else
+                opencv_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+        }
+    }
+}
+
+void YuvRowConverter::convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride) const {
+    for (int y = 0; y < height_; ++y) convert_row(frame, y, dst + static_cast<std::ptrdiff_t>(y) * dst_stride);
+}
+
+void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, uint8_t* dst, bool to_rgb,
+                CscMode mode, const float* matrix) {
+    YuvRowConverter conv(src, width, height, to_rgb, mode, matrix);
+    conv.convert(frame, dst, static_cast<std::ptrdiff_t>(width) * 3);
+}
+
+void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst) {
+    if (!is_yuv(dst_fmt))
+        throw Error(std::string("csc: destination format must be a YUV format, got ") + pixel_format_name(dst_fmt));
+    check_frame_size(dst_fmt, width, height);
+    const std::size_t w = static_cast<std::size_t>(width);
+    const int ri = src_is_rgb ? 0 : 2, bi = src_is_rgb ? 2 : 0;
+    if (is_420(dst_fmt)) {
+        uint8_t* uvplane = dst + static_cast<std::size_t>(height) * w;
+        const int uo = dst_fmt == PixelFormat::YUV420SP ? 0 : 1;
+        for (int y = 0; y < height; ++y) {
+            const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
+            uint8_t* yrow = dst + static_cast<std::size_t>(y) * w;
+            for (int x = 0; x < width; ++x) {
+                const int32_t R = s[3 * x + ri], G = s[3 * x + 1], B = s[3 * x + bi];
+                yrow[x] = sat_u8((269484 * R + 528482 * G + 102760 * B + kHalf + (16 << kShift)) >> kShift);
+            }
+            if (y % 2 == 0) {
+                uint8_t* uv = uvplane + static_cast<std::size_t>(y / 2) * w;
+                for (int x = 0; x < width; x += 2) {
+                    const int32_t R = s[3 * x + ri], G = s[3 * x + 1], B = s[3 * x + bi];
+                    const int32_t U = (-155188 * R - 305135 * G + 460324 * B + kHalf + (128 << kShift)) >> kShift;
+                    const int32_t V = (460324 * R - 385875 * G - 74448 * B + kHalf + (128 << kShift)) >> kShift;
+                    uv[x + uo] = sat_u8(U);
+                    uv[x + 1 - uo] = sat_u8(V);
+                }
+            }
+        }
+    } else {
+        const int yo = dst_fmt == PixelFormat::YUYV422 ? 0 : 1;
+        const int uo = dst_fmt == PixelFormat::YUYV422 ? 1 : 0;
+        constexpr int s14 = 14;
+        for (int y = 0; y < height; ++y) {
+            const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
+            uint8_t* row = dst + static_cast<std::size_t>(y) * w * 2;
+            for (int x = 0; x < width; x += 2) {
+                const int32_t R1 = s[3 * x + ri], G1 = s[3 * x + 1], B1 = s[3 * x + bi];
+                const int32_t R2 = s[3 * x + 3 + ri], G2 = s[3 * x + 4], B2 = s[3 * x + 3 + bi];
+                const int32_t Y1 = (4211 * R1 + 8258 * G1 + 1606 * B1 + (16 << s14) + (1 << (s14 - 1))) >> s14;
+                const int32_t Y2 = (4211 * R2 + 8258 * G2 + 1606 * B2 + (16 << s14) + (1 << (s14 - 1))) >> s14;
+                const int32_t sr = R1 + R2, sg = G1 + G2, sb = B1 + B2;
+                const int32_t U =
+                    ((1 << (s14 - 1)) + (-1212 * sr - 2384 * sg + 3596 * sb + (1 << (s14 - 1)) * 256)) >> s14;
+                const int32_t V =
+                    ((1 << (s14 - 1)) + (3596 * sr - 3015 * sg - 582 * sb + (1 << (s14 - 1)) * 256)) >> s14;
+                uint8_t* q = row + 2 * static_cast<std::size_t>(x);
+                q[yo] = sat_u8(Y1);
+                q[yo + 2] = sat_u8(Y2);
+                q[uo] = sat_u8(U);
+                q[uo + 2] = sat_u8(V);
+            }
+        }
+    }
+}
+
+}  // namespace pyalign
