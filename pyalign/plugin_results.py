@@ -173,7 +173,9 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                 "checks": len(recs),
                 "failed": len(failed),
                 "worst": metrics,
-                "worst_text": "; ".join(_metric_with_tensor(m, len(recs)) for m in metrics),
+                "worst_text": "; ".join(
+                    _metric_with_tensor(m, len({r.get("name") for r in recs})) for m in metrics
+                ),
             }
         )
     order = {s: i for i, s in enumerate(STAGE_ORDER)}
@@ -181,9 +183,9 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
     return rows
 
 
-def _metric_with_tensor(metric: Mapping[str, Any], n_checks: int) -> str:
+def _metric_with_tensor(metric: Mapping[str, Any], n_tensors: int) -> str:
     text = format_metric(metric)
-    if metric.get("tensor") and n_checks > 1:
+    if metric.get("tensor") and n_tensors > 1:
         text += f" ({metric['tensor']})"
     return text
 

@@ -221,6 +221,9 @@ class _Checker:
         self._state = state
         self.results: List[Any] = []
 
+    def __repr__(self) -> str:
+        return f"<pyalign_check for case {self._case.id!r}>"
+
     def __call__(self, actual: Any, stage: str = "preprocessed", name: Optional[str] = None, **rules: Any) -> Any:
         """Compare ``actual`` with the current case's tensor; fail the test when misaligned.
 

@@ -105,7 +105,7 @@ def test_summarize_groups_verdicts_and_worst_metric() -> None:
     ]
     pre, mo, post = rows
     assert (pre["checks"], pre["failed"]) == (3, 1)
-    assert pre["worst_text"] == "max|diff| 0.5 (img)"  # the failing check decides
+    assert pre["worst_text"] == "max|diff| 0.5"  # the failing check decides; one tensor: no name
     assert mo["worst_text"] == "cosine 0.991 (out1)"
     assert post["worst_text"] == "max|diff| 0"
     lines = summary_lines(rows)

@@ -1,0 +1,264 @@
+"""The pytest plugin end to end, with pytester: suites that pass, fail, misconfigure, run on xdist."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List
+
+import numpy as np
+import pytest
+
+from pyalign.store import write_case
+
+pytest_plugins = ["pytester"]
+
+CASES = ("cat_001", "dog_002")
+
+
+def make_captures(root: Path, cases=CASES) -> Path:
+    """Two small capture sets with every stage; model_output has two tensors."""
+    for i, case in enumerate(cases):
+        rng = np.random.default_rng(100 + i)
+        raw = rng.integers(0, 256, size=(6, 8, 3), dtype=np.uint8)
+        pre = (raw.transpose(2, 0, 1)[None].astype(np.float32) / np.float32(255.0)).astype(np.float32)
+        out0 = rng.standard_normal((1, 6, 10)).astype(np.float32)
+        out1 = rng.standard_normal((1, 4, 10)).astype(np.float32)
+        det = np.array([[1, 2, 5, 6, 0.9, 3], [0, 0, 4, 3, 0.5, 1]], dtype=np.float32)
+        write_case(
+            root / case,
+            [
+                ("raw_input", "image", raw, {"layout": "HWC", "color": "BGR"}),
+                ("preprocessed", "images", pre, {"layout": "NCHW", "color": "BGR"}),
+                ("model_output", "out0", out0),
+                ("model_output", "out1", out1),
+                ("postprocessed", "detections", det, {"kind": "detections"}),
+            ],
+            case=case,
+        )
+    return root
+
+
+@pytest.fixture
+def captures(pytester: pytest.Pytester) -> Path:
+    return make_captures(pytester.path / "captures")
+
+
+PASSING = """
+import numpy as np
+
+def test_preprocessed(pyalign_case, pyalign_check):
+    assert pyalign_case.raw_input.dtype == np.uint8
+    assert pyalign_case.record("preprocessed").layout == "NCHW"
+    assert (pyalign_case.dir / "manifest.json").is_file()
+    pyalign_check(pyalign_case.preprocessed + np.float32(5e-5))          # within 1e-4
+
+def test_model_output(pyalign_case, pyalign_check):
+    assert sorted(pyalign_case.model_output) == ["out0", "out1"]
+    for name, out in pyalign_case.model_output.items():
+        pyalign_check(out * np.float32(1.5), stage="model_output", name=name)  # cosine 1
+
+def test_postprocessed(pyalign_case, pyalign_check):
+    pyalign_check(pyalign_case.postprocessed.copy(), stage="postprocessed")
+"""
+
+FAILING = """
+import numpy as np
+
+def test_preprocessed(pyalign_case, pyalign_check):
+    actual = pyalign_case.preprocessed.copy()
+    actual[0, 1, 2, 3] += np.float32(0.25)
+    pyalign_check(actual)
+"""
+
+
+def _summary(output: str) -> List[str]:
+    lines = output.splitlines()
+    start = next(i for i, l in enumerate(lines) if "pyalign alignment summary" in l)
+    return lines[start + 1:]
+
+
+def test_passing_suite_runs_once_per_case(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("--pyalign-captures", str(captures), "-v")
+    result.assert_outcomes(passed=6)
+    result.stdout.fnmatch_lines(
+        [
+            "*pyalign: 2 capture sets in *captures",
+            "*test_preprocessed?cat_001? PASSED*",
+            "*test_preprocessed?dog_002? PASSED*",
+            "*pyalign alignment summary*",
+            "case*stage*verdict*checks*worst metric",
+            "cat_001*preprocessed*PASS*1/1*max|diff| *",
+            "cat_001*model_output*PASS*2/2*cosine 1*",
+            "cat_001*postprocessed*PASS*1/1*",
+            "dog_002*preprocessed*PASS*",
+            "8 checks on 2 cases: 8 aligned, 0 misaligned",
+        ]
+    )
+
+
+def test_failing_suite_reports_comparator_text(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=FAILING)
+    result = pytester.runpytest("--pyalign-captures", str(captures))
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    case = read_ref(captures / "cat_001")
+    expected = float(case[0, 1, 2, 3])
+    # the comparator's report: stage, violations, max |diff| with index and values, rule
+    assert "pyalign: case cat_001 is misaligned" in out
+    assert "preprocessed" in out
+    assert "1e-4" in out or "0.0001" in out
+    assert "0.25" in out
+    assert "[0, 1, 2, 3]" in out or "n=0, c=1, h=2, w=3" in out or "(0, 1, 2, 3)" in out
+    assert f"{expected:.6g}"[:6] in out
+    summary = _summary(out)
+    assert any(l.split()[:4] == ["cat_001", "preprocessed", "FAIL", "0/1"] for l in summary)
+    assert any(l.split()[:4] == ["dog_002", "preprocessed", "FAIL", "0/1"] for l in summary)
+    assert "2 checks on 2 cases: 0 aligned, 2 misaligned" in out
+
+
+def read_ref(case_dir: Path) -> np.ndarray:
+    from pyalign.store import read_case
+
+    return read_case(case_dir).array("preprocessed")
+
+
+def test_missing_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("--pyalign-captures", "nowhere")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pyalign-captures *nowhere: no such directory*"])
+
+
+def test_empty_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "empty").mkdir()
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("--pyalign-captures", "empty")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*empty: no capture sets*"])
+
+
+def test_bad_tolerance_option_is_a_usage_error(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-atol", "preproc=1")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pyalign-atol preproc=1: unknown stage 'preproc'*"])
+
+
+def test_unused_plugin_is_silent_and_skips_case_tests(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_plain="""
+def test_plain():
+    assert True
+
+def test_case(pyalign_case):
+    pass
+"""
+    )
+    result = pytester.runpytest("-rs")
+    result.assert_outcomes(passed=1, skipped=1)
+    result.stdout.fnmatch_lines(["*pyalign_case needs a captures directory*"])
+    assert "pyalign alignment summary" not in result.stdout.str()
+    assert "capture sets in" not in result.stdout.str()
+
+
+def test_plugin_can_be_disabled(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("-p", "no:pyalign")
+    result.stdout.fnmatch_lines(["*fixture 'pyalign_case' not found*"])
+
+
+def test_marker_option_and_call_rules(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(
+        test_rules="""
+import numpy as np
+import pytest
+
+def off(case, d):
+    a = case.preprocessed.copy()
+    a[0, 0, 0, 0] += np.float32(d)
+    return a
+
+@pytest.mark.pyalign(atol=0.1)
+def test_marker_loosens(pyalign_case, pyalign_check):
+    pyalign_check(off(pyalign_case, 0.05))
+
+@pytest.mark.pyalign(atol={"preprocessed": 0.1})
+def test_call_beats_marker(pyalign_case, pyalign_check):
+    pyalign_check(off(pyalign_case, 0.05), atol=0.01)
+
+def test_option_loosens(pyalign_case, pyalign_check):
+    pyalign_check(off(pyalign_case, 0.3))
+
+pytestmark = pytest.mark.pyalign(cosine={"model_output.out0": 0.999999})
+
+def test_module_marker_on_model_output(pyalign_case, pyalign_check):
+    out = pyalign_case.model_output["out0"].copy()
+    out[0, 0, :5] += np.float32(0.5)   # cosine drops below 0.999999 but stays above 0.98
+    pyalign_check(out, stage="model_output", name="out0")
+"""
+    )
+    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-atol", "preprocessed.images=0.5", "-v")
+    result.stdout.fnmatch_lines(
+        [
+            "*test_marker_loosens?cat_001? PASSED*",
+            "*test_call_beats_marker?cat_001? FAILED*",
+            "*test_option_loosens?cat_001? PASSED*",
+            "*test_module_marker_on_model_output?cat_001? FAILED*",
+        ]
+    )
+    result.assert_outcomes(passed=4, failed=4)
+
+
+def test_json_report(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=PASSING + FAILING.replace("def test_preprocessed", "def test_bad"))
+    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-report", "out/report.json")
+    result.assert_outcomes(passed=6, failed=2)
+    result.stdout.fnmatch_lines(["pyalign report: *report.json"])
+    report = json.loads((pytester.path / "out" / "report.json").read_text())
+    assert report["format"] == "pyalign.pytest-report" and report["version"] == 1
+    assert report["aligned"] is False
+    assert report["counts"] == {"cases": 2, "checks": 10, "passed": 8, "failed": 2, "tests": 8, "tests_failed": 2}
+    rows = {(r["case"], r["stage"]): r for r in report["summary"]}
+    assert set(rows) == {(c, s) for c in CASES for s in ("preprocessed", "model_output", "postprocessed")}
+    assert rows["cat_001", "preprocessed"]["verdict"] == "FAIL"
+    assert rows["cat_001", "preprocessed"]["worst"][0]["value"] == pytest.approx(0.25, abs=1e-6)
+    assert rows["cat_001", "model_output"]["verdict"] == "PASS"
+    bad = [c for c in report["checks"] if not c["passed"]]
+    assert [c["case"] for c in bad] == list(CASES)
+    first = bad[0]
+    assert first["nodeid"] == "test_board.py::test_bad[cat_001]"
+    assert first["stage"] == "preprocessed" and first["name"] == "images"
+    assert first["status"] == "fail" and first["rule_source"] == "default"
+    assert first["worst"]["name"] == "max_abs_diff"
+    assert first["result"]["metrics"]["violations"] == 1
+    assert "0.25" in first["text"]
+    failed_tests = sorted(t["nodeid"] for t in report["tests"] if t["outcome"] == "failed")
+    assert failed_tests == ["test_board.py::test_bad[cat_001]", "test_board.py::test_bad[dog_002]"]
+
+
+def test_html_report_and_ini_keys(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makeini("[pytest]\npyalign_captures = captures\npyalign_report = report.html\npyalign_atol =\n    preprocessed=0.5\n")
+    pytester.makepyfile(test_board=FAILING)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=2)  # the ini tolerance lets the 0.25 error through
+    page = (pytester.path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert "cat_001" in page and "dog_002" in page and "PASS" in page
+
+
+def test_xdist_gathers_every_worker(pytester: pytest.Pytester) -> None:
+    captures = make_captures(pytester.path / "captures", cases=("c1", "c2", "c3", "c4"))
+    pytester.makepyfile(test_board=PASSING + FAILING.replace("def test_preprocessed", "def test_bad"))
+    result = pytester.runpytest_subprocess(
+        "-n", "2", "-p", "xdist", "--pyalign-captures", str(captures), "--pyalign-report", "r.json"
+    )
+    result.assert_outcomes(passed=12, failed=4)
+    summary = _summary(result.stdout.str())
+    for case in ("c1", "c2", "c3", "c4"):
+        assert any(l.split()[:3] == [case, "preprocessed", "FAIL"] for l in summary)
+        assert any(l.split()[:3] == [case, "model_output", "PASS"] for l in summary)
+    result.stdout.fnmatch_lines(["20 checks on 4 cases: 16 aligned, 4 misaligned"])
+    report = json.loads((pytester.path / "r.json").read_text())
+    assert report["counts"]["checks"] == 20 and report["counts"]["tests"] == 16
+    assert {c["case"] for c in report["checks"]} == {"c1", "c2", "c3", "c4"}
