@@ -1,9 +1,155 @@
-"""Mismatch diagnosis: test the usual causes of misalignment on a failing tensor."""
+"""Mismatch diagnosis: test the usual causes of misalignment on a failing tensor.
+
+Every hypothesis is tested by transforming one side of the comparison and measuring
+again with the tensor's rule (never by reading metadata alone):
+
+* tensor-only (:mod:`pyalign.diagnose_tensor`): channel order, layout, constant offset or
+  scale, int8 quantization, a uint8 cast, per-channel affine (implied mean/std);
+* recomputed from the capture's raw input and spec (:mod:`pyalign.diagnose_pipeline`):
+  other resize kernels (:mod:`pyalign.diagnose_resize`), letterbox pad value / style / offset,
+  YUV conversions (:mod:`pyalign.diagnose_yuv`), truncation instead of rounding;
+* detections (:mod:`pyalign.diagnose_detections`): letterbox coordinates, x/y or w/h swapped,
+  xywh or cxcywh boxes, class ids shifted by one.
+
+The comparator calls :func:`diagnose_tensor` for each failing tensor; :func:`diagnose` is
+the same on plain arrays.
+"""
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, evaluate, measure, rank,
+                            rule_for, strip)
+from .diagnose_detections import detection_trials, evaluate_detections, match
+from .diagnose_pipeline import pipeline_trials
+from .diagnose_tensor import tensor_trials
+
+__all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR"]
 
 
-def diagnose_tensor(result: Any, expected: Any, actual: Any, context: Any = None) -> List[Any]:
-    """Return the hypotheses that explain a failing tensor, best first (none yet)."""
-    return []
+def _is_detections(arr: np.ndarray, stage: str, kind: Optional[str]) -> bool:
+    if kind == "detections":
+        return True
+    return kind is None and stage == "postprocessed" and arr.ndim == 2 and arr.shape[1] == 6 \
+        and arr.dtype.kind == "f"
+
+
+def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout: Optional[str] = None,
+             kind: Optional[str] = None, color: Optional[str] = None, rule: Any = None,
+             spec: Optional[Dict[str, Any]] = None, raw_input: Any = None) -> List[Hypothesis]:
+    """Test every applicable hypothesis on a pair of tensors; return the explaining ones, best first.
+
+    Parameters
+    ----------
+    expected, actual : array_like
+        The reference tensor and the tensor under test.
+    stage : str
+        ``raw_input``, ``preprocessed``, ``model_output`` or ``postprocessed`` (picks the
+        default rule and the families that apply).
+    layout, kind, color : str, optional
+        Manifest metadata of the tensor (layout guessed from the shape when None).
+    rule : object, optional
+        The tensor's rule (``kind``/``atol``/``rtol``/``cosine``); the stage default when None.
+    spec : dict, optional
+        The pipeline spec; needed for recomputation and for the implied mean/std.
+    raw_input : array_like, optional
+        The captured raw input; with ``spec`` it enables the resize, letterbox, YUV and
+        rounding hypotheses of the ``preprocessed`` stage.
+
+    Returns
+    -------
+    list of Hypothesis
+        Full explanations first (simplest first), then partial ones (smallest residual
+        first). When nothing explains the mismatch, one ``"unexplained"`` entry says so.
+        Empty when the tensors pass their rule.
+    """
+    exp = np.asarray(expected)
+    act = np.asarray(actual)
+    rspec = rule_for(rule, stage) if not isinstance(rule, RuleSpec) else rule
+
+    if _is_detections(exp, stage, kind):
+        atol = rspec.atol if rspec.kind == "atol" and rspec.atol else 1e-3
+        before = match(exp, act, atol)
+        if before["passed"]:
+            return []
+        trials = detection_trials(exp, act, spec)
+        found, ran = evaluate_detections(trials, before, rspec)
+        return rank(found) or [_unexplained(strip(before), ran, ["detections"], None)]
+
+    before = measure(exp, act, rspec)
+    if before.get("passed"):
+        return []
+    trials = tensor_trials(exp, act, layout, color if stage in ("raw_input", "preprocessed") else None, spec)
+    families = ["channel order", "layout", "offset/scale", "quantization", "uint8 cast", "affine"]
+    missing_note = None
+    if stage == "preprocessed":
+        if spec is not None and raw_input is not None:
+            ptrials, info = pipeline_trials(np.asarray(raw_input), spec, exp, act)
+            trials += ptrials
+            families += ["resize", "letterbox", "YUV", "rounding"]
+            if "error" in info:
+                missing_note = f"the spec could not be recomputed: {info['error']}"
+        else:
+            missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
+                            "and the spec in the reference capture")
+    found, ran = evaluate(trials, before, rspec)
+    return rank(found) or [_unexplained(strip(before), ran, families, missing_note)]
+
+
+def _unexplained(before: Dict[str, Any], ran: int, families: List[str], note: Optional[str]) -> Hypothesis:
+    text = (f"nothing explains the mismatch: none of the {ran} hypotheses tried "
+            f"({', '.join(families)}) makes the tensor pass or reduces the residual "
+            f"{PARTIAL_FACTOR:g}x")
+    if note:
+        text += f" ({note})"
+    return Hypothesis("unexplained", text, before, {}, False, False, "none", {"tried": ran}, 1000)
+
+
+def _case_array(case: Any, stage: str) -> Optional[np.ndarray]:
+    if case is None:
+        return None
+    try:
+        return np.asarray(case.array(stage))
+    except Exception:  # noqa: BLE001 - any store error means "not available"
+        return None
+
+
+def diagnose_tensor(result: Any, expected: Any, actual: Any, context: Any = None) -> List[Hypothesis]:
+    """Diagnose one failing tensor of a comparison (the comparator's hook).
+
+    Parameters
+    ----------
+    result : TensorResult or None
+        Supplies ``stage``, ``rule``, ``layout`` and ``kind`` (duck-typed).
+    expected, actual : array_like or None
+        The two tensors; nothing is diagnosed when either is missing.
+    context : dict, optional
+        ``{"reference_case": Case, "actual_case": Case, "record": TensorRecord}``; the
+        reference case's ``spec`` and ``raw_input`` enable the recomputed hypotheses.
+
+    Returns
+    -------
+    list of Hypothesis
+        See :func:`diagnose`.
+    """
+    if expected is None or actual is None:
+        return []
+    context = context or {}
+    record = context.get("record")
+    ref_case = context.get("reference_case")
+    act_case = context.get("actual_case")
+    stage = getattr(result, "stage", None) or getattr(record, "stage", None) or "preprocessed"
+    layout = getattr(result, "layout", None) or getattr(record, "layout", None)
+    kind = getattr(result, "kind", None) or getattr(record, "kind", None)
+    color = getattr(record, "color", None)
+    spec = getattr(ref_case, "spec", None) or getattr(act_case, "spec", None)
+    raw = None
+    if stage == "preprocessed" and spec is not None:
+        raw = _case_array(ref_case, "raw_input")
+        if raw is None:
+            raw = _case_array(act_case, "raw_input")
+    rule = getattr(result, "rule", None)
+    return diagnose(expected, actual, stage=stage, layout=layout, kind=kind, color=color,
+                    rule=rule_for(rule, stage) if rule is not None else None, spec=spec, raw_input=raw)

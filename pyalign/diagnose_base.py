@@ -1,0 +1,345 @@
+"""Shared machinery of the mismatch diagnosis: hypotheses, rules, metrics and ranking.
+
+A hypothesis is tested by *transforming* one side of a failing comparison and
+measuring again with the tensor's own rule. It **explains** the mismatch when the
+transformed tensor passes that rule; it **partially explains** it when the
+residual drops by at least :data:`PARTIAL_FACTOR` (RMSE or number of violating
+elements; for detections: at least half of the unmatched boxes become matched).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+#: Residual reduction (RMSE or violation count) that makes a hypothesis "partially explain".
+PARTIAL_FACTOR = 10.0
+
+#: Largest number of elements a least-squares fit looks at (a fixed, seeded sub-sample).
+FIT_SAMPLE = 200_000
+
+#: Default rule of each stage, as DESIGN.md fixes it.
+STAGE_DEFAULTS: Dict[str, Tuple[str, Optional[float], float, Optional[float]]] = {
+    "raw_input": ("exact", None, 0.0, None),
+    "preprocessed": ("atol", 1e-4, 0.0, None),
+    "model_output": ("cosine", None, 0.0, 0.98),
+    "postprocessed": ("atol", 1e-3, 0.0, None),
+}
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """The pass rule a transformed tensor is measured with.
+
+    Parameters
+    ----------
+    kind : str
+        ``"exact"``, ``"atol"`` (every element ``|a - e| < atol + rtol*|e|``) or ``"cosine"``.
+    atol, rtol, cosine : float, optional
+        Thresholds of the rule kind.
+    """
+
+    kind: str = "atol"
+    atol: Optional[float] = 1e-4
+    rtol: float = 0.0
+    cosine: Optional[float] = None
+
+    def __str__(self) -> str:
+        if self.kind == "exact":
+            return "exact"
+        if self.kind == "cosine":
+            return f"cosine >= {self.cosine:g}"
+        text = f"|diff| < {self.atol:g}"
+        return text + (f" + {self.rtol:g}*|expected|" if self.rtol else "")
+
+
+def rule_for(result: Any = None, stage: Optional[str] = None) -> RuleSpec:
+    """Return the rule of a comparator result (duck-typed ``.rule``) or the stage default.
+
+    Parameters
+    ----------
+    result : object, optional
+        Anything with a ``rule`` attribute holding ``kind``, ``atol``, ``rtol``, ``cosine``;
+        a :class:`RuleSpec` or a dict with those keys is also accepted.
+    stage : str, optional
+        Stage whose default rule applies when ``result`` carries none.
+    """
+    rule = getattr(result, "rule", result)
+    if isinstance(rule, RuleSpec):
+        return rule
+    if isinstance(rule, dict):
+        get = rule.get
+    elif rule is not None and hasattr(rule, "kind"):
+        def get(key: str, default: Any = None) -> Any:
+            return getattr(rule, key, default)
+    else:
+        kind, atol, rtol, cos = STAGE_DEFAULTS.get(stage or "", STAGE_DEFAULTS["preprocessed"])
+        return RuleSpec(kind, atol, rtol, cos)
+    kind = str(get("kind", "atol"))
+    atol = get("atol", None)
+    rtol = get("rtol", None) or 0.0
+    cos = get("cosine", None)
+    if kind == "atol" and atol is None:
+        atol = 0.0
+    if kind == "cosine" and cos is None:
+        cos = 0.98
+    return RuleSpec(kind, None if atol is None else float(atol), float(rtol),
+                    None if cos is None else float(cos))
+
+
+@dataclass
+class Hypothesis:
+    """One tested cause of a mismatch.
+
+    Attributes
+    ----------
+    name : str
+        Stable identifier, e.g. ``"channel_swap"`` or ``"resize.nearest"``.
+    description : str
+        What was done, in words ("swapping B and R on the actual").
+    before, after : dict
+        Metrics of the comparison before and after the transform.
+    explains : bool
+        The transformed tensor passes the tensor's rule.
+    partial : bool
+        Not a full explanation, but the residual dropped by the documented factor.
+    family : str
+        ``"tensor"``, ``"resize"``, ``"letterbox"``, ``"yuv"``, ``"rounding"``,
+        ``"scale"``, ``"detections"`` or ``"none"``.
+    params : dict
+        Fitted or assumed parameters (scale, implied mean/std, ...).
+    """
+
+    name: str
+    description: str
+    before: Dict[str, Any]
+    after: Dict[str, Any]
+    explains: bool
+    partial: bool = False
+    family: str = "tensor"
+    params: Dict[str, Any] = field(default_factory=dict)
+    priority: int = 50
+
+    @property
+    def verdict(self) -> str:
+        """``"explains"``, ``"partially explains"`` or ``"does not explain"``."""
+        if self.explains:
+            return "explains"
+        return "partially explains" if self.partial else "does not explain"
+
+    def to_dict(self) -> Dict[str, Any]:
+        """Return a JSON-serialisable dict of this hypothesis."""
+        return {
+            "name": self.name,
+            "family": self.family,
+            "description": self.description,
+            "verdict": self.verdict,
+            "explains": bool(self.explains),
+            "partial": bool(self.partial),
+            "before": _jsonable(self.before),
+            "after": _jsonable(self.after),
+            "params": _jsonable(self.params),
+        }
+
+    def __str__(self) -> str:
+        if self.name == "unexplained":
+            return self.description
+        return f"{self.description}: {self.verdict} ({_change(self.before, self.after)})"
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def _change(before: Dict[str, Any], after: Dict[str, Any]) -> str:
+    keys = [k for k in ("max_abs_diff", "unmatched", "violations", "cosine") if k in before and k in after]
+    if not keys:
+        return "no metrics"
+    parts = []
+    for k in keys[:2]:
+        label = {"max_abs_diff": "max |diff|"}.get(k, k)
+        parts.append(f"{label} {_fmt(before[k])} -> {_fmt(after[k])}")
+    return ", ".join(parts)
+
+
+def _jsonable(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return _jsonable(obj.tolist())
+    if isinstance(obj, np.generic):
+        return _jsonable(obj.item())
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return str(obj)
+    return obj
+
+
+def as_float(a: Any) -> np.ndarray:
+    """Return ``a`` as a float64 array (a copy only when needed)."""
+    return np.asarray(a, dtype=np.float64)
+
+
+def measure(expected: np.ndarray, actual: np.ndarray, rule: RuleSpec) -> Dict[str, Any]:
+    """Measure ``actual`` against ``expected`` with ``rule``.
+
+    Returns
+    -------
+    dict
+        ``passed``, ``max_abs_diff``, ``rmse``, ``violations``, ``violation_pct``,
+        ``cosine`` (and ``shape`` when the shapes differ: then ``passed`` is False).
+    """
+    if expected.shape != actual.shape:
+        return {"passed": False, "shape_expected": list(expected.shape),
+                "shape_actual": list(actual.shape)}
+    e = as_float(expected)
+    a = as_float(actual)
+    n = e.size
+    if n == 0:
+        return {"passed": True, "max_abs_diff": 0.0, "rmse": 0.0, "violations": 0,
+                "violation_pct": 0.0, "cosine": 1.0}
+    with np.errstate(invalid="ignore", over="ignore"):
+        d = np.abs(a - e)
+        same_nonfinite = (~np.isfinite(e)) & (
+            (np.isnan(e) & np.isnan(a)) | (np.isinf(e) & (a == e)))
+        d = np.where(same_nonfinite, 0.0, d)
+        d = np.where(np.isnan(d), np.inf, d)
+        if rule.kind == "exact":
+            bad = d != 0
+        elif rule.kind == "atol":
+            tol = (rule.atol or 0.0) + rule.rtol * np.abs(np.where(np.isfinite(e), e, 0.0))
+            bad = ~(d < tol) & ~same_nonfinite
+        else:
+            bad = np.zeros(e.shape, bool)
+        finite = d[np.isfinite(d)]
+        max_abs = float(d.max())
+        rmse = float(np.sqrt(np.mean(finite * finite))) if finite.size else float("inf")
+        ef = np.where(np.isfinite(e), e, 0.0).ravel()
+        af = np.where(np.isfinite(a), a, 0.0).ravel()
+        ne, na = float(np.linalg.norm(ef)), float(np.linalg.norm(af))
+        if ne == 0 and na == 0:
+            cos = 1.0
+        elif ne == 0 or na == 0:
+            cos = 0.0
+        else:
+            cos = float(np.dot(ef, af) / (ne * na))
+    violations = int(bad.sum())
+    if rule.kind == "cosine":
+        passed = cos >= (rule.cosine if rule.cosine is not None else 0.98) and bool(np.all(np.isfinite(a) | same_nonfinite))
+    else:
+        passed = violations == 0
+    return {
+        "passed": bool(passed),
+        "max_abs_diff": max_abs,
+        "rmse": rmse,
+        "violations": violations,
+        "violation_pct": 100.0 * violations / n,
+        "cosine": cos,
+    }
+
+
+def is_partial(before: Dict[str, Any], after: Dict[str, Any], rule: RuleSpec) -> bool:
+    """Whether ``after`` is a large (>= :data:`PARTIAL_FACTOR`) improvement over ``before``."""
+    if "rmse" not in before or "rmse" not in after:
+        return False
+    rb, ra = before["rmse"], after["rmse"]
+    if math.isfinite(rb) and rb > 0 and ra * PARTIAL_FACTOR <= rb:
+        return True
+    if rule.kind != "cosine":
+        vb, va = before["violations"], after["violations"]
+        if vb > 0 and va * PARTIAL_FACTOR <= vb:
+            return True
+    else:
+        # 1 - cosine drops by the factor
+        cb, ca = 1.0 - before["cosine"], 1.0 - after["cosine"]
+        if cb > 0 and ca * PARTIAL_FACTOR <= cb:
+            return True
+    return False
+
+
+@dataclass
+class Trial:
+    """A candidate transform: ``make()`` returns ``(expected', actual')`` or None to skip."""
+
+    name: str
+    description: str
+    family: str
+    priority: int
+    make: Callable[[], Optional[Tuple[np.ndarray, np.ndarray]]]
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+def evaluate(trials: Sequence[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
+    """Run every trial; return the hypotheses that (partially) explain, and how many ran."""
+    found: List[Hypothesis] = []
+    ran = 0
+    for trial in trials:
+        try:
+            pair = trial.make()
+        except (ValueError, ArithmeticError, IndexError, TypeError):
+            pair = None
+        if pair is None:
+            continue
+        ran += 1
+        exp2, act2 = pair
+        after = measure(np.asarray(exp2), np.asarray(act2), rule)
+        explains = bool(after.get("passed"))
+        partial = (not explains) and is_partial(before, after, rule)
+        if explains or partial:
+            found.append(Hypothesis(trial.name, trial.description, strip(before), strip(after),
+                                    explains, partial, trial.family, dict(trial.params),
+                                    trial.priority))
+    return found, ran
+
+
+def strip(metrics: Dict[str, Any]) -> Dict[str, Any]:
+    """Drop the ``passed`` flag from a metrics dict (kept in ``explains``)."""
+    return {k: v for k, v in metrics.items() if k != "passed"}
+
+
+def rank(hypotheses: List[Hypothesis]) -> List[Hypothesis]:
+    """Best first: full explanations (simplest first), then partial ones (smallest residual)."""
+    def key(h: Hypothesis) -> Tuple[Any, ...]:
+        if h.explains:
+            return (0, h.priority, h.after.get("max_abs_diff", 0.0) or 0.0, h.name)
+        rb = h.before.get("rmse") or h.before.get("unmatched") or 1.0
+        ra = h.after.get("rmse", h.after.get("unmatched", rb))
+        ratio = (ra / rb) if rb else 1.0
+        return (1, ratio, h.priority, h.name)
+
+    return sorted(hypotheses, key=key)
+
+
+def sample_index(n: int, limit: int = FIT_SAMPLE, seed: int = 0) -> Optional[np.ndarray]:
+    """Return sorted indices of a fixed random sub-sample of ``n`` items, or None for all."""
+    if n <= limit:
+        return None
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(n, size=limit, replace=False))
+
+
+def subsample(*arrays: np.ndarray, limit: int = FIT_SAMPLE) -> List[np.ndarray]:
+    """Flatten arrays of one size and take the same fixed sub-sample of each."""
+    flat = [np.asarray(a).ravel() for a in arrays]
+    idx = sample_index(flat[0].size, limit)
+    return flat if idx is None else [f[idx] for f in flat]
+
+
+def is_integer_dtype(a: np.ndarray) -> bool:
+    """True for numpy integer and bool dtypes."""
+    return np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_
+
+
+def cast_like(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Round (half to even) and saturate ``values`` when ``like`` is an integer tensor."""
+    if is_integer_dtype(like):
+        info = np.iinfo(like.dtype)
+        return np.clip(np.rint(values), info.min, info.max)
+    return values

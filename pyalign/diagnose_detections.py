@@ -1,0 +1,166 @@
+"""Diagnosis of detection tensors (float32 ``[N, 6]``: x1, y1, x2, y2, score, class).
+
+Detections are matched order-free: pairs are formed greedily by the smallest largest-column
+difference, and a pair matches when every column differs by less than the rule's atol. A
+hypothesis transforms the actual's rows (map letterbox coordinates back, swap x/y or w/h,
+read xywh / cxcywh, shift class ids) and matches again. It explains the mismatch when every
+detection then has a partner; it partially explains it when at least half of the unmatched
+detections find one.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from .diagnose_base import Hypothesis, RuleSpec, Trial
+
+#: Largest number of rows matched (beyond that the first rows by score are used).
+MAX_ROWS = 2000
+
+
+def match(expected: np.ndarray, actual: np.ndarray, atol: float) -> Dict[str, Any]:
+    """Match two detection sets; return ``matched``, ``unmatched``, ``max_abs_diff`` and ``passed``."""
+    e = np.asarray(expected, np.float64).reshape(-1, expected.shape[-1] if expected.ndim else 1)[:MAX_ROWS]
+    a = np.asarray(actual, np.float64).reshape(-1, actual.shape[-1] if actual.ndim else 1)[:MAX_ROWS]
+    ne, na = len(e), len(a)
+    if e.shape[1:] != a.shape[1:]:
+        return {"passed": False, "matched": 0, "unmatched": ne + na, "max_abs_diff": float("inf"),
+                "count_expected": ne, "count_actual": na}
+    matched = 0
+    worst = 0.0
+    if ne and na:
+        cost = np.abs(e[:, None, :] - a[None, :, :]).max(axis=2)
+        cost = np.where(np.isnan(cost), np.inf, cost)
+        order = np.argsort(cost, axis=None, kind="stable")
+        used_e = np.zeros(ne, bool)
+        used_a = np.zeros(na, bool)
+        pairs = 0
+        for flat in order:
+            i, j = divmod(int(flat), na)
+            if used_e[i] or used_a[j]:
+                continue
+            used_e[i] = used_a[j] = True
+            c = float(cost[i, j])
+            worst = max(worst, c)
+            matched += c < atol
+            pairs += 1
+            if pairs == min(ne, na):
+                break
+    unmatched = ne + na - 2 * matched
+    if ne != na:
+        worst = float("inf") if (ne == 0 or na == 0) else worst
+    return {"passed": unmatched == 0, "matched": int(matched), "unmatched": int(unmatched),
+            "max_abs_diff": worst, "count_expected": ne, "count_actual": na}
+
+
+def _geometry(spec: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+    """The image -> model-input geometry of a spec's first resize or letterbox op."""
+    from .diagnose_resize import letterbox_geometry
+
+    if not isinstance(spec, dict):
+        return None
+    inp = spec.get("input") or {}
+    w, h = inp.get("width"), inp.get("height")
+    if not w or not h:
+        return None
+    for op in spec.get("preprocess") or []:
+        if op.get("op") == "letterbox":
+            sw, sh = op["size"]
+            return letterbox_geometry(int(w), int(h), int(sw), int(sh), op.get("style", "ultralytics"))
+        if op.get("op") == "resize":
+            sw, sh = op["size"]
+            return {"scale_x": sw / w, "scale_y": sh / h, "pad_left": 0, "pad_top": 0,
+                    "src_width": int(w), "src_height": int(h)}
+    return None
+
+
+def _xyxy_from(boxes: np.ndarray, kind: str) -> np.ndarray:
+    b = boxes.copy()
+    if kind == "xywh":
+        b[:, 2] = boxes[:, 0] + boxes[:, 2]
+        b[:, 3] = boxes[:, 1] + boxes[:, 3]
+    elif kind == "cxcywh":
+        b[:, 0] = boxes[:, 0] - boxes[:, 2] / 2
+        b[:, 1] = boxes[:, 1] - boxes[:, 3] / 2
+        b[:, 2] = boxes[:, 0] + boxes[:, 2] / 2
+        b[:, 3] = boxes[:, 1] + boxes[:, 3] / 2
+    return b
+
+
+def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, Any]]) -> List[Trial]:
+    """Transforms of the actual's rows that undo the usual detection mistakes."""
+    if exp.ndim != 2 or act.ndim != 2 or exp.shape[1] < 6 or act.shape[1] != exp.shape[1]:
+        return []
+    a = np.asarray(act, np.float64)
+    trials: List[Trial] = []
+
+    def with_boxes(boxes: np.ndarray) -> np.ndarray:
+        out = a.copy()
+        out[:, :4] = boxes
+        return out
+
+    geo = _geometry(spec)
+    if geo is not None:
+        def back() -> Tuple[np.ndarray, np.ndarray]:
+            b = a[:, :4].copy()
+            b[:, [0, 2]] = (b[:, [0, 2]] - geo["pad_left"]) / geo["scale_x"]
+            b[:, [1, 3]] = (b[:, [1, 3]] - geo["pad_top"]) / geo["scale_y"]
+            b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, geo["src_width"])
+            b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, geo["src_height"])
+            return exp, with_boxes(b)
+
+        trials.append(Trial("detections.letterbox_coords",
+                            "detections: the actual's boxes are in model-input (letterbox) coordinates; "
+                            f"mapping them back (scale {geo['scale_x']:.6g}, pad {geo['pad_left']},{geo['pad_top']})",
+                            "detections", 10, back,
+                            {"scale_x": geo["scale_x"], "scale_y": geo["scale_y"],
+                             "pad_left": geo["pad_left"], "pad_top": geo["pad_top"]}))
+    trials.append(Trial("detections.xy_swap", "detections: x and y swapped in the actual's boxes; swapping back",
+                        "detections", 20, lambda: (exp, with_boxes(a[:, [1, 0, 3, 2]]))))
+
+    def wh() -> Tuple[np.ndarray, np.ndarray]:
+        cx, cy = (a[:, 0] + a[:, 2]) / 2, (a[:, 1] + a[:, 3]) / 2
+        w, h = a[:, 2] - a[:, 0], a[:, 3] - a[:, 1]
+        return exp, with_boxes(np.stack([cx - h / 2, cy - w / 2, cx + h / 2, cy + w / 2], 1))
+
+    trials.append(Trial("detections.wh_swap", "detections: width and height swapped in the actual's boxes; "
+                                              "swapping back", "detections", 21, wh))
+    trials.append(Trial("detections.xywh", "detections: the actual's boxes are x, y, w, h (corner + size), "
+                                           "not x1, y1, x2, y2; converting", "detections", 22,
+                        lambda: (exp, with_boxes(_xyxy_from(a[:, :4], "xywh")))))
+    trials.append(Trial("detections.cxcywh", "detections: the actual's boxes are cx, cy, w, h (centre + size), "
+                                             "not x1, y1, x2, y2; converting", "detections", 23,
+                        lambda: (exp, with_boxes(_xyxy_from(a[:, :4], "cxcywh")))))
+    for d in (-1, 1):
+        def shift(d: int = d) -> Tuple[np.ndarray, np.ndarray]:
+            out = a.copy()
+            out[:, 5] -= d
+            return exp, out
+
+        trials.append(Trial(f"detections.class_shift_{'+' if d > 0 else '-'}1",
+                            f"detections: class ids shifted by {d:+d} in the actual (e.g. 1-based ids); "
+                            f"subtracting {d:+d}", "detections", 30, shift, {"shift": d}))
+    return trials
+
+
+def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
+    """Run detection trials with order-free matching; keep those that (partially) explain."""
+    atol = rule.atol if rule.kind == "atol" and rule.atol else (1e-3 if rule.kind != "exact" else 1e-12)
+    found: List[Hypothesis] = []
+    ran = 0
+    for t in trials:
+        pair = t.make()
+        if pair is None:
+            continue
+        ran += 1
+        after = match(pair[0], pair[1], atol)
+        explains = bool(after["passed"])
+        ub, ua = before["unmatched"], after["unmatched"]
+        partial = not explains and ub > 0 and (ub - ua) * 2 >= ub
+        if explains or partial:
+            found.append(Hypothesis(t.name, t.description,
+                                    {k: v for k, v in before.items() if k != "passed"},
+                                    {k: v for k, v in after.items() if k != "passed"},
+                                    explains, partial, t.family, dict(t.params), t.priority))
+    return found, ran

@@ -1,0 +1,135 @@
+"""Recompute a capture's preprocessing from its raw input with one step done differently.
+
+The runner follows the pipeline spec (DESIGN.md) with cv2/numpy, independently of
+``pyalign.core``; a *knob* changes one step (the resize kernel, the letterbox pad value,
+style or offset, the YUV conversion). Each alternative output is compared with the actual
+tensor: when it matches, that alternative is what the other side did.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Tuple
+
+import numpy as np
+
+from . import diagnose_resize as rz
+from . import diagnose_yuv as yuv
+from .diagnose_base import Trial, cast_like
+
+Knobs = Dict[str, Any]
+
+
+def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None) -> np.ndarray:
+    """Run ``spec["preprocess"]`` on ``raw`` with the given knobs; return the tensor.
+
+    Knobs: ``format`` and ``mode`` (csc), ``resize`` (a :data:`pyalign.diagnose_resize.RESIZE_TEXT`
+    variant for every resize, including the letterbox's), ``pad_value``, ``style``, ``shift``
+    (letterbox).
+    """
+    knobs = knobs or {}
+    inp = spec.get("input") or {}
+    fmt = knobs.get("format", inp.get("format", "BGR"))
+    img = np.asarray(raw)
+    ops = list(spec.get("preprocess") or [])
+    for op in ops:
+        kind = op.get("op")
+        if kind == "csc":
+            img = yuv.convert(img, fmt, op.get("to", "BGR"), knobs.get("mode", op.get("mode", "opencv")),
+                              op.get("matrix"))
+        elif kind == "resize":
+            interp = op.get("interpolation", "linear")
+            img = rz.resize(img, tuple(op["size"]), knobs.get("resize", interp))
+        elif kind == "letterbox":
+            img = rz.letterbox(img, op["size"], knobs.get("pad_value", op.get("pad_value", 114)),
+                               knobs.get("style", op.get("style", "ultralytics")),
+                               knobs.get("resize", "linear"), knobs.get("shift", (0, 0)))
+        elif kind == "swap_rb":
+            img = img[..., ::-1] if img.ndim == 3 else img
+        elif kind == "normalize":
+            x = img.astype(np.float32)
+            ch = 1 if x.ndim == 2 else x.shape[-1]
+            mean = np.broadcast_to(np.asarray(op.get("mean", [0.0]), np.float32).ravel(), (ch,))
+            std = np.broadcast_to(np.asarray(op.get("std", [1.0]), np.float32).ravel(), (ch,))
+            if x.ndim == 2:
+                mean, std = mean[0], std[0]
+            img = (x - mean) / std
+        elif kind == "layout":
+            to = op.get("to", "NCHW")
+            x = img if img.ndim == 3 else img[..., None]
+            if to in ("NCHW", "CHW"):
+                x = np.transpose(x, (2, 0, 1))
+            if to in ("NCHW", "NHWC"):
+                x = x[None]
+            img = x
+        else:
+            raise ValueError(f"unknown preprocess op {kind!r}")
+    return np.ascontiguousarray(img)
+
+
+def _finish(out: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """Bring a recomputed tensor to the expected's dtype (round + saturate for integers)."""
+    if out.shape != like.shape:
+        return out
+    if np.issubdtype(like.dtype, np.integer) and not np.issubdtype(out.dtype, np.integer):
+        return cast_like(out.astype(np.float64), like)
+    return out
+
+
+def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
+                    actual: np.ndarray) -> Tuple[List[Trial], Dict[str, Any]]:
+    """Trials that recompute the preprocessing with one step changed.
+
+    Returns
+    -------
+    trials : list of Trial
+        Each yields ``(recomputed, actual)``.
+    info : dict
+        ``baseline_max_abs_diff``: how far the unchanged recomputation is from the expected
+        (0 when this independent runner reproduces the reference).
+    """
+    info: Dict[str, Any] = {}
+    try:
+        base = _finish(run(raw, spec), expected)
+    except (ValueError, KeyError, TypeError, IndexError) as exc:  # spec this runner cannot follow
+        return [], {"error": str(exc)}
+    if base.shape == expected.shape:
+        with np.errstate(invalid="ignore"):
+            info["baseline_max_abs_diff"] = float(np.nanmax(np.abs(base.astype(np.float64) - expected))) if base.size else 0.0
+    else:
+        info["baseline_shape"] = list(base.shape)
+    ops = spec.get("preprocess") or []
+    variants: List[Tuple[str, str, str, int, Knobs]] = []
+    fmt = (spec.get("input") or {}).get("format", "BGR")
+    for op in ops:
+        kind = op.get("op")
+        if kind == "csc" and fmt in yuv.YUV_FORMATS:
+            for name, text, knob in yuv.csc_variants(op, fmt):
+                variants.append((name, text, "yuv", 50, knob))
+        elif kind in ("resize", "letterbox"):
+            interp = op.get("interpolation", "linear") if kind == "resize" else "linear"
+            for v in rz.resize_variants(interp):
+                fam = "rounding" if v in rz.ROUNDING else "resize"
+                name = f"{fam}.{v}" if fam == "rounding" else f"resize.{v}"
+                variants.append((name, f"resize: {rz.RESIZE_TEXT[v]} instead of {rz.RESIZE_TEXT[interp]}",
+                                 fam, 60 if fam == "resize" else 65, {"resize": v}))
+            if kind == "letterbox":
+                for name, text, knob in rz.letterbox_variants(op):
+                    variants.append((name, text, "letterbox", 55, knob))
+    note = ""
+    if info.get("baseline_max_abs_diff", 0.0) > 0 or "baseline_shape" in info:
+        note = " (note: this recomputation of the reference itself differs from the captured reference)"
+    trials: List[Trial] = []
+    seen = set()
+    for name, text, fam, prio, knob in variants:
+        if name in seen:
+            continue
+        seen.add(name)
+
+        def make(knob: Knobs = knob) -> Optional[Tuple[np.ndarray, np.ndarray]]:
+            out = _finish(run(raw, spec, knob), expected)
+            if out.shape != actual.shape:
+                return None
+            return out, actual
+
+        trials.append(Trial(name, text + "; recomputed from the raw input" + note, fam, prio, make,
+                            {k: (list(v) if isinstance(v, tuple) else v) for k, v in knob.items()}))
+    return trials, info
