@@ -80,13 +80,13 @@ py::array csc_py(const py::array& src, const std::string& src_format, const std:
     const PixelFormat sf = pyalign::parse_pixel_format(src_format);
     const PixelFormat df = pyalign::parse_pixel_format(dst_format);
     const pyalign::CscMode mode = pyalign::parse_csc_mode(mode_name);
-    std::vector<float> mat;
+    std::vector<double> mat;
     if (matrix) {
         if (mode != pyalign::CscMode::Matrix) throw pyalign::Error("csc: matrix is only allowed with mode 'matrix'");
         if (matrix->size() != 12)
             throw pyalign::Error("csc: matrix must have 12 numbers (3x4, Pulsar2 csc_mat), got " +
                                  std::to_string(matrix->size()));
-        for (double v : *matrix) mat.push_back(static_cast<float>(v));
+        mat = *matrix;
     } else if (mode == pyalign::CscMode::Matrix) {
         throw pyalign::Error("csc: mode 'matrix' needs a matrix of 12 numbers (3x4, Pulsar2 csc_mat)");
     }

@@ -73,29 +73,27 @@ void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
 }
 
 PYALIGN_HOT_KERNEL
-void float_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb,
-                 const FloatCsc& f) {
-    float uf[kChunk], vf[kChunk];
+void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb,
+                  const CscMatrix& mat) {
+    double ud[kChunk], vd[kChunk];
     uint8_t ch[3][kChunk];
     const int half = n / 2;
-    const float uvo = f.uv_offset, yo = f.y_offset;
     for (int k = 0; k < half; ++k) {
-        const float u = static_cast<float>(U[k]) - uvo;
-        const float v = static_cast<float>(V[k]) - uvo;
-        uf[2 * k] = u;
-        uf[2 * k + 1] = u;
-        vf[2 * k] = v;
-        vf[2 * k + 1] = v;
+        const double u = static_cast<double>(U[k]);
+        const double v = static_cast<double>(V[k]);
+        ud[2 * k] = u;
+        ud[2 * k + 1] = u;
+        vd[2 * k] = v;
+        vd[2 * k + 1] = v;
     }
     for (int k = 0; k < 3; ++k) {
-        const float c0 = f.c[k][0], c1 = f.c[k][1], c2 = f.c[k][2], c3 = f.c[k][3];
+        const double c0 = mat.m[k][0], c1 = mat.m[k][1], c2 = mat.m[k][2], c3 = mat.m[k][3] * 256.0;
         uint8_t* dst = ch[k];
         for (int i = 0; i < n; ++i) {
-            const float y = static_cast<float>(Y[i]) - yo;
-            const float x = ((c0 * y + c1 * uf[i]) + c2 * vf[i]) + c3;
-            // |x| < 2^21 (matrix entries are bounded), so 2x converts exactly to int32. For x >= 0,
-            // (trunc(2x) + 1) >> 1 == floor(x + 0.5) (round half up); negative x ends at 0 after the clamp.
-            int32_t r = (static_cast<int32_t>(x * 2.0f) + 1) >> 1;
+            const double x = ((c0 * static_cast<double>(Y[i]) + c1 * ud[i]) + c2 * vd[i]) + c3;
+            // |x| < 2^21 (bounded entries): trunc(x + 0.5) == floor(x + 0.5) for x + 0.5 >= 0, and
+            // anything negative saturates to 0 anyway.
+            int32_t r = static_cast<int32_t>(x + 0.5);
             r = r < 0 ? 0 : (r > 255 ? 255 : r);
             dst[i] = static_cast<uint8_t>(r);
         }
@@ -189,54 +187,43 @@ const char* csc_mode_name(CscMode m) {
     return "?";
 }
 
-FloatCsc float_csc(CscMode mode, const float* matrix) {
-    FloatCsc f{};
+CscMatrix csc_matrix(CscMode mode, const double* matrix) {
+    // The bias column is in units of 256; the expressions below are evaluated in double exactly as
+    // written (same constants as the Python reference).
     switch (mode) {
         case CscMode::FullRange:  // BT.601 full range (JFIF)
-            f = FloatCsc{{{1.0f, 0.0f, 1.402f, 0.0f},
-                          {1.0f, -0.344136f, -0.714136f, 0.0f},
-                          {1.0f, 1.772f, 0.0f, 0.0f}},
-                         0.0f,
-                         128.0f};
-            return f;
+            return CscMatrix{{{1.0, 0.0, 1.402, -1.402 * 128 / 256},
+                              {1.0, -0.344136, -0.714136, (0.344136 + 0.714136) * 128 / 256},
+                              {1.0, 1.772, 0.0, -1.772 * 128 / 256}}};
         case CscMode::LimitedRange:  // BT.601 limited range, Pulsar2's documented coefficients
-            f = FloatCsc{{{1.164f, 0.0f, 1.596f, 0.0f},
-                          {1.164f, -0.392f, -0.813f, 0.0f},
-                          {1.164f, 2.017f, 0.0f, 0.0f}},
-                         16.0f,
-                         128.0f};
-            return f;
+            return CscMatrix{{{1.164, 0.0, 1.596, -(1.164 * 16 + 1.596 * 128) / 256},
+                              {1.164, -0.392, -0.813, (-1.164 * 16 + 0.392 * 128 + 0.813 * 128) / 256},
+                              {1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256}}};
         case CscMode::Matrix: {
             if (matrix == nullptr) throw Error("csc mode 'matrix' needs a 3x4 matrix (12 numbers)");
+            CscMatrix out{};
             for (int i = 0; i < 12; ++i) {
-                const float m = matrix[i];
-                if (!std::isfinite(m) || std::fabs(m) > 1000.0f)
+                const double m = matrix[i];
+                if (!std::isfinite(m) || std::fabs(m) > 1000.0)
                     throw Error("csc matrix entry " + std::to_string(i) + " must be finite and within +-1000, got " +
                                 std::to_string(m));
+                out.m[i / 4][i % 4] = m;
             }
-            for (int k = 0; k < 3; ++k) {
-                f.c[k][0] = matrix[4 * k];
-                f.c[k][1] = matrix[4 * k + 1];
-                f.c[k][2] = matrix[4 * k + 2];
-                f.c[k][3] = matrix[4 * k + 3] * 256.0f;
-            }
-            f.y_offset = 0.0f;
-            f.uv_offset = 0.0f;
-            return f;
+            return out;
         }
         case CscMode::OpenCV: break;
     }
-    throw Error("csc mode 'opencv' is integer, it has no float matrix");
+    throw Error("csc mode 'opencv' is integer, it has no matrix");
 }
 
 YuvRowConverter::YuvRowConverter(PixelFormat src, int width, int height, bool to_rgb, CscMode mode,
-                                 const float* matrix)
+                                 const double* matrix)
     : src_(src), width_(width), height_(height), to_rgb_(to_rgb), mode_(mode) {
     if (!is_yuv(src))
         throw Error(std::string("csc: source format must be a YUV format, got ") + pixel_format_name(src));
     check_frame_size(src, width, height);
     if (mode != CscMode::OpenCV) {
-        fcsc_ = float_csc(mode, matrix);
+        mat_ = csc_matrix(mode, matrix);
     } else if (matrix != nullptr) {
         throw Error("csc: a matrix is only allowed with mode 'matrix'");
     }
@@ -246,7 +233,7 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
     if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
     const std::size_t w = static_cast<std::size_t>(width_);
     uint8_t ybuf[kChunk], ubuf[kChunk / 2], vbuf[kChunk / 2];
-    const bool fl = mode_ != CscMode::OpenCV;
+    const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
     if (is_420(src_)) {
         const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
         const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
@@ -259,7 +246,7 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
                 vbuf[k] = uv[2 * k + 1 - uo];
             }
             if (fl)
-                float_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, fcsc_);
+                matrix_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
             else
                 opencv_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
         }
@@ -277,7 +264,7 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
                 vbuf[k] = p[4 * k + uo + 2];
             }
             if (fl)
-                float_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, fcsc_);
+                matrix_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
             else
                 opencv_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
         }
@@ -289,7 +276,7 @@ void YuvRowConverter::convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t
 }
 
 void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, uint8_t* dst, bool to_rgb,
-                CscMode mode, const float* matrix) {
+                CscMode mode, const double* matrix) {
     YuvRowConverter conv(src, width, height, to_rgb, mode, matrix);
     conv.convert(frame, dst, static_cast<std::ptrdiff_t>(width) * 3);
 }

@@ -13,13 +13,18 @@
 //                  y = max(Y-16, 0)*1220542, u = U-128, v = V-128,
 //                  R = sat((y + 2^19 + 1673527 v) >> 20), G = sat((y + 2^19 - 852492 v - 409993 u) >> 20),
 //                  B = sat((y + 2^19 + 2116026 u) >> 20); chroma replicated 2x2 (4:2:0) or 2x1 (4:2:2).
-//   FullRange    : BT.601 full range (JFIF) in float32, see FloatCsc.
-//   LimitedRange : BT.601 limited range in float32 with Pulsar2's documented coefficients.
-//   Matrix       : a Pulsar2 `csc_mat` (3x4, row-major; rows R, G, B; columns Y, U, V, bias) where the
-//                  bias column is in units of 256:  R = m0*Y + m1*U + m2*V + m3*256 (Y, U, V raw bytes).
-// Float modes compute, in float32 with no fused multiply-add, for each output channel k:
-//   out_k = ((c_k0 * y + c_k1 * u) + c_k2 * v) + c_k3,  y = Y - y_offset, u = U - uv_offset, v = V - uv_offset
-// then clamp to [0, 255] and round half away from zero (values are non-negative after the clamp).
+//   Matrix       : a Pulsar2 `csc_mat` (3x4, row-major; rows R, G, B; columns Y, U, V, bias) whose bias
+//                  column is in units of 256, applied to the raw samples in float64 (no FMA):
+//                    x_k = ((m[k][0]*Y + m[k][1]*U) + m[k][2]*V) + m[k][3]*256
+//                  then rounded half away from zero as floor(x + 0.5) (the sum x + 0.5 rounded to double
+//                  first) and saturated to 0..255 -- exactly numpy's
+//                  clip(sign(x)*floor(abs(x)+0.5), 0, 255) in float64. Entries must be finite, |m| <= 1000.
+//   FullRange    : Matrix with BT.601 full range (JFIF): R = Y + 1.402 (V-128),
+//                  G = Y - 0.344136 (U-128) - 0.714136 (V-128), B = Y + 1.772 (U-128), biases folded into
+//                  column 4 (e.g. -1.402*128/256), see full_range_matrix().
+//   LimitedRange : Matrix with BT.601 limited range, Pulsar2's documented coefficients:
+//                  R = 1.164 (Y-16) + 1.596 (V-128), G = 1.164 (Y-16) - 0.392 (U-128) - 0.813 (V-128),
+//                  B = 1.164 (Y-16) + 2.017 (U-128) (biases folded: -(1.164*16 + 1.596*128)/256, ...).
 //
 // BGR/RGB -> YUV (mode OpenCV only), OpenCV's integer rules:
 //   4:2:0 (COLOR_BGR2YUV_I420 with U,V interleaved): Y = (269484 R + 528482 G + 102760 B + 2^19 + 16*2^20) >> 20,
@@ -56,24 +61,21 @@ enum class CscMode { OpenCV, FullRange, LimitedRange, Matrix };
 CscMode parse_csc_mode(const std::string& name);  // throws pyalign::Error
 const char* csc_mode_name(CscMode m);
 
-/// Float definition of a YUV -> RGB conversion: out_k = ((c[k][0]*y + c[k][1]*u) + c[k][2]*v) + c[k][3]
-/// with y = Y - y_offset, u = U - uv_offset, v = V - uv_offset (float32), rows k = R, G, B.
-struct FloatCsc {
-    float c[3][4];
-    float y_offset;
-    float uv_offset;
+/// A 3x4 Pulsar2 csc_mat (rows R, G, B; columns Y, U, V, bias in units of 256), float64.
+struct CscMatrix {
+    double m[3][4];
 };
 
-/// The FloatCsc of a float mode. matrix (12 floats, Pulsar2 csc_mat) is required for Matrix only and
-/// must be finite. Throws for OpenCV mode (it is integer) and bad matrices.
-FloatCsc float_csc(CscMode mode, const float* matrix);
+/// The matrix of a non-OpenCV mode. `matrix` (12 numbers, row-major) is required for Matrix only and
+/// must be finite with |entry| <= 1000. Throws pyalign::Error for OpenCV mode and bad matrices.
+CscMatrix csc_matrix(CscMode mode, const double* matrix = nullptr);
 
 /// Converts rows of a YUV frame into BGR or RGB rows, on demand (for streaming pipelines).
 class YuvRowConverter {
 public:
     /// src: YUV420SP, YVU420SP, YUYV422 or UYVY422; matrix only for CscMode::Matrix.
     YuvRowConverter(PixelFormat src, int width, int height, bool to_rgb, CscMode mode = CscMode::OpenCV,
-                    const float* matrix = nullptr);
+                    const double* matrix = nullptr);
 
     int width() const { return width_; }
     int height() const { return height_; }
@@ -89,12 +91,12 @@ private:
     int width_, height_;
     bool to_rgb_;
     CscMode mode_;
-    FloatCsc fcsc_{};
+    CscMatrix mat_{};
 };
 
 /// Whole-frame YUV -> BGR/RGB (dst: height*width*3 bytes, contiguous).
 void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, uint8_t* dst, bool to_rgb,
-                CscMode mode = CscMode::OpenCV, const float* matrix = nullptr);
+                CscMode mode = CscMode::OpenCV, const double* matrix = nullptr);
 
 /// BGR/RGB (height*width*3 bytes, contiguous; src_is_rgb says which) -> a YUV frame of format dst_fmt
 /// (frame_bytes(dst_fmt, width, height) bytes), OpenCV's rules.
