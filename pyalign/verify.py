@@ -1,0 +1,158 @@
+"""Verify a capture set against the C++ core.
+
+:func:`verify_case` runs ``pyalign.core.preprocess`` (the fused C++ pipeline) on
+the captured raw input and ``pyalign.core.postprocess`` on the captured model
+output, writes what the C++ produced as an "actual" case (the inputs it was
+fed are copied in, so the report shows every stage) and
+compares it with the capture using :func:`pyalign.comparator.compare`. Aligned
+means: this spec plus the C++ core reproduce the Python pipeline, so the C++ can
+go to the board as it is.
+"""
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+from dataclasses import dataclass
+from typing import Any, Dict, List, Mapping, Optional, Union
+
+import numpy as np
+
+from .errors import CaptureError, SpecError
+from .spec import load_spec, raw_input_shape
+
+__all__ = ["VerifyResult", "run_core", "verify_case", "verify_cases"]
+
+PathLike = Union[str, "os.PathLike[str]"]
+
+
+@dataclass
+class VerifyResult:
+    """The outcome of :func:`verify_case`.
+
+    Attributes
+    ----------
+    comparison : pyalign.comparator.ComparisonResult
+        Stage-by-stage verdicts; ``comparison.aligned`` is the answer.
+    actual : pyalign.store.Case or None
+        The case holding what the C++ core produced (None when it was temporary).
+    spec : dict
+        The spec the C++ core ran.
+    """
+
+    comparison: Any
+    actual: Any
+    spec: Dict[str, Any]
+
+    @property
+    def aligned(self) -> bool:
+        """True when every compared tensor passes its rule."""
+        return bool(self.comparison.aligned)
+
+
+def _case_spec(reference: Any, spec: Optional[Union[PathLike, Mapping[str, Any]]]) -> Dict[str, Any]:
+    if spec is not None:
+        return load_spec(spec)
+    if not reference.spec:
+        raise SpecError("the capture has no spec in its manifest: give --spec", reference.dir)
+    try:
+        return load_spec(reference.spec)
+    except SpecError as e:
+        raise SpecError(f"the manifest's spec is invalid: {e.what}", reference.dir / "manifest.json") from None
+
+
+def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
+    """Run the C++ core on a case's raw input (and model output, when the spec has a postprocess op).
+
+    Returns
+    -------
+    dict
+        ``{"preprocessed": tensor}`` and, when computed, ``{"postprocessed": result}``.
+    """
+    from . import core
+
+    rec = reference.get("raw_input")
+    raw = rec.load()
+    want = raw_input_shape(spec)
+    if raw.dtype != np.uint8 or tuple(raw.shape) != want:
+        raise CaptureError(f"raw_input is {raw.dtype} {list(raw.shape)} but the spec's input "
+                           f"{spec['input']['format']} {spec['input']['width']}x{spec['input']['height']} "
+                           f"needs uint8 {list(want)}", rec.path)
+    tensor, info = core.preprocess(np.ascontiguousarray(raw), dict(spec), return_info=True)
+    out: Dict[str, np.ndarray] = {"preprocessed": np.asarray(tensor)}
+    post = spec.get("postprocess")
+    outputs = reference.stage("model_output")
+    if post and outputs:
+        arrays = [np.ascontiguousarray(r.load()) for r in outputs]
+        out["postprocessed"] = np.asarray(core.postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), info))
+    return out
+
+
+def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path) -> Any:
+    from .store import CaseWriter
+
+    w = CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"})
+    try:
+        for rec in reference.tensors:
+            meta = {"layout": rec.layout, "color": rec.color, "kind": rec.kind}
+            if rec.stage in ("raw_input", "model_output"):
+                w.add(rec.stage, rec.name, rec.load(), **meta)
+            elif rec.stage in produced and len(reference.stage(rec.stage)) == 1:
+                w.add(rec.stage, rec.name, produced[rec.stage], **meta)
+        for stage, arr in produced.items():
+            if not reference.stage(stage):  # the capture lacks it: still show what the C++ made
+                w.add(stage, stage, arr)
+        return w.commit()
+    except BaseException:
+        w.abort()
+        raise
+
+
+def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None, *,
+                out: Optional[PathLike] = None, atol: Any = None, rtol: Any = None, cosine: Any = None,
+                diagnose: bool = True) -> VerifyResult:
+    """Run the C++ core on a capture set and compare it with the captured stages.
+
+    Parameters
+    ----------
+    case : path-like or pyalign.store.Case
+        The reference capture set (from ``pyalign capture`` or :class:`pyalign.Capture`).
+    spec : dict or path, optional
+        The spec to run; default the one in the capture's manifest. Giving
+        another spec checks a board variant against the same capture.
+    out : path-like, optional
+        Where to write the C++ results as a case. Default: a temporary directory,
+        removed before returning (``VerifyResult.actual`` is then None).
+    atol, rtol, cosine
+        Rule overrides passed to :func:`pyalign.comparator.compare`.
+    diagnose : bool
+        Run the mismatch diagnosis on failing tensors.
+
+    Returns
+    -------
+    VerifyResult
+    """
+    from .comparator import compare
+    from .store import read_case
+
+    reference = case if hasattr(case, "tensors") else read_case(case)
+    the_spec = _case_spec(reference, spec)
+    if not reference.stage("raw_input"):
+        raise CaptureError("the capture has no raw_input tensor to run the C++ core on", reference.dir)
+    produced = run_core(reference, the_spec)
+    rules = {k: v for k, v in (("atol", atol), ("rtol", rtol), ("cosine", cosine)) if v is not None}
+    if out is not None:
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)))
+        result = compare(reference, actual, diagnose=diagnose, **rules)
+        return VerifyResult(result, actual, the_spec)
+    with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / reference.name)
+        result = compare(reference, actual, diagnose=diagnose, **rules)
+        return VerifyResult(result, None, the_spec)
+
+
+def verify_cases(paths: List[PathLike], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None,
+                 **kw: Any) -> List[VerifyResult]:
+    """Verify several cases (see :func:`verify_case`)."""
+    return [verify_case(p, spec, **kw) for p in paths]
+
