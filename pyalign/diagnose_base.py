@@ -158,10 +158,15 @@ def _fmt(value: Any) -> str:
 
 
 def _change(before: Dict[str, Any], after: Dict[str, Any]) -> str:
+    parts = []
+    if "shape_actual" in before and "shape_actual" not in after:
+        parts.append(f"shape {tuple(before['shape_actual'])} -> {tuple(before['shape_expected'])}")
+        if "max_abs_diff" in after:
+            parts.append(f"then max |diff| {_fmt(after['max_abs_diff'])}")
+        return ", ".join(parts)
     keys = [k for k in ("max_abs_diff", "unmatched", "violations", "cosine") if k in before and k in after]
     if not keys:
         return "no metrics"
-    parts = []
     for k in keys[:2]:
         label = {"max_abs_diff": "max |diff|"}.get(k, k)
         parts.append(f"{label} {_fmt(before[k])} -> {_fmt(after[k])}")

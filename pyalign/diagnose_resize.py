@@ -21,8 +21,8 @@ RESIZE_TEXT: Dict[str, str] = {
     "float_ipp": "bilinear on float32 through OpenCV's IPP path (no 8-bit rounding)",
     "float_noipp": "bilinear on float32, OpenCV's own code without IPP (no 8-bit rounding)",
     "align_corners": "align-corners bilinear (src = dst*(in-1)/(out-1))",
-    "trunc": "float bilinear truncated to uint8 instead of rounded",
-    "round": "float bilinear rounded to uint8 (instead of OpenCV's 11-bit fixed point)",
+    "trunc": "bilinear on float32 (OpenCV, no IPP) truncated to uint8 instead of rounded",
+    "round": "bilinear on float32 (OpenCV, no IPP) rounded to uint8 (instead of 11-bit fixed point)",
 }
 
 #: variants whose name belongs to the "rounding" family of hypotheses.
@@ -86,10 +86,10 @@ def resize(img: np.ndarray, dsize: Tuple[int, int], variant: str = "linear") -> 
         out = _bilinear(img, dsize, True)
         return np.clip(np.rint(out), 0, 255).astype(np.uint8) if img.dtype == np.uint8 else out.astype(np.float32)
     if variant in ("trunc", "round"):
-        out = _bilinear(img, dsize, False)
+        out = _cv_float(img, dsize, False)
         if img.dtype != np.uint8:
-            return out.astype(np.float32)
-        out = np.floor(out + 1e-9) if variant == "trunc" else np.rint(out)
+            return out
+        out = np.floor(out) if variant == "trunc" else np.rint(out)
         return np.clip(out, 0, 255).astype(np.uint8)
     raise ValueError(f"unknown resize variant {variant!r}")
 

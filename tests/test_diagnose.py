@@ -1,0 +1,389 @@
+"""Each diagnosis hypothesis: manufacture that exact misalignment from a correct capture
+(cv2/numpy reference) and check the diagnosis names it first; random noise is unexplained."""
+from __future__ import annotations
+
+import types
+
+import cv2
+import numpy as np
+import pytest
+
+from pyalign.diagnose import Hypothesis, diagnose, diagnose_tensor
+from pyalign.synthetic import synthetic_image
+
+W, H = 202, 150          # raw image size
+DST = (160, 160)         # letterbox size [w, h]
+MEAN = [123.675, 116.28, 103.53]
+STD = [58.395, 57.12, 57.375]
+
+
+def spec_letterbox(pad=114, style="ultralytics", mean=MEAN, std=STD):
+    return {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "letterbox", "size": list(DST), "pad_value": pad, "style": style},
+                           {"op": "swap_rb"},
+                           {"op": "normalize", "mean": mean, "std": std},
+                           {"op": "layout", "to": "NCHW"}]}
+
+
+def ultralytics_box(img, pad=114, interp=cv2.INTER_LINEAR, shift=(0, 0)):
+    """Ultralytics letterbox written out with cv2 (the independent reference)."""
+    h, w = img.shape[:2]
+    r = min(DST[1] / h, DST[0] / w)
+    nw, nh = int(round(w * r)), int(round(h * r))
+    dw, dh = (DST[0] - nw) / 2, (DST[1] - nh) / 2
+    top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
+    left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
+    res = cv2.resize(img, (nw, nh), interpolation=interp) if (nw, nh) != (w, h) else img
+    top, bottom = top + shift[1], bottom - shift[1]
+    left, right = left + shift[0], right - shift[0]
+    return cv2.copyMakeBorder(res, top, bottom, left, right, cv2.BORDER_CONSTANT, value=(pad, pad, pad))
+
+
+def center_box(img, pad=114):
+    """ax-samples style letterbox: truncated size, d // 2 padding first."""
+    h, w = img.shape[:2]
+    r = min(DST[1] / h, DST[0] / w)
+    nw, nh = int(w * r), int(h * r)
+    top, left = (DST[1] - nh) // 2, (DST[0] - nw) // 2
+    res = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    return cv2.copyMakeBorder(res, top, DST[1] - nh - top, left, DST[0] - nw - left,
+                              cv2.BORDER_CONSTANT, value=(pad, pad, pad))
+
+
+def to_tensor(boxed, mean=MEAN, std=STD, swap=True):
+    x = boxed[..., ::-1] if swap else boxed
+    x = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
+    return np.ascontiguousarray(x.transpose(2, 0, 1)[None])
+
+
+@pytest.fixture(scope="module")
+def raw():
+    return synthetic_image(H, W, seed=5)
+
+
+@pytest.fixture(scope="module")
+def expected(raw):
+    return to_tensor(ultralytics_box(raw))
+
+
+def run(expected, actual, raw=None, spec=None, **kw):
+    kw.setdefault("layout", "NCHW")
+    kw.setdefault("color", "RGB")
+    hs = diagnose(expected, actual, stage="preprocessed", spec=spec if spec is not None else spec_letterbox(),
+                  raw_input=raw, **kw)
+    assert hs, "a failing tensor always gets at least one diagnosis entry"
+    return hs
+
+
+def check_first(hs, name, explains=True):
+    first = hs[0]
+    assert first.name == name, [str(h) for h in hs]
+    assert first.explains is explains, str(first)
+    if explains:
+        assert first.before.get("max_abs_diff", 1) > 0
+        assert first.after["violations"] == 0
+    return first
+
+
+# ---------------------------------------------------------------- tensor-only hypotheses
+
+def test_reference_recomputation_matches_cv2(raw, expected):
+    from pyalign.diagnose_pipeline import run as recompute
+    assert np.array_equal(recompute(raw, spec_letterbox()), expected)
+    assert diagnose(expected, expected.copy(), stage="preprocessed") == []
+
+
+def test_channel_swap(raw, expected):
+    actual = to_tensor(ultralytics_box(raw), swap=False, mean=MEAN[::-1], std=STD[::-1])
+    h = check_first(run(expected, actual, raw), "channel_swap")
+    assert "swapping B and R" in h.description and "explains" in str(h)
+
+
+def test_layout_nhwc_data_in_nchw_tensor(raw, expected):
+    nhwc = np.ascontiguousarray(expected.transpose(0, 2, 3, 1))
+    check_first(run(expected, nhwc.reshape(expected.shape), raw), "layout")
+
+
+def test_layout_transposed_shape_nhwc(expected):
+    nhwc = np.ascontiguousarray(expected.transpose(0, 2, 3, 1))
+    h = check_first(run(expected, nhwc), "layout")
+    assert h.params["actual_layout"] == "NHWC"
+
+
+def test_layout_hwc_vs_chw():
+    img = synthetic_image(40, 48, seed=2)
+    chw = np.ascontiguousarray(img.transpose(2, 0, 1))
+    hs = diagnose(chw, np.ascontiguousarray(img).reshape(chw.shape), stage="raw_input", layout="CHW")
+    check_first(hs, "layout")
+
+
+def test_layout_model_output_last_axes():
+    rng = np.random.default_rng(1)
+    out = rng.normal(size=(1, 84, 300)).astype(np.float32)
+    hs = diagnose(out, np.ascontiguousarray(out.transpose(0, 2, 1)), stage="model_output")
+    check_first(hs, "layout")
+
+
+def test_affine_wrong_mean_implied_mean(raw, expected):
+    wrong = [103.53, 116.28, 123.675]   # mean given in BGR order
+    actual = to_tensor(ultralytics_box(raw), mean=wrong)
+    h = check_first(run(expected, actual, raw), "affine")
+    np.testing.assert_allclose(h.params["implied_mean"], wrong, atol=1e-3)
+    np.testing.assert_allclose(h.params["implied_std"], STD, rtol=1e-5)
+
+
+def test_affine_mean_applied_twice(raw, expected):
+    twice = [2 * m for m in MEAN]
+    actual = to_tensor(ultralytics_box(raw), mean=twice)
+    h = check_first(run(expected, actual, raw), "affine")
+    np.testing.assert_allclose(h.params["implied_mean"], twice, atol=1e-3)
+
+
+def test_affine_missing_div255_with_mean(raw, expected):
+    # the board applies ImageNet mean/std meant for [0, 1] pixels to 0..255 pixels (no /255)
+    mean01, std01 = [m / 255 for m in MEAN], [s / 255 for s in STD]
+    actual = to_tensor(ultralytics_box(raw), mean=mean01, std=std01)
+    h = check_first(run(expected, actual, raw), "affine")
+    np.testing.assert_allclose(h.params["implied_std"], std01, rtol=1e-4)
+    np.testing.assert_allclose(h.params["implied_mean"], mean01, atol=1e-3)
+
+
+def test_constant_scale_missing_div255(raw):
+    spec = spec_letterbox(mean=[0, 0, 0], std=[255, 255, 255])
+    exp = to_tensor(ultralytics_box(raw), mean=[0, 0, 0], std=[255, 255, 255])
+    act = to_tensor(ultralytics_box(raw), mean=[0, 0, 0], std=[1, 1, 1])
+    h = check_first(run(exp, act, raw, spec=spec), "scale")
+    assert h.params["scale"] == pytest.approx(255, rel=1e-6)
+    assert "missing /255" in h.description
+
+
+def test_constant_offset(expected):
+    check_first(run(expected, expected + np.float32(0.5)), "offset")
+
+
+def test_int8_quantization_applied(expected):
+    scale = 1 / 32
+    q = np.clip(np.rint(expected / scale), -128, 127).astype(np.int8)
+    h = check_first(diagnose(expected, q, stage="preprocessed", layout="NCHW"), "quantization")
+    assert h.params["scale"] == pytest.approx(scale)
+
+
+def test_int8_quantization_not_applied():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(1, 8, 20, 20)).astype(np.float32)
+    q = np.clip(np.rint(x / 0.05) + 3, -128, 127).astype(np.int8)
+    deq = (q.astype(np.float32) - 3) * np.float32(0.05)
+    h = check_first(diagnose(q, deq, stage="model_output", rule={"kind": "exact"}), "quantization")
+    assert h.params["zero_point"] == 3
+
+
+def test_uint8_cast_of_float_tensor(raw):
+    exp = cv2.resize(raw.astype(np.float32), (97, 71), interpolation=cv2.INTER_LINEAR)
+    act = exp.astype(np.uint8).astype(np.float32)  # C cast: fraction dropped
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", color="BGR")
+    check_first(hs, "rounding.uint8_cast")
+
+
+# ------------------------------------------------------- recomputed from the raw input
+
+def test_resize_nearest(raw, expected):
+    act = to_tensor(ultralytics_box(raw, interp=cv2.INTER_NEAREST))
+    check_first(run(expected, act, raw), "resize.nearest")
+
+
+def test_resize_area_antialias(raw, expected):
+    act = to_tensor(ultralytics_box(raw, interp=cv2.INTER_AREA))
+    check_first(run(expected, act, raw), "resize.area")
+
+
+@pytest.mark.parametrize("ipp", [True, False])
+def test_resize_float_path(raw, ipp):
+    if ipp and not cv2.ipp.useIPP():
+        pytest.skip("this OpenCV build has no IPP")
+    spec = {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "resize", "size": [131, 97], "interpolation": "linear"},
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
+                           {"op": "layout", "to": "HWC"}]}
+    exp = cv2.resize(raw, (131, 97), interpolation=cv2.INTER_LINEAR).astype(np.float32) / np.float32(255)
+    old = cv2.ipp.useIPP()
+    try:
+        cv2.ipp.setUseIPP(not ipp)
+        other = cv2.resize(raw.astype(np.float32), (131, 97), interpolation=cv2.INTER_LINEAR)
+        cv2.ipp.setUseIPP(ipp)
+        fl = cv2.resize(raw.astype(np.float32), (131, 97), interpolation=cv2.INTER_LINEAR)
+    finally:
+        cv2.ipp.setUseIPP(old)
+    act = fl / np.float32(255)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
+    if np.array_equal(fl, other):
+        assert hs[0].name in ("resize.float_ipp", "resize.float_noipp") and hs[0].explains
+    else:
+        check_first(hs, "resize.float_ipp" if ipp else "resize.float_noipp")
+
+
+def test_resize_align_corners(raw):
+    spec = {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "resize", "size": [90, 70], "interpolation": "linear"}]}
+    exp = cv2.resize(raw, (90, 70), interpolation=cv2.INTER_LINEAR)
+    # align-corners sampling written with cv2.remap (float maps, bilinear)
+    mx = np.tile(np.arange(90, dtype=np.float32) * np.float32((W - 1) / 89), (70, 1))
+    my = np.tile((np.arange(70, dtype=np.float32) * np.float32((H - 1) / 69))[:, None], (1, 90))
+    fl = cv2.remap(raw.astype(np.float32), mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    act = np.clip(np.rint(fl), 0, 255).astype(np.uint8)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
+    assert hs[0].name == "resize.align_corners", [str(h) for h in hs]
+    assert hs[0].explains or hs[0].partial
+
+
+def test_rounding_truncation_before_uint8(raw):
+    spec = {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "resize", "size": [113, 87], "interpolation": "linear"}]}
+    exp = cv2.resize(raw, (113, 87), interpolation=cv2.INTER_LINEAR)
+    old = cv2.ipp.useIPP()
+    try:
+        cv2.ipp.setUseIPP(False)
+        fl = cv2.resize(raw.astype(np.float32), (113, 87), interpolation=cv2.INTER_LINEAR)
+    finally:
+        cv2.ipp.setUseIPP(old)
+    act = np.floor(fl).astype(np.uint8)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
+    check_first(hs, "rounding.trunc")
+
+
+def test_letterbox_pad_value(raw, expected):
+    check_first(run(expected, to_tensor(ultralytics_box(raw, pad=0)), raw), "letterbox.pad_0")
+
+
+def test_letterbox_style(raw):
+    exp = to_tensor(ultralytics_box(raw))
+    act = to_tensor(center_box(raw))
+    # sizes chosen so the two geometries differ
+    assert not np.array_equal(exp, act)
+    check_first(run(exp, act, raw), "letterbox.style_center")
+
+
+def test_letterbox_shifted_by_one(raw, expected):
+    act = to_tensor(ultralytics_box(raw, shift=(0, 1)))
+    check_first(run(expected, act, raw), "letterbox.shift_0_1")
+
+
+# ---------------------------------------------------------------------------- YUV
+
+def nv12_from_bgr(img):
+    h, w = img.shape[:2]
+    i420 = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)
+    y = i420[:h]
+    chroma = i420[h:].ravel()
+    n = (h // 2) * (w // 2)
+    u = chroma[:n].reshape(h // 2, w // 2)
+    v = chroma[n:].reshape(h // 2, w // 2)
+    return np.concatenate([y, np.stack([u, v], -1).reshape(h // 2, w)], 0)
+
+
+YUV_SPEC = {"input": {"format": "YUV420SP", "width": W, "height": H},
+            "preprocess": [{"op": "csc", "to": "BGR", "mode": "opencv"},
+                           {"op": "resize", "size": [100, 76], "interpolation": "linear"},
+                           {"op": "layout", "to": "HWC"}]}
+
+
+def yuv_case(raw, conversion):
+    frame = nv12_from_bgr(raw)
+    exp = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_NV12), (100, 76), interpolation=cv2.INTER_LINEAR)
+    act = cv2.resize(conversion(frame), (100, 76), interpolation=cv2.INTER_LINEAR)
+    return frame, exp, act
+
+
+def full_range_bgr(frame):
+    h = frame.shape[0] * 2 // 3
+    y = frame[:h].astype(np.float64)
+    uv = frame[h:].reshape(h // 2, -1, 2).astype(np.float64) - 128
+    u = uv[..., 0].repeat(2, 0).repeat(2, 1)
+    v = uv[..., 1].repeat(2, 0).repeat(2, 1)
+    bgr = np.stack([y + 1.772 * u, y - 0.344136 * u - 0.714136 * v, y + 1.402 * v], -1)
+    return np.clip(np.rint(bgr), 0, 255).astype(np.uint8)
+
+
+def test_yuv_nv12_nv21(raw):
+    frame, exp, act = yuv_case(raw, lambda f: cv2.cvtColor(f, cv2.COLOR_YUV2BGR_NV21))
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
+    check_first(hs, "yuv.chroma_swap")
+
+
+def test_yuv_full_range(raw):
+    frame, exp, act = yuv_case(raw, full_range_bgr)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
+    check_first(hs, "yuv.full_range")
+
+
+def test_yuv_bt709(raw):
+    def bt709(f):
+        h = f.shape[0] * 2 // 3
+        y = (f[:h].astype(np.float64) - 16) * 1.164
+        uv = f[h:].reshape(h // 2, -1, 2).astype(np.float64) - 128
+        u = uv[..., 0].repeat(2, 0).repeat(2, 1)
+        v = uv[..., 1].repeat(2, 0).repeat(2, 1)
+        bgr = np.stack([y + 2.112 * u, y - 0.213 * u - 0.533 * v, y + 1.793 * v], -1)
+        return np.clip(np.rint(bgr), 0, 255).astype(np.uint8)
+
+    frame, exp, act = yuv_case(raw, bt709)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
+    h = hs[0]
+    assert h.name == "yuv.bt709_limited" and (h.explains or h.partial), [str(x) for x in hs]
+
+
+# ------------------------------------------------------------------ nothing explains
+
+def test_noise_is_unexplained(raw, expected):
+    noise = np.random.default_rng(7).normal(size=expected.shape).astype(np.float32)
+    hs = run(expected, noise, raw)
+    assert len(hs) == 1 and hs[0].name == "unexplained" and not hs[0].explains
+    assert str(hs[0]).startswith("nothing explains the mismatch")
+    assert hs[0].params["tried"] > 20
+
+
+def test_noise_model_output_unexplained():
+    rng = np.random.default_rng(8)
+    exp = rng.normal(size=(1, 1000)).astype(np.float32)
+    act = rng.normal(size=(1, 1000)).astype(np.float32)
+    hs = diagnose(exp, act, stage="model_output")
+    assert [h.name for h in hs] == ["unexplained"]
+    assert "raw input" not in hs[0].description
+
+
+def test_missing_raw_input_is_said(expected):
+    noise = np.random.default_rng(9).random(expected.shape).astype(np.float32)
+    hs = diagnose(expected, noise, stage="preprocessed", layout="NCHW")
+    assert hs[0].name == "unexplained" and "need the raw input" in hs[0].description
+
+
+# ------------------------------------------------------------------ hook and output
+
+def test_diagnose_tensor_hook_with_capture(tmp_path, raw, expected):
+    from pyalign.store import write_case, read_case
+
+    spec = spec_letterbox()
+    case = write_case(tmp_path / "ref", [("raw_input", "image", raw, {"layout": "HWC", "color": "BGR"}),
+                                         ("preprocessed", "images", expected, {"layout": "NCHW", "color": "RGB"})],
+                      spec=spec)
+    case = read_case(case.dir)
+    actual = to_tensor(ultralytics_box(raw, pad=0))
+    result = types.SimpleNamespace(stage="preprocessed", name="images", layout="NCHW", kind=None,
+                                   rule=types.SimpleNamespace(kind="atol", atol=1e-4, rtol=0.0, cosine=None))
+    hs = diagnose_tensor(result, case.array("preprocessed"), actual,
+                         {"reference_case": case, "actual_case": None, "record": case.get("preprocessed")})
+    assert hs[0].name == "letterbox.pad_0" and hs[0].explains
+    d = hs[0].to_dict()
+    assert d["verdict"] == "explains" and d["before"]["max_abs_diff"] > 0 and d["after"]["max_abs_diff"] == 0
+    import json
+    json.dumps([h.to_dict() for h in hs])
+
+
+def test_diagnose_tensor_tolerates_missing_side():
+    assert diagnose_tensor(None, None, np.zeros(3), None) == []
+
+
+def test_hypothesis_str_reports_before_after():
+    h = Hypothesis("channel_swap", "channel order: swapping B and R on the actual",
+                   {"max_abs_diff": 3.0, "violations": 10}, {"max_abs_diff": 0.0, "violations": 0}, True)
+    assert str(h) == ("channel order: swapping B and R on the actual: explains "
+                      "(max |diff| 3 -> 0, violations 10 -> 0)")
