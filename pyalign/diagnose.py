@@ -22,7 +22,7 @@ import numpy as np
 
 from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, evaluate, measure, rank,
                             rule_for, strip)
-from .diagnose_detections import detection_trials, evaluate_detections, match
+from .diagnose_detections import class_trials, detection_trials, evaluate_detections, match
 from .diagnose_pipeline import pipeline_trials
 from .diagnose_tensor import tensor_trials
 
@@ -83,6 +83,9 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         return []
     trials = tensor_trials(exp, act, layout, color if stage in ("raw_input", "preprocessed") else None, spec)
     families = ["channel order", "layout", "offset/scale", "quantization", "uint8 cast", "affine"]
+    if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
+        trials = class_trials(exp, act) + trials
+        families.insert(0, "class ids")
     missing_note = None
     if stage == "preprocessed":
         if spec is not None and raw_input is not None:

@@ -144,6 +144,23 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
     return trials
 
 
+def class_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
+    """Classification results ``[k, 2]`` (class_id, probability): class ids shifted by one."""
+    if exp.ndim != 2 or exp.shape[1] != 2 or act.shape != exp.shape:
+        return []
+    trials: List[Trial] = []
+    for d in (-1, 1):
+        def shift(d: int = d) -> Tuple[np.ndarray, np.ndarray]:
+            out = np.asarray(act, np.float64).copy()
+            out[:, 0] -= d
+            return exp, out
+
+        trials.append(Trial(f"classes.class_shift_{'+' if d > 0 else '-'}1",
+                            f"classes: class ids shifted by {d:+d} in the actual (e.g. 1-based ids or a "
+                            f"background class); subtracting {d:+d}", "detections", 5, shift, {"shift": d}))
+    return trials
+
+
 def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
     """Run detection trials with order-free matching; keep those that (partially) explain."""
     atol = rule.atol if rule.kind == "atol" and rule.atol else (1e-3 if rule.kind != "exact" else 1e-12)
