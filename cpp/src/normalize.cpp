@@ -1,0 +1,233 @@
+// pyalign — channel swap, normalisation and layout (see normalize.hpp).
+#include "pyalign/normalize.hpp"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+// Hot kernels: an extra AVX2 build picked at run time on x86-64 GCC (not under sanitizers). The same
+// IEEE float32 subtract / divide per element either way, so the results are identical.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
+    !defined(PYALIGN_NO_DISPATCH)
+#define PYALIGN_HOT_KERNEL __attribute__((target_clones("avx2", "default")))
+#else
+#define PYALIGN_HOT_KERNEL
+#endif
+
+namespace pyalign {
+
+namespace {
+
+constexpr int kMaxSide = 1 << 20;
+constexpr int kTile = 1020;  // interleaved elements per kernel call: a multiple of 1, 2, 3 and 4
+
+// One channel of an interleaved uint8 row into a float plane: dst[x] = (float(src[x*C + off]) - m) / s.
+template <int C>
+PYALIGN_HOT_KERNEL void plane_f32(const uint8_t* src, int off, int n, float m, float s, bool norm, float* dst) {
+    const uint8_t* p = src + off;
+    if (norm) {
+        for (int x = 0; x < n; ++x) dst[x] = (static_cast<float>(p[C * x]) - m) / s;
+    } else {
+        for (int x = 0; x < n; ++x) dst[x] = static_cast<float>(p[C * x]);
+    }
+}
+
+template <int C>
+void plane_u8(const uint8_t* src, int off, int n, uint8_t* dst) {
+    const uint8_t* p = src + off;
+    for (int x = 0; x < n; ++x) dst[x] = p[C * x];
+}
+
+// Interleaved: dst[i] = (float(src[i]) - mrow[i]) / srow[i] over n = W*C elements.
+PYALIGN_HOT_KERNEL
+void interleaved_f32(const uint8_t* src, int n, const float* mrow, const float* srow, bool norm, float* dst) {
+    if (norm) {
+        for (int i = 0; i < n; ++i) dst[i] = (static_cast<float>(src[i]) - mrow[i]) / srow[i];
+    } else {
+        for (int i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
+    }
+}
+
+void plane_f32_any(int C, const uint8_t* src, int off, int n, float m, float s, bool norm, float* dst) {
+    switch (C) {
+        case 1: plane_f32<1>(src, off, n, m, s, norm, dst); break;
+        case 2: plane_f32<2>(src, off, n, m, s, norm, dst); break;
+        case 3: plane_f32<3>(src, off, n, m, s, norm, dst); break;
+        default: plane_f32<4>(src, off, n, m, s, norm, dst); break;
+    }
+}
+
+void plane_u8_any(int C, const uint8_t* src, int off, int n, uint8_t* dst) {
+    switch (C) {
+        case 1: plane_u8<1>(src, off, n, dst); break;
+        case 2: plane_u8<2>(src, off, n, dst); break;
+        case 3: plane_u8<3>(src, off, n, dst); break;
+        default: plane_u8<4>(src, off, n, dst); break;
+    }
+}
+
+}  // namespace
+
+Layout parse_layout(const std::string& name) {
+    if (name == "HW") return Layout::HW;
+    if (name == "HWC") return Layout::HWC;
+    if (name == "CHW") return Layout::CHW;
+    if (name == "NHWC") return Layout::NHWC;
+    if (name == "NCHW") return Layout::NCHW;
+    throw Error("unknown layout '" + name + "' (expected HW, HWC, CHW, NHWC or NCHW)");
+}
+
+const char* layout_name(Layout l) {
+    switch (l) {
+        case Layout::HW: return "HW";
+        case Layout::HWC: return "HWC";
+        case Layout::CHW: return "CHW";
+        case Layout::NHWC: return "NHWC";
+        case Layout::NCHW: return "NCHW";
+    }
+    return "?";
+}
+
+void validate_normalize(const NormalizeSpec& spec) {
+    if (spec.channels < 1 || spec.channels > 4)
+        throw Error("normalize: an image has 1 to 4 channels, got " + std::to_string(spec.channels));
+    if (spec.swap_rb && spec.channels < 3)
+        throw Error("normalize: swap_rb needs 3 or 4 channels, the image has " + std::to_string(spec.channels));
+    if (spec.layout == Layout::HW && spec.channels != 1)
+        throw Error("normalize: layout HW needs 1 channel, the image has " + std::to_string(spec.channels));
+    if (spec.normalize) {
+        if (!spec.to_float) throw Error("normalize: mean/std need a float32 output, not uint8");
+        for (int c = 0; c < spec.channels; ++c) {
+            if (!std::isfinite(spec.mean[c])) throw Error("normalize: mean[" + std::to_string(c) + "] is not finite");
+            if (!std::isfinite(spec.stdv[c]) || spec.stdv[c] == 0.0f)
+                throw Error("normalize: std[" + std::to_string(c) + "] must be finite and non-zero");
+        }
+    }
+}
+
+std::size_t normalized_elements(const NormalizeSpec& spec, int height, int width) {
+    return static_cast<std::size_t>(height) * static_cast<std::size_t>(width) *
+           static_cast<std::size_t>(spec.channels);
+}
+
+RowWriter::RowWriter(const NormalizeSpec& spec, int height, int width) : spec_(spec), h_(height), w_(width) {
+    validate_normalize(spec);
+    if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide)
+        throw Error("normalize: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+    for (int c = 0; c < 4; ++c) src_ch_[c] = (spec.swap_rb && c <= 2) ? 2 - c : c;
+    mrow_.resize(kTile);
+    srow_.resize(kTile);
+    for (int i = 0; i < kTile; ++i) {
+        mrow_[static_cast<std::size_t>(i)] = spec.mean[i % spec.channels];
+        srow_[static_cast<std::size_t>(i)] = spec.stdv[i % spec.channels];
+    }
+}
+
+void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
+    const int C = spec_.channels, W = w_;
+    const std::size_t plane = static_cast<std::size_t>(h_) * static_cast<std::size_t>(W);
+    const std::size_t rowoff = static_cast<std::size_t>(y) * static_cast<std::size_t>(W);
+    if (layout_is_planar(spec_.layout)) {
+        for (int c = 0; c < C; ++c) {
+            if (spec_.to_float) {
+                float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
+                plane_f32_any(C, row, src_ch_[c], W, spec_.mean[c], spec_.stdv[c], spec_.normalize, d);
+            } else {
+                uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
+                plane_u8_any(C, row, src_ch_[c], W, d);
+            }
+        }
+        return;
+    }
+    // interleaved: the row is contiguous in the output
+    const std::size_t n = static_cast<std::size_t>(W) * static_cast<std::size_t>(C);
+    const std::size_t off = rowoff * static_cast<std::size_t>(C);
+    uint8_t sw[kTile];
+    const float* mrow = mrow_.data();
+    const float* srow = srow_.data();
+    const int tile = kTile;
+    for (std::size_t i0 = 0; i0 < n; i0 += static_cast<std::size_t>(tile)) {
+        const int m = static_cast<int>(n - i0 < static_cast<std::size_t>(tile) ? n - i0 : static_cast<std::size_t>(tile));
+        const uint8_t* s = row + i0;
+        if (spec_.swap_rb) {
+            for (int i = 0; i < m; i += C) {
+                sw[i] = s[i + 2];
+                sw[i + 1] = s[i + 1];
+                sw[i + 2] = s[i];
+                if (C == 4) sw[i + 3] = s[i + 3];
+            }
+            s = sw;
+        }
+        if (spec_.to_float) {
+            interleaved_f32(s, m, mrow, srow, spec_.normalize, static_cast<float*>(dst) + off + i0);
+        } else {
+            std::memcpy(static_cast<uint8_t*>(dst) + off + i0, s, static_cast<std::size_t>(m));
+        }
+    }
+}
+
+void RowWriter::fill_pixels(int y, int x0, int n, const uint8_t* pixel, void* dst) const {
+    if (n <= 0) return;
+    const int C = spec_.channels;
+    float fv[4];
+    uint8_t uv[4];
+    for (int c = 0; c < C; ++c) {
+        const uint8_t v = pixel[src_ch_[c]];
+        uv[c] = v;
+        fv[c] = spec_.normalize ? (static_cast<float>(v) - spec_.mean[c]) / spec_.stdv[c] : static_cast<float>(v);
+    }
+    const std::size_t W = static_cast<std::size_t>(w_);
+    const std::size_t plane = static_cast<std::size_t>(h_) * W;
+    const std::size_t start = static_cast<std::size_t>(y) * W + static_cast<std::size_t>(x0);
+    if (layout_is_planar(spec_.layout)) {
+        for (int c = 0; c < C; ++c) {
+            if (spec_.to_float) {
+                float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start;
+                for (int i = 0; i < n; ++i) d[i] = fv[c];
+            } else {
+                uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + start;
+                std::memset(d, uv[c], static_cast<std::size_t>(n));
+            }
+        }
+        return;
+    }
+    if (spec_.to_float) {
+        float* d = static_cast<float*>(dst) + start * static_cast<std::size_t>(C);
+        for (int i = 0; i < n; ++i)
+            for (int c = 0; c < C; ++c) d[static_cast<std::size_t>(i) * C + c] = fv[c];
+    } else {
+        uint8_t* d = static_cast<uint8_t*>(dst) + start * static_cast<std::size_t>(C);
+        for (int i = 0; i < n; ++i)
+            for (int c = 0; c < C; ++c) d[static_cast<std::size_t>(i) * C + c] = uv[c];
+    }
+}
+
+void normalize_u8(const uint8_t* src, int height, int width, const NormalizeSpec& spec, void* dst) {
+    RowWriter w(spec, height, width);
+    const std::size_t stride = static_cast<std::size_t>(width) * static_cast<std::size_t>(spec.channels);
+    for (int y = 0; y < height; ++y) w.write_row(y, src + static_cast<std::size_t>(y) * stride, dst);
+}
+
+void normalize_f32(const float* src, int height, int width, const NormalizeSpec& spec, float* dst) {
+    validate_normalize(spec);
+    if (!spec.to_float) throw Error("normalize: a float32 image gives a float32 tensor");
+    if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide)
+        throw Error("normalize: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+    const int C = spec.channels;
+    int sc[4];
+    for (int c = 0; c < 4; ++c) sc[c] = (spec.swap_rb && c <= 2) ? 2 - c : c;
+    const std::size_t HW = static_cast<std::size_t>(height) * static_cast<std::size_t>(width);
+    const bool planar = layout_is_planar(spec.layout);
+    for (std::size_t p = 0; p < HW; ++p) {
+        for (int c = 0; c < C; ++c) {
+            float v = src[p * static_cast<std::size_t>(C) + static_cast<std::size_t>(sc[c])];
+            if (spec.normalize) v = (v - spec.mean[c]) / spec.stdv[c];
+            if (planar)
+                dst[static_cast<std::size_t>(c) * HW + p] = v;
+            else
+                dst[p * static_cast<std::size_t>(C) + static_cast<std::size_t>(c)] = v;
+        }
+    }
+}
+
+}  // namespace pyalign
