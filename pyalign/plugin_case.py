@@ -148,7 +148,13 @@ def load_actual(actual: Any, case: CaptureCase, stage: str, name: Optional[str])
         if path.is_dir():
             from .store import read_actual
 
-            return read_actual(path, case.case).array(record.stage, record.name)
+            got = read_actual(path, case.case)
+            if not got.has(record.stage, record.name):
+                # a board that names its only tensor of the stage differently still matches
+                mine, theirs = got.stage(record.stage), case.case.stage(record.stage)
+                if len(mine) == 1 and len(theirs) == 1:
+                    return mine[0].load()
+            return got.array(record.stage, record.name)
         if not path.is_file():
             from .errors import CaptureError
 
