@@ -1,10 +1,94 @@
-"""``pyalign compare REF ACTUAL``: stage-by-stage comparison."""
+"""``pyalign compare REF ACTUAL``: stage-by-stage comparison.
+
+Exit status: 0 aligned, 1 misaligned (a tensor fails, is missing, extra, or has
+another shape or dtype), 2 usage or input error (unreadable capture set,
+wrong file size, malformed option).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Optional, Sequence
+
 import click
+
+from .errors import PyalignError
+from .store import STAGES
+
+EXIT_OK, EXIT_MISALIGNED = 0, 1
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise PyalignError(f"cannot write: {e.strerror or e}", path) from None
 
 
 @click.command("compare")
 @click.argument("reference", type=click.Path())
 @click.argument("actual", type=click.Path())
-def compare_cmd(reference: str, actual: str) -> int:
-    """Compare an actual capture set with the reference."""
-    raise click.UsageError("compare is not available yet")
+@click.option("--atol", "atol", multiple=True, metavar="[STAGE[.NAME]=]VALUE",
+              help="Absolute tolerance: |a-e| < atol (+ rtol*|e|). Per stage (preprocessed=1e-3), per tensor "
+                   "(postprocessed.scores=1e-2) or for all (1e-3). Repeatable.")
+@click.option("--rtol", "rtol", multiple=True, metavar="[STAGE[.NAME]=]VALUE", help="Relative tolerance, same keys.")
+@click.option("--cosine", "cosine", multiple=True, metavar="[STAGE[.NAME]=]VALUE",
+              help="Cosine-similarity rule (pass iff cosine >= VALUE), same keys.")
+@click.option("--stage", "stages", multiple=True, type=click.Choice(STAGES),
+              help="Compare only this stage (repeatable; default: every stage).")
+@click.option("--max-violations", type=click.IntRange(min=0), default=10, show_default=True,
+              help="First violations listed per tensor.")
+@click.option("--json", "as_json", is_flag=True, help="Print the JSON report (docs/compare.md) instead of text.")
+@click.option("--junit", "junit", type=click.Path(dir_okay=False), help="Also write a JUnit XML report here.")
+@click.option("--html", "html", type=click.Path(dir_okay=False), help="Also write an HTML report here.")
+@click.option("--no-diagnose", is_flag=True, help="Do not run the mismatch diagnosis on failing tensors.")
+@click.option("--color/--no-color", default=None, help="Colour the text report (default: when stdout is a terminal).")
+def compare_cmd(
+    reference: str,
+    actual: str,
+    atol: Sequence[str],
+    rtol: Sequence[str],
+    cosine: Sequence[str],
+    stages: Sequence[str],
+    max_violations: int,
+    as_json: bool,
+    junit: Optional[str],
+    html: Optional[str],
+    no_diagnose: bool,
+    color: Optional[bool],
+) -> int:
+    """Compare the ACTUAL capture set (or bare directory of .bin files) with REFERENCE.
+
+    Default rules: raw_input exact; preprocessed |a-e| < 1e-4; model_output
+    cosine >= 0.98; postprocessed |a-e| < 1e-3 (detections matched order-free).
+    Exit 0 aligned, 1 misaligned, 2 usage or input error.
+    """
+    from .comparator import compare
+    from .compare_rules import parse_override_options
+
+    try:
+        rules = {
+            "atol": parse_override_options(atol, "atol") or None,
+            "rtol": parse_override_options(rtol, "rtol") or None,
+            "cosine": parse_override_options(cosine, "cosine") or None,
+        }
+    except ValueError as e:
+        raise click.UsageError(str(e)) from None
+    result = compare(
+        reference, actual, max_violations=max_violations, diagnose=not no_diagnose,
+        stages=list(stages) or None, **rules,
+    )
+    if junit:
+        _write(junit, result.to_junit())
+    if html:
+        try:
+            from .report_html import write_html
+        except ImportError:
+            raise PyalignError("cannot write an HTML report: pyalign.report_html is not available", html) from None
+        write_html(result, html)
+    if as_json:
+        click.echo(result.to_json())
+    else:
+        use_color = sys.stdout.isatty() if color is None else color
+        click.echo(result.to_text(color=use_color), color=use_color)
+    return EXIT_OK if result.aligned else EXIT_MISALIGNED
