@@ -1,0 +1,1055 @@
+// pyalign — tensor I/O: SHA-256, raw .bin files, manifest reading and the atomic capture writer.
+#include "pyalign/tensor_io.hpp"
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <filesystem>
+#include <limits>
+#include <random>
+#include <system_error>
+#include <utility>
+
+#if defined(__unix__) || defined(__APPLE__)
+#include <fcntl.h>
+#include <unistd.h>
+#define PYALIGN_POSIX 1
+#if defined(__linux__) && __has_include(<sys/syscall.h>)
+#include <sys/syscall.h>
+#endif
+#endif
+
+namespace fs = std::filesystem;
+
+namespace pyalign {
+
+// =============================================================================== dtypes
+
+std::size_t tensor_nbytes(const std::vector<std::int64_t>& shape, DType dtype) {
+    const std::uint64_t limit = static_cast<std::uint64_t>(std::numeric_limits<std::ptrdiff_t>::max());
+    std::uint64_t n = dtype_size(dtype);
+    bool overflow = false;
+    for (std::int64_t d : shape) {
+        if (d < 0) throw Error("shape entry " + std::to_string(d) + " is negative");
+        if (d == 0) return 0;
+        const std::uint64_t ud = static_cast<std::uint64_t>(d);
+        if (n > limit / ud) overflow = true;
+        else n *= ud;
+    }
+    if (overflow || n > limit) throw Error("shape's byte size overflows (more than fits in memory)");
+    return static_cast<std::size_t>(n);
+}
+
+// =============================================================================== SHA-256
+
+namespace {
+constexpr std::uint32_t kSha256K[64] = {
+    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
+    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
+    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
+    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
+    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
+    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
+    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
+    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
+};
+
+inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
+}  // namespace
+
+Sha256::Sha256()
+    : h_{0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u},
+      buf_{} {}
+
+void Sha256::block(const std::uint8_t* p) {
+    std::uint32_t w[64];
+    for (int i = 0; i < 16; ++i)
+        w[i] = (std::uint32_t(p[4 * i]) << 24) | (std::uint32_t(p[4 * i + 1]) << 16) |
+               (std::uint32_t(p[4 * i + 2]) << 8) | std::uint32_t(p[4 * i + 3]);
+    for (int i = 16; i < 64; ++i) {
+        const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
+        const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
+        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
+    }
+    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
+    for (int i = 0; i < 64; ++i) {
+        const std::uint32_t S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
+        const std::uint32_t ch = (e & f) ^ (~e & g);
+        const std::uint32_t t1 = h + S1 + ch + kSha256K[i] + w[i];
+        const std::uint32_t S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
+        const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
+        const std::uint32_t t2 = S0 + maj;
+        h = g;
+        g = f;
+        f = e;
+        e = d + t1;
+        d = c;
+        c = b;
+        b = a;
+        a = t1 + t2;
+    }
+    h_[0] += a;
+    h_[1] += b;
+    h_[2] += c;
+    h_[3] += d;
+    h_[4] += e;
+    h_[5] += f;
+    h_[6] += g;
+    h_[7] += h;
+}
+
+void Sha256::update(const void* data, std::size_t size) {
+    if (finished_) throw Error("Sha256::update after digest");
+    const std::uint8_t* p = static_cast<const std::uint8_t*>(data);
+    total_ += size;
+    if (buf_len_ > 0) {
+        const std::size_t take = std::min(size, sizeof(buf_) - buf_len_);
+        std::memcpy(buf_ + buf_len_, p, take);
+        buf_len_ += take;
+        p += take;
+        size -= take;
+        if (buf_len_ < sizeof(buf_)) return;
+        block(buf_);
+        buf_len_ = 0;
+    }
+    while (size >= 64) {
+        block(p);
+        p += 64;
+        size -= 64;
+    }
+    if (size > 0) {
+        std::memcpy(buf_, p, size);
+        buf_len_ = size;
+    }
+}
+
+std::vector<std::uint8_t> Sha256::digest() {
+    if (!finished_) {
+        const std::uint64_t bits = total_ * 8u;
+        const std::uint8_t pad = 0x80;
+        const std::uint8_t zero[64] = {};
+        update(&pad, 1);
+        const std::size_t zeros = (buf_len_ <= 56) ? 56 - buf_len_ : 120 - buf_len_;
+        update(zero, zeros);
+        std::uint8_t len[8];
+        for (int i = 0; i < 8; ++i) len[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
+        update(len, 8);
+        finished_ = true;
+    }
+    std::vector<std::uint8_t> out(32);
+    for (int i = 0; i < 8; ++i)
+        for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));
+    return out;
+}
+
+std::string Sha256::hex_digest() {
+    static const char* hex = "0123456789abcdef";
+    std::string s;
+    for (std::uint8_t b : digest()) {
+        s += hex[b >> 4];
+        s += hex[b & 15];
+    }
+    return s;
+}
+
+std::string sha256_hex(const void* data, std::size_t size) {
+    Sha256 h;
+    h.update(data, size);
+    return h.hex_digest();
+}
+
+namespace {
+struct File {
+    std::FILE* f = nullptr;
+    File(const std::string& path, const char* mode) : f(std::fopen(path.c_str(), mode)) {}
+    ~File() {
+        if (f) std::fclose(f);
+    }
+    File(const File&) = delete;
+    File& operator=(const File&) = delete;
+};
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+}  // namespace
+
+std::string sha256_file(const std::string& path) {
+    File in(path, "rb");
+    if (!in.f) throw Error(path + ": cannot open: " + errno_text(errno));
+    Sha256 h;
+    std::vector<std::uint8_t> buf(1 << 16);
+    for (;;) {
+        const std::size_t n = std::fread(buf.data(), 1, buf.size(), in.f);
+        if (n > 0) h.update(buf.data(), n);
+        if (n < buf.size()) {
+            if (std::ferror(in.f)) throw Error(path + ": read error");
+            break;
+        }
+    }
+    return h.hex_digest();
+}
+
+// =============================================================================== raw .bin files
+
+std::uint64_t file_size(const std::string& path) {
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (ec || !fs::exists(st)) throw Error(path + ": missing file");
+    if (!fs::is_regular_file(st)) throw Error(path + ": not a regular file");
+    const std::uintmax_t size = fs::file_size(path, ec);
+    if (ec) throw Error(path + ": cannot stat: " + ec.message());
+    return static_cast<std::uint64_t>(size);
+}
+
+void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
+    const std::uint64_t size = file_size(path);
+    if (size != nbytes) {
+        throw Error(path + ": " + (size < nbytes ? "truncated" : "longer than expected") + ": file is " +
+                    std::to_string(size) + " bytes, expected " + std::to_string(nbytes));
+    }
+    if (nbytes == 0) return;
+    File in(path, "rb");
+    if (!in.f) throw Error(path + ": cannot open: " + errno_text(errno));
+    const std::size_t got = std::fread(dst, 1, nbytes, in.f);
+    if (got != nbytes) throw Error(path + ": read " + std::to_string(got) + " of " + std::to_string(nbytes) + " bytes");
+}
+
+std::vector<std::uint8_t> read_bin(const std::string& path, std::size_t nbytes) {
+    std::vector<std::uint8_t> out(nbytes);
+    read_bin_into(path, out.data(), nbytes);
+    return out;
+}
+
+namespace {
+std::string random_suffix() {
+    static thread_local std::mt19937_64 rng([] {
+        std::random_device rd;
+        const auto t = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ t;
+    }());
+    static const char* hex = "0123456789abcdef";
+    std::uint64_t v = rng();
+    std::string s;
+    for (int i = 0; i < 12; ++i, v >>= 4) s += hex[v & 15];
+    return s;
+}
+
+void fsync_file(std::FILE* f) {
+    std::fflush(f);
+#ifdef PYALIGN_POSIX
+    ::fsync(::fileno(f));
+#endif
+}
+
+void fsync_dir(const std::string& dir) {
+#ifdef PYALIGN_POSIX
+    const int fd = ::open(dir.c_str(), O_RDONLY);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+#else
+    (void)dir;
+#endif
+}
+
+void write_file_plain(const std::string& path, const void* data, std::size_t nbytes) {
+    File out(path, "wb");
+    if (!out.f) throw Error(path + ": cannot create: " + errno_text(errno));
+    if (nbytes > 0 && std::fwrite(data, 1, nbytes, out.f) != nbytes)
+        throw Error(path + ": write failed: " + errno_text(errno));
+    fsync_file(out.f);
+    if (std::ferror(out.f)) throw Error(path + ": write failed");
+}
+
+void rename_or_throw(const std::string& from, const std::string& to) {
+    std::error_code ec;
+    fs::rename(from, to, ec);
+    if (ec) throw Error(to + ": cannot rename " + from + " to it: " + ec.message());
+}
+}  // namespace
+
+void write_bin(const std::string& path, const void* data, std::size_t nbytes) {
+    const fs::path p(path);
+    const std::string tmp = (p.parent_path() / (".pyalign-tmp-" + p.filename().string() + "." + random_suffix())).string();
+    try {
+        write_file_plain(tmp, data, nbytes);
+        rename_or_throw(tmp, path);
+    } catch (...) {
+        std::error_code ec;
+        fs::remove(tmp, ec);
+        throw;
+    }
+}
+
+// =============================================================================== a minimal JSON reader
+
+namespace {
+
+struct JValue {
+    enum Type { Null, Bool, Number, String, Array, Object } type = Null;
+    bool boolean = false;
+    std::string text;  ///< string value, or a number's source text
+    std::vector<JValue> items;
+    std::vector<std::pair<std::string, JValue>> members;
+
+    const JValue* get(const std::string& key) const {
+        for (const auto& m : members)
+            if (m.first == key) return &m.second;
+        return nullptr;
+    }
+};
+
+class JsonParser {
+public:
+    JsonParser(const std::string& text, std::string where) : s_(text), where_(std::move(where)) {}
+
+    JValue parse() {
+        JValue v = value(0);
+        ws();
+        if (i_ != s_.size()) fail("extra data after the JSON value");
+        return v;
+    }
+
+private:
+    [[noreturn]] void fail(const std::string& what) const {
+        std::size_t line = 1, col = 1;
+        for (std::size_t k = 0; k < i_ && k < s_.size(); ++k) {
+            if (s_[k] == '\n') {
+                ++line;
+                col = 1;
+            } else {
+                ++col;
+            }
+        }
+        throw Error(where_ + ": malformed JSON: " + what + " at line " + std::to_string(line) + " column " +
+                    std::to_string(col));
+    }
+    void ws() {
+        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
+    }
+    bool literal(const char* word) {
+        const std::size_t n = std::strlen(word);
+        if (s_.compare(i_, n, word) == 0) {
+            i_ += n;
+            return true;
+        }
+        return false;
+    }
+    JValue value(int depth) {
+        if (depth > 256) fail("nested too deeply");
+        ws();
+        if (i_ >= s_.size()) fail("unexpected end of data");
+        const char c = s_[i_];
+        JValue v;
+        if (c == '{') {
+            v.type = JValue::Object;
+            ++i_;
+            ws();
+            if (i_ < s_.size() && s_[i_] == '}') {
+                ++i_;
+                return v;
+            }
+            for (;;) {
+                ws();
+                if (i_ >= s_.size() || s_[i_] != '"') fail("expecting a string key");
+                std::string key = string();
+                ws();
+                if (i_ >= s_.size() || s_[i_] != ':') fail("expecting ':'");
+                ++i_;
+                v.members.emplace_back(std::move(key), value(depth + 1));
+                ws();
+                if (i_ < s_.size() && s_[i_] == ',') {
+                    ++i_;
+                    continue;
+                }
+                if (i_ < s_.size() && s_[i_] == '}') {
+                    ++i_;
+                    return v;
+                }
+                fail("expecting ',' or '}'");
+            }
+        }
+        if (c == '[') {
+            v.type = JValue::Array;
+            ++i_;
+            ws();
+            if (i_ < s_.size() && s_[i_] == ']') {
+                ++i_;
+                return v;
+            }
+            for (;;) {
+                v.items.push_back(value(depth + 1));
+                ws();
+                if (i_ < s_.size() && s_[i_] == ',') {
+                    ++i_;
+                    continue;
+                }
+                if (i_ < s_.size() && s_[i_] == ']') {
+                    ++i_;
+                    return v;
+                }
+                fail("expecting ',' or ']'");
+            }
+        }
+        if (c == '"') {
+            v.type = JValue::String;
+            v.text = string();
+            return v;
+        }
+        if (literal("true")) {
+            v.type = JValue::Bool;
+            v.boolean = true;
+            return v;
+        }
+        if (literal("false")) {
+            v.type = JValue::Bool;
+            return v;
+        }
+        if (literal("null")) return v;
+        if (c == '-' || (c >= '0' && c <= '9')) {
+            v.type = JValue::Number;
+            v.text = number();
+            return v;
+        }
+        // Python's json module writes these for non-finite floats; accept them as numbers.
+        if (literal("NaN")) {
+            v.type = JValue::Number;
+            v.text = "NaN";
+            return v;
+        }
+        if (literal("Infinity")) {
+            v.type = JValue::Number;
+            v.text = "Infinity";
+            return v;
+        }
+        if (literal("-Infinity")) {
+            v.type = JValue::Number;
+            v.text = "-Infinity";
+            return v;
+        }
+        fail("expecting a value");
+    }
+    static bool digit(char c) { return c >= '0' && c <= '9'; }
+    std::string number() {
+        const std::size_t start = i_;
+        if (s_[i_] == '-') ++i_;
+        if (i_ < s_.size() && s_[i_] == '0') {
+            ++i_;
+        } else if (i_ < s_.size() && digit(s_[i_])) {
+            while (i_ < s_.size() && digit(s_[i_])) ++i_;
+        } else {
+            fail("bad number");
+        }
+        if (i_ < s_.size() && s_[i_] == '.') {
+            ++i_;
+            if (i_ >= s_.size() || !digit(s_[i_])) fail("bad number");
+            while (i_ < s_.size() && digit(s_[i_])) ++i_;
+        }
+        if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
+            ++i_;
+            if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
+            if (i_ >= s_.size() || !digit(s_[i_])) fail("bad number");
+            while (i_ < s_.size() && digit(s_[i_])) ++i_;
+        }
+        return s_.substr(start, i_ - start);
+    }
+    unsigned hex4() {
+        if (i_ + 4 > s_.size()) fail("bad \\u escape");
+        unsigned v = 0;
+        for (int k = 0; k < 4; ++k) {
+            const char c = s_[i_++];
+            v <<= 4;
+            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
+            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
+            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
+            else fail("bad \\u escape");
+        }
+        return v;
+    }
+    static void utf8(std::string& out, unsigned cp) {
+        if (cp < 0x80) {
+            out += static_cast<char>(cp);
+        } else if (cp < 0x800) {
+            out += static_cast<char>(0xC0 | (cp >> 6));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else if (cp < 0x10000) {
+            out += static_cast<char>(0xE0 | (cp >> 12));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        } else {
+            out += static_cast<char>(0xF0 | (cp >> 18));
+            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+            out += static_cast<char>(0x80 | (cp & 0x3F));
+        }
+    }
+    std::string string() {
+        ++i_;  // opening quote
+        std::string out;
+        for (;;) {
+            if (i_ >= s_.size()) fail("unterminated string");
+            const char c = s_[i_++];
+            if (c == '"') return out;
+            if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
+            if (c != '\\') {
+                out += c;
+                continue;
+            }
+            if (i_ >= s_.size()) fail("unterminated string");
+            const char e = s_[i_++];
+            switch (e) {
+                case '"': out += '"'; break;
+                case '\\': out += '\\'; break;
+                case '/': out += '/'; break;
+                case 'b': out += '\b'; break;
+                case 'f': out += '\f'; break;
+                case 'n': out += '\n'; break;
+                case 'r': out += '\r'; break;
+                case 't': out += '\t'; break;
+                case 'u': {
+                    unsigned cp = hex4();
+                    if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
+                        const std::size_t save = i_;
+                        i_ += 2;
+                        const unsigned lo = hex4();
+                        if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                        else i_ = save;
+                    }
+                    utf8(out, cp);
+                    break;
+                }
+                default: fail("bad escape");
+            }
+        }
+    }
+
+    const std::string& s_;
+    std::string where_;
+    std::size_t i_ = 0;
+};
+
+std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
+    const std::uint64_t size = file_size(path);
+    if (size > max_bytes) throw Error(path + ": file is " + std::to_string(size) + " bytes, too large");
+    std::string text(static_cast<std::size_t>(size), '\0');
+    if (size > 0) read_bin_into(path, &text[0], text.size());
+    return text;
+}
+
+bool is_integer_text(const std::string& t) {
+    if (t.empty()) return false;
+    std::size_t k = (t[0] == '-') ? 1 : 0;
+    if (k == t.size()) return false;
+    for (; k < t.size(); ++k)
+        if (t[k] < '0' || t[k] > '9') return false;
+    return true;
+}
+
+void check_file_name(const std::string& file, const std::string& where, const std::string& mpath) {
+    if (file.empty()) throw Error(mpath + ": " + where + ": 'file' must be a non-empty string");
+    if (file.find('\0') != std::string::npos) throw Error(mpath + ": " + where + ": file name contains a NUL byte");
+    const bool drive = file.size() >= 2 && file[1] == ':' &&
+                       ((file[0] >= 'A' && file[0] <= 'Z') || (file[0] >= 'a' && file[0] <= 'z'));
+    if (file[0] == '/' || file[0] == '\\' || drive)
+        throw Error(mpath + ": " + where + ": file name '" + file + "' is an absolute path");
+    std::size_t start = 0;
+    for (std::size_t k = 0; k <= file.size(); ++k) {
+        if (k == file.size() || file[k] == '/' || file[k] == '\\') {
+            if (file.compare(start, k - start, "..") == 0 && k - start == 2)
+                throw Error(mpath + ": " + where + ": file name '" + file + "' contains '..'");
+            start = k + 1;
+        }
+    }
+}
+
+bool path_inside(const fs::path& child, const fs::path& parent) {
+    auto c = child.begin();
+    for (auto p = parent.begin(); p != parent.end(); ++p, ++c) {
+        if (p->empty()) continue;  // a trailing separator
+        if (c == child.end() || *c != *p) return false;
+    }
+    return true;
+}
+
+const std::vector<std::string> kLayouts = {"NCHW", "NHWC", "HWC", "CHW", "HW"};
+const std::vector<std::string> kColors = {"BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"};
+const std::vector<std::string> kKinds = {"image", "tensor", "detections", "classes", "mask"};
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+std::string join(const std::vector<std::string>& v) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+    return s;
+}
+
+std::string opt_string(const JValue& entry, const char* key, const std::string& where, const std::string& mpath) {
+    const JValue* v = entry.get(key);
+    if (!v || v->type == JValue::Null) return "";
+    if (v->type != JValue::String) throw Error(mpath + ": " + where + ": '" + key + "' must be a string");
+    return v->text;
+}
+
+}  // namespace
+
+const std::vector<std::string>& capture_stages() {
+    static const std::vector<std::string> stages = {"raw_input", "preprocessed", "model_output", "postprocessed"};
+    return stages;
+}
+
+const TensorInfo& Manifest::find(const std::string& stage, const std::string& name) const {
+    const TensorInfo* found = nullptr;
+    int count = 0;
+    std::string names;
+    for (const auto& t : tensors) {
+        if (t.stage != stage) continue;
+        names += (names.empty() ? "" : ", ") + t.name;
+        if (name.empty() || t.name == name) {
+            found = &t;
+            ++count;
+        }
+    }
+    if (!name.empty() && !found)
+        throw Error(dir + ": no tensor " + stage + "/" + name + " (stage " + stage + " has: " +
+                    (names.empty() ? "none" : names) + ")");
+    if (!found) throw Error(dir + ": no tensor of stage " + stage);
+    if (count > 1)
+        throw Error(dir + ": stage " + stage + " has " + std::to_string(count) + " tensors (" + names + "); name one");
+    return *found;
+}
+
+bool Manifest::has(const std::string& stage, const std::string& name) const {
+    for (const auto& t : tensors)
+        if (t.stage == stage && (name.empty() || t.name == name)) return true;
+    return false;
+}
+
+Manifest read_manifest(const std::string& case_dir) {
+    std::error_code ec;
+    if (!fs::exists(case_dir, ec)) throw Error(case_dir + ": no such directory");
+    if (!fs::is_directory(case_dir, ec)) throw Error(case_dir + ": not a directory");
+    const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
+    if (!fs::exists(mpath, ec)) throw Error(case_dir + ": no manifest.json (not a capture set)");
+    const std::string text = read_text_file(mpath, 64u << 20);
+    const JValue root = JsonParser(text, mpath).parse();
+    if (root.type != JValue::Object) throw Error(mpath + ": manifest must be a JSON object");
+
+    const JValue* fmt = root.get("format");
+    if (!fmt || fmt->type != JValue::String || fmt->text != "pyalign.capture")
+        throw Error(mpath + ": 'format' must be \"pyalign.capture\"");
+    const JValue* ver = root.get("version");
+    if (!ver || ver->type != JValue::Number || !is_integer_text(ver->text))
+        throw Error(mpath + ": 'version' must be an integer");
+    if (ver->text != "1") throw Error(mpath + ": unknown format version " + ver->text + " (this reader reads version 1)");
+
+    Manifest m;
+    m.dir = case_dir;
+    m.version = 1;
+    const JValue* cs = root.get("case");
+    if (cs && cs->type == JValue::String && !cs->text.empty()) m.case_name = cs->text;
+    else m.case_name = fs::path(case_dir).lexically_normal().filename().string();
+
+    const JValue* tensors = root.get("tensors");
+    if (!tensors || tensors->type != JValue::Array) throw Error(mpath + ": 'tensors' must be a list");
+
+    const fs::path dir_real = fs::weakly_canonical(fs::absolute(case_dir, ec), ec);
+    for (std::size_t i = 0; i < tensors->items.size(); ++i) {
+        const JValue& e = tensors->items[i];
+        std::string where = "tensors[" + std::to_string(i) + "]";
+        if (e.type != JValue::Object) throw Error(mpath + ": " + where + ": must be an object");
+        for (const char* key : {"stage", "name", "file", "dtype", "shape"})
+            if (!e.get(key)) throw Error(mpath + ": " + where + ": missing required key '" + key + "'");
+        TensorInfo t;
+        const JValue* stage = e.get("stage");
+        if (stage->type != JValue::String || !contains(capture_stages(), stage->text))
+            throw Error(mpath + ": " + where + ": unknown stage" +
+                        (stage->type == JValue::String ? " '" + stage->text + "'" : "") + " (known: " +
+                        join(capture_stages()) + ")");
+        t.stage = stage->text;
+        const JValue* name = e.get("name");
+        if (name->type != JValue::String || name->text.empty())
+            throw Error(mpath + ": " + where + ": 'name' must be a non-empty string");
+        t.name = name->text;
+        where += " (" + t.stage + "/" + t.name + ")";
+        const JValue* dtype = e.get("dtype");
+        if (dtype->type != JValue::String) throw Error(mpath + ": " + where + ": 'dtype' must be a string");
+        try {
+            t.dtype = dtype_from_name(dtype->text);
+        } catch (const Error& err) {
+            throw Error(mpath + ": " + where + ": " + err.what());
+        }
+        const JValue* shape = e.get("shape");
+        if (shape->type != JValue::Array) throw Error(mpath + ": " + where + ": 'shape' must be a list of integers");
+        if (shape->items.size() > 32) throw Error(mpath + ": " + where + ": shape has more than 32 dimensions");
+        for (const JValue& d : shape->items) {
+            if (d.type != JValue::Number || !is_integer_text(d.text))
+                throw Error(mpath + ": " + where + ": shape entry " + (d.type == JValue::Number ? d.text : "") +
+                            " is not an integer");
+            if (d.text[0] == '-') throw Error(mpath + ": " + where + ": shape entry " + d.text + " is negative");
+            errno = 0;
+            char* endp = nullptr;
+            const long long v = std::strtoll(d.text.c_str(), &endp, 10);
+            if (errno == ERANGE) throw Error(mpath + ": " + where + ": shape's byte size overflows (entry " + d.text + ")");
+            t.shape.push_back(static_cast<std::int64_t>(v));
+        }
+        try {
+            (void)tensor_nbytes(t.shape, t.dtype);
+        } catch (const Error& err) {
+            throw Error(mpath + ": " + where + ": " + err.what());
+        }
+        const JValue* file = e.get("file");
+        if (file->type != JValue::String) throw Error(mpath + ": " + where + ": 'file' must be a string");
+        check_file_name(file->text, where, mpath);
+        t.file = file->text;
+        t.layout = opt_string(e, "layout", where, mpath);
+        if (!t.layout.empty() && t.layout.size() != t.shape.size())
+            throw Error(mpath + ": " + where + ": layout '" + t.layout + "' has " + std::to_string(t.layout.size()) +
+                        " dimensions but the shape has " + std::to_string(t.shape.size()));
+        t.color = opt_string(e, "color", where, mpath);
+        t.kind = opt_string(e, "kind", where, mpath);
+        t.sha256 = opt_string(e, "sha256", where, mpath);
+        for (char& c : t.sha256)
+            if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+        if (!t.sha256.empty()) {
+            bool ok = t.sha256.size() == 64;
+            for (char c : t.sha256) ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
+            if (!ok) throw Error(mpath + ": " + where + ": sha256 is not 64 hex digits");
+        }
+        const fs::path p = fs::path(case_dir) / t.file;
+        t.path = p.string();
+        const fs::path real = fs::weakly_canonical(fs::absolute(p, ec), ec);
+        if (ec || !path_inside(real, dir_real))
+            throw Error(mpath + ": " + where + ": file '" + t.file + "' resolves to " + real.string() +
+                        ", outside the case directory (symlink escape)");
+        for (const auto& o : m.tensors) {
+            if (o.stage == t.stage && o.name == t.name)
+                throw Error(mpath + ": " + where + ": duplicate (stage, name) (" + t.stage + ", " + t.name + ")");
+            if (o.file == t.file) throw Error(mpath + ": " + where + ": file '" + t.file + "' is used twice");
+        }
+        m.tensors.push_back(std::move(t));
+    }
+    return m;
+}
+
+std::vector<std::uint8_t> load_tensor(const TensorInfo& info, bool verify_sha256) {
+    std::vector<std::uint8_t> data = read_bin(info.path, info.nbytes());
+    if (verify_sha256 && !info.sha256.empty()) {
+        const std::string got = sha256_hex(data.data(), data.size());
+        if (got != info.sha256)
+            throw Error(info.path + ": sha256 mismatch (tensor " + info.stage + "/" + info.name + "): manifest says " +
+                        info.sha256 + ", file has " + got);
+    }
+    return data;
+}
+
+// =============================================================================== writer
+
+namespace {
+
+std::string json_string(const std::string& s) {
+    static const char* hex = "0123456789abcdef";
+    std::string out = "\"";
+    for (char ch : s) {
+        const unsigned char c = static_cast<unsigned char>(ch);
+        switch (ch) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 15];
+                } else {
+                    out += ch;
+                }
+        }
+    }
+    return out + "\"";
+}
+
+bool valid_utf8(const std::string& s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        const unsigned char c = static_cast<unsigned char>(s[i]);
+        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
+        if (n < 0 || i + static_cast<std::size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
+        for (int k = 1; k <= n; ++k)
+            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+        i += static_cast<std::size_t>(n) + 1;
+    }
+    return true;
+}
+
+const char* platform_tag() {
+#if defined(__x86_64__) || defined(_M_X64)
+#define PYALIGN_ARCH "x86_64"
+#elif defined(__aarch64__) || defined(_M_ARM64)
+#define PYALIGN_ARCH "aarch64"
+#elif defined(__arm__)
+#define PYALIGN_ARCH "arm"
+#elif defined(__riscv)
+#define PYALIGN_ARCH "riscv64"
+#elif defined(__i386__)
+#define PYALIGN_ARCH "i686"
+#else
+#define PYALIGN_ARCH "unknown"
+#endif
+#if defined(__linux__)
+#define PYALIGN_OS "linux"
+#elif defined(__APPLE__)
+#define PYALIGN_OS "darwin"
+#elif defined(_WIN32)
+#define PYALIGN_OS "windows"
+#else
+#define PYALIGN_OS "unknown"
+#endif
+    return PYALIGN_ARCH "-" PYALIGN_OS;
+}
+
+std::string utc_now() {
+    const std::time_t t = std::time(nullptr);
+    std::tm tm{};
+#if defined(_WIN32)
+    gmtime_s(&tm, &t);
+#else
+    gmtime_r(&t, &tm);
+#endif
+    char buf[32];
+    std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+std::string safe_name(const std::string& name) {
+    std::string s;
+    for (char c : name) {
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+                        c == '.' || c == '-';
+        s += ok ? c : '_';
+    }
+    const std::size_t b = s.find_first_not_of('.');
+    const std::size_t e = s.find_last_not_of('.');
+    s = (b == std::string::npos) ? std::string() : s.substr(b, e - b + 1);
+    return s.empty() ? "tensor" : s;
+}
+
+std::string lower(std::string s) {
+    for (char& c : s)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+void check_target(const std::string& dir) {
+    std::error_code ec;
+    const fs::file_status st = fs::symlink_status(dir, ec);
+    if (!fs::exists(st)) return;
+    if (!fs::is_directory(st))
+        throw Error(dir + ": exists and is not a directory; will not replace it with a capture set");
+    if (!fs::exists(fs::path(dir) / "manifest.json", ec) && !fs::is_empty(dir, ec))
+        throw Error(dir + ": exists, is not empty and is not a capture set (no manifest.json); will not replace it");
+}
+
+/// Atomically exchange two paths where the kernel can (Linux renameat2); false otherwise.
+bool exchange_paths(const std::string& a, const std::string& b) {
+#if defined(__linux__) && defined(SYS_renameat2)
+    return ::syscall(SYS_renameat2, AT_FDCWD, a.c_str(), AT_FDCWD, b.c_str(), 2u /* RENAME_EXCHANGE */) == 0;
+#else
+    (void)a;
+    (void)b;
+    return false;
+#endif
+}
+
+std::string last_component(const std::string& dir) {
+    fs::path p = fs::path(dir).lexically_normal();
+    if (p.filename().empty()) p = p.parent_path();
+    return p.filename().string();
+}
+
+}  // namespace
+
+CaptureWriter::CaptureWriter(std::string dir, std::string case_name) : dir_(std::move(dir)), case_(std::move(case_name)) {
+    const std::string base = last_component(dir_);
+    if (base.empty() || base == "." || base == "..") throw Error(dir_ + ": a case path must name a directory");
+    {
+        fs::path p = fs::path(dir_).lexically_normal();
+        if (p.filename().empty()) p = p.parent_path();
+        dir_ = p.string();
+    }
+    if (case_.empty()) case_ = base;
+    if (!valid_utf8(case_)) throw Error(dir_ + ": case name is not valid UTF-8");
+    check_target(dir_);
+}
+
+CaptureWriter::~CaptureWriter() {
+    if (!done_) {
+        try {
+            abort();
+        } catch (...) {
+        }
+    }
+}
+
+void CaptureWriter::ensure_tmpdir() {
+    if (done_) throw Error(dir_ + ": writer already committed or aborted");
+    if (!tmpdir_.empty()) return;
+    std::error_code ec;
+    const fs::path target(dir_);
+    const fs::path parent = target.has_parent_path() ? target.parent_path() : fs::path(".");
+    fs::create_directories(parent, ec);
+    if (ec) throw Error(parent.string() + ": cannot create directory: " + ec.message());
+    for (int attempt = 0; attempt < 16; ++attempt) {
+        const fs::path tmp = parent / (".pyalign-tmp-" + target.filename().string() + "." + random_suffix());
+        if (fs::create_directory(tmp, ec)) {
+            tmpdir_ = tmp.string();
+            return;
+        }
+        if (ec) throw Error(tmp.string() + ": cannot create directory: " + ec.message());
+    }
+    throw Error(dir_ + ": cannot create a temporary directory next to it");
+}
+
+void CaptureWriter::add(const std::string& stage, const std::string& name, DType dtype,
+                        const std::vector<std::int64_t>& shape, const void* data, const std::string& layout,
+                        const std::string& color, const std::string& kind) {
+    if (!contains(capture_stages(), stage))
+        throw Error("unknown stage '" + stage + "' (known: " + join(capture_stages()) + ")");
+    if (name.empty()) throw Error("tensor name must be a non-empty string");
+    if (!valid_utf8(name)) throw Error("tensor name of stage " + stage + " is not valid UTF-8");
+    for (const auto& p : pending_)
+        if (p.info.stage == stage && p.info.name == name) throw Error("duplicate tensor " + stage + "/" + name);
+    if (shape.size() > 32) throw Error("tensor " + stage + "/" + name + ": more than 32 dimensions");
+    if (!layout.empty() && !contains(kLayouts, layout))
+        throw Error("unknown layout '" + layout + "' (known: " + join(kLayouts) + ")");
+    if (!color.empty() && !contains(kColors, color))
+        throw Error("unknown color '" + color + "' (known: " + join(kColors) + ")");
+    if (!kind.empty() && !contains(kKinds, kind)) throw Error("unknown kind '" + kind + "' (known: " + join(kKinds) + ")");
+    if (!layout.empty() && layout.size() != shape.size())
+        throw Error("tensor " + stage + "/" + name + ": layout " + layout + " has " + std::to_string(layout.size()) +
+                    " dimensions, the shape " + std::to_string(shape.size()));
+    std::size_t nbytes = 0;
+    try {
+        nbytes = tensor_nbytes(shape, dtype);
+    } catch (const Error& e) {
+        throw Error("tensor " + stage + "/" + name + ": " + e.what());
+    }
+    if (nbytes > 0 && data == nullptr) throw Error("tensor " + stage + "/" + name + ": null data");
+    ensure_tmpdir();
+    Pending p;
+    p.info.stage = stage;
+    p.info.name = name;
+    p.info.dtype = dtype;
+    p.info.shape = shape;
+    p.info.layout = layout;
+    p.info.color = color;
+    p.info.kind = kind;
+    p.info.sha256 = sha256_hex(data, nbytes);
+    p.tmp_path = (fs::path(tmpdir_) / (".pyalign-tmp-" + std::to_string(pending_.size()) + ".bin")).string();
+    write_file_plain(p.tmp_path, data, nbytes);
+    pending_.push_back(std::move(p));
+    assign_files();
+}
+
+void CaptureWriter::set_spec_json(const std::string& json_object) {
+    const JValue v = JsonParser(json_object, "spec").parse();
+    if (v.type != JValue::Object) throw Error("spec: must be a JSON object");
+    spec_json_ = json_object;
+}
+
+void CaptureWriter::assign_files() {
+    std::vector<std::string> used;
+    for (auto& p : pending_) {
+        int count = 0;
+        for (const auto& q : pending_) count += q.info.stage == p.info.stage ? 1 : 0;
+        const std::string stem = count == 1 ? p.info.stage : p.info.stage + "." + safe_name(p.info.name);
+        std::string file = stem + ".bin";
+        for (int k = 2; contains(used, lower(file)); ++k) file = stem + "-" + std::to_string(k) + ".bin";
+        used.push_back(lower(file));
+        p.info.file = file;
+        p.info.path = (fs::path(dir_) / file).string();
+    }
+}
+
+std::string CaptureWriter::manifest_json() const {
+    std::string s = "{\n";
+    s += "  \"format\": \"pyalign.capture\",\n";
+    s += "  \"version\": 1,\n";
+    s += "  \"case\": " + json_string(case_) + ",\n";
+    s += "  \"created_utc\": " + json_string(created_utc_.empty() ? utc_now() : created_utc_) + ",\n";
+    s += "  \"provenance\": {\"pyalign\": " + json_string(kVersion) + ", \"platform\": " + json_string(platform_tag()) +
+         ", \"writer\": \"pyalign-cpp\"},\n";
+    if (!spec_json_.empty()) s += "  \"spec\": " + spec_json_ + ",\n";
+    s += "  \"tensors\": [";
+    for (std::size_t i = 0; i < pending_.size(); ++i) {
+        const TensorInfo& t = pending_[i].info;
+        s += (i == 0 ? "\n    " : ",\n    ");
+        s += "{\"stage\": " + json_string(t.stage) + ", \"name\": " + json_string(t.name) +
+             ", \"file\": " + json_string(t.file) + ", \"dtype\": " + json_string(dtype_name(t.dtype)) + ", \"shape\": [";
+        for (std::size_t k = 0; k < t.shape.size(); ++k) s += (k ? ", " : "") + std::to_string(t.shape[k]);
+        s += "]";
+        if (!t.layout.empty()) s += ", \"layout\": " + json_string(t.layout);
+        if (!t.color.empty()) s += ", \"color\": " + json_string(t.color);
+        if (!t.kind.empty()) s += ", \"kind\": " + json_string(t.kind);
+        s += ", \"sha256\": " + json_string(t.sha256) + "}";
+    }
+    s += pending_.empty() ? "]\n" : "\n  ]\n";
+    s += "}\n";
+    return s;
+}
+
+Manifest CaptureWriter::commit() {
+    ensure_tmpdir();
+    try {
+        check_target(dir_);
+        assign_files();
+        for (const auto& p : pending_) rename_or_throw(p.tmp_path, (fs::path(tmpdir_) / p.info.file).string());
+        created_utc_ = utc_now();
+        const std::string text = manifest_json();
+        write_bin((fs::path(tmpdir_) / "manifest.json").string(), text.data(), text.size());
+        fsync_dir(tmpdir_);
+        std::error_code ec;
+        if (!fs::exists(fs::symlink_status(dir_, ec))) {
+            rename_or_throw(tmpdir_, dir_);
+        } else if (exchange_paths(tmpdir_, dir_)) {
+            fs::remove_all(tmpdir_, ec);  // now holds the old case
+        } else {
+            // No atomic exchange: move the old case aside, the new one in, then delete the old.
+            const std::string old =
+                (fs::path(dir_).parent_path() / (".pyalign-old-" + fs::path(dir_).filename().string() + "." +
+                                                 random_suffix())).string();
+            rename_or_throw(dir_, old);
+            rename_or_throw(tmpdir_, dir_);
+            fs::remove_all(old, ec);
+        }
+        const fs::path parent = fs::path(dir_).has_parent_path() ? fs::path(dir_).parent_path() : fs::path(".");
+        fsync_dir(parent.string());
+    } catch (...) {
+        abort();
+        throw;
+    }
+    done_ = true;
+    tmpdir_.clear();
+    Manifest m;
+    m.dir = dir_;
+    m.case_name = case_;
+    for (const auto& p : pending_) m.tensors.push_back(p.info);
+    return m;
+}
+
+void CaptureWriter::abort() {
+    if (!tmpdir_.empty()) {
+        std::error_code ec;
+        fs::remove_all(tmpdir_, ec);
+        tmpdir_.clear();
+    }
+    done_ = true;
+}
+
+}  // namespace pyalign
