@@ -1,4 +1,346 @@
-"""pyalign.core: postprocess (C++ in cpp/, bound in cpp/python/bind_postprocess.cpp)."""
-from typing import List
+"""pyalign.core: postprocessing in C++ (cpp/src/postprocess.cpp, bound in cpp/python/bind_postprocess.cpp).
 
-__all__: List[str] = []
+Same names, arguments and results as the numpy reference :mod:`pyalign.reference.postprocess`
+(conventions in ``docs/postprocessing.md``): ``softmax``, ``topk``, ``classify``,
+``segment_argmax``, ``decode_yolov8``, ``decode_yolov5``, ``decode_yolox``, ``nms``,
+``map_boxes``, ``detections_from_candidates`` and ``postprocess(outputs, spec, info)``.
+Arguments are checked here and again in C++; every error is a ``ValueError``.
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .. import _core
+
+_ref = importlib.import_module("pyalign.reference.postprocess")
+Candidates = _ref.Candidates
+_pp = _core.postprocess
+
+__all__: List[str] = [
+    "Candidates",
+    "softmax",
+    "topk",
+    "classify",
+    "segment_argmax",
+    "decode_yolov8",
+    "decode_yolov5",
+    "decode_yolox",
+    "nms",
+    "map_boxes",
+    "detections_from_candidates",
+    "postprocess",
+    "grid_shapes",
+]
+
+
+def _f32(name: str, x: Any) -> np.ndarray:
+    return _ref._as_float_array(name, x)
+
+
+def _size(input_size: Optional[Sequence[int]]) -> Tuple[int, int]:
+    s = _ref._check_input_size(input_size)
+    return (0, 0) if s is None else s
+
+
+def grid_shapes(num_anchors: int, strides: Sequence[int], input_size: Optional[Sequence[int]] = None) -> List[Tuple[int, int]]:
+    """``(grid_h, grid_w)`` per level of a concatenated output (see the reference)."""
+    strides = _ref._check_strides(strides)
+    w, h = _size(input_size)
+    return [tuple(s) for s in _pp.grid_shapes(_ref._check_int("num_anchors", num_anchors, 0), strides, w, h)]
+
+
+def softmax(logits: Any) -> np.ndarray:
+    """Numerically stable softmax of a 1-D vector; non-finite logits get 0.
+
+    Parameters
+    ----------
+    logits : array_like
+        1-D logits.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 probabilities.
+    """
+    return _pp.softmax(_f32("logits", logits))
+
+
+def topk(scores: Any, k: int) -> np.ndarray:
+    """Indices of the ``k`` largest finite scores, descending, ties by the lower index.
+
+    Parameters
+    ----------
+    scores : array_like
+        1-D scores.
+    k : int
+        >= 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices.
+    """
+    return _pp.topk(_f32("scores", scores), _ref._check_int("k", k, 1))
+
+
+def classify(logits: Any, topk: int = 5, softmax: bool = True, *, return_stats: bool = False):  # noqa: A002
+    """Top-k classification: float32 ``[k, 2]`` rows ``(class_id, probability)``.
+
+    Parameters
+    ----------
+    logits : array_like
+        ``[C]``, ``[1, C]`` or ``[1, C, 1, 1]``.
+    topk : int
+    softmax : bool
+    return_stats : bool
+        Also return ``{"nonfinite_scores": n}``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    x = _ref._flatten_logits(logits)
+    out, bad = _pp.classify(x, _ref._check_int("topk", topk, 1), bool(softmax))
+    return (out, {"nonfinite_scores": int(bad)}) if return_stats else out
+
+
+def segment_argmax(logits: Any, layout: str = "NCHW", *, return_stats: bool = False):
+    """Per-pixel argmax (int32 ``[H, W]``); NaN counts as -Inf, all-NaN pixels get -1.
+
+    Parameters
+    ----------
+    logits : array_like
+        ``[1, C, H, W]`` / ``[C, H, W]`` or ``[1, H, W, C]`` / ``[H, W, C]``.
+    layout : {"NCHW", "NHWC"}
+    return_stats : bool
+        Also return ``{"nan_pixels": n}``.
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    if layout not in ("NCHW", "NHWC"):
+        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
+    x = _ref._drop_batch(_f32("logits", logits), 3, "logits")
+    mask, nan_pixels = _pp.segment_argmax(np.ascontiguousarray(x), layout)
+    return (mask, {"nan_pixels": int(nan_pixels)}) if return_stats else mask
+
+
+def _candidates(t: Tuple[np.ndarray, np.ndarray, np.ndarray, Dict[str, int]]) -> Candidates:
+    boxes, scores, classes, stats = t
+    return Candidates(boxes, scores, classes, {k: int(v) for k, v in stats.items()})
+
+
+def decode_yolov8(
+    outputs: Any,
+    num_classes: int = 80,
+    reg_max: int = 16,
+    strides: Sequence[int] = (8, 16, 32),
+    conf_threshold: float = 0.25,
+    pre_nms_topk: Optional[int] = None,
+    input_size: Optional[Sequence[int]] = None,
+    activated: Optional[bool] = None,
+) -> Candidates:
+    """Decode YOLOv8 / YOLO11 outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolov8`).
+
+    Returns
+    -------
+    Candidates
+        boxes float32 ``[M, 4]``, scores float32 ``[M]``, classes int64 ``[M]``, stats dict.
+    """
+    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
+    reg_max = _ref._check_int("reg_max", reg_max, 0)
+    w, h = _size(input_size)
+    act = -1 if activated is None else int(bool(activated))
+    return _candidates(
+        _pp.decode_yolov8(_ref._as_output_list(outputs), nc, reg_max, _ref._check_strides(strides), conf, ptk or 0, w, h, act)
+    )
+
+
+def decode_yolov5(
+    outputs: Any,
+    num_classes: int = 80,
+    anchors: Sequence[Sequence[float]] = _ref.DEFAULT_YOLOV5_ANCHORS,
+    strides: Sequence[int] = (8, 16, 32),
+    activated: bool = False,
+    conf_threshold: float = 0.25,
+    pre_nms_topk: Optional[int] = None,
+) -> Candidates:
+    """Decode YOLOv5 outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolov5`).
+
+    Returns
+    -------
+    Candidates
+    """
+    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
+    strides = _ref._check_strides(strides)
+    anchors = _ref._check_anchors(anchors, len(strides))
+    return _candidates(
+        _pp.decode_yolov5(_ref._as_output_list(outputs), nc, anchors, strides, bool(activated), conf, ptk or 0)
+    )
+
+
+def decode_yolox(
+    outputs: Any,
+    num_classes: int = 80,
+    strides: Sequence[int] = (8, 16, 32),
+    conf_threshold: float = 0.25,
+    pre_nms_topk: Optional[int] = None,
+    input_size: Optional[Sequence[int]] = None,
+) -> Candidates:
+    """Decode YOLOX outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolox`).
+
+    Returns
+    -------
+    Candidates
+    """
+    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
+    w, h = _size(input_size)
+    return _candidates(_pp.decode_yolox(_ref._as_output_list(outputs), nc, _ref._check_strides(strides), conf, ptk or 0, w, h))
+
+
+def _classes_int64(classes: Any, n: int) -> np.ndarray:
+    c = np.asarray(classes)
+    if c.ndim != 1 or c.shape[0] != n:
+        raise ValueError(f"classes: expected shape [{n}] to match boxes, got {c.shape}")
+    if np.issubdtype(c.dtype, np.floating):
+        if not np.all(np.isfinite(c)) or np.any(c != np.round(c)):
+            raise ValueError("classes: expected integer class ids")
+    elif not np.issubdtype(c.dtype, np.integer):
+        raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")
+    return np.ascontiguousarray(c, dtype=np.int64)
+
+
+def nms(
+    boxes: Any,
+    scores: Any,
+    iou_threshold: float,
+    classes: Optional[Any] = None,
+    max_det: Optional[int] = None,
+) -> np.ndarray:
+    """Greedy NMS with torchvision semantics, in C++.
+
+    Parameters
+    ----------
+    boxes : array_like
+        ``[N, 4]`` x1, y1, x2, y2.
+    scores : array_like
+        ``[N]``.
+    iou_threshold : float
+        >= 0; a box is dropped when IoU > threshold with a kept box.
+    classes : array_like, optional
+        ``[N]`` class ids: class-aware; None: class-agnostic.
+    max_det : int, optional
+        Keep at most this many.
+
+    Returns
+    -------
+    numpy.ndarray
+        int64 indices of the kept boxes, score-descending (ties by the lower index).
+    """
+    b = _ref._check_boxes(boxes)
+    s = _f32("scores", scores)
+    if s.ndim != 1 or s.shape[0] != b.shape[0]:
+        raise ValueError(f"scores: expected shape [{b.shape[0]}] to match boxes, got {s.shape}")
+    thr = _ref._check_threshold("iou_threshold", iou_threshold)
+    md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
+    c = None if classes is None else _classes_int64(classes, b.shape[0])
+    return _pp.nms(b, s, thr, c, md)
+
+
+def _mapping(info: Any) -> List[float]:
+    d = _ref.info_dict(info)
+    return [d["scale_x"], d["scale_y"], d["pad_left"], d["pad_top"], d["src_width"], d["src_height"]]
+
+
+def map_boxes(boxes: Any, info: Any) -> np.ndarray:
+    """Map ``[N, 4]`` boxes from model-input pixels to the original image, clipped (C++).
+
+    Parameters
+    ----------
+    boxes : array_like
+    info : LetterboxInfo or dict
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 ``[N, 4]``.
+    """
+    return _pp.map_boxes(_ref._check_boxes(boxes), _mapping(info))
+
+
+def detections_from_candidates(
+    cand: Candidates,
+    iou_threshold: float = 0.45,
+    class_agnostic: bool = False,
+    max_det: Optional[int] = 300,
+    info: Any = None,
+) -> np.ndarray:
+    """NMS, ``max_det`` and box mapping in one C++ call: float32 ``[N, 6]`` detections.
+
+    Parameters
+    ----------
+    cand : Candidates
+    iou_threshold : float
+    class_agnostic : bool
+    max_det : int, optional
+    info : LetterboxInfo or dict, optional
+
+    Returns
+    -------
+    numpy.ndarray
+    """
+    b = _ref._check_boxes(cand.boxes)
+    s = _f32("scores", cand.scores)
+    if s.ndim != 1 or s.shape[0] != b.shape[0]:
+        raise ValueError(f"scores: expected shape [{b.shape[0]}] to match boxes, got {s.shape}")
+    c = _classes_int64(cand.classes, b.shape[0])
+    thr = _ref._check_threshold("iou_threshold", iou_threshold)
+    md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
+    return _pp.detections(b, s, c, thr, bool(class_agnostic), md, None if info is None else _mapping(info))
+
+
+def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *, return_stats: bool = False):
+    """Run a spec's postprocess op in C++ (same contract as the numpy reference).
+
+    Parameters
+    ----------
+    outputs : array or list of arrays
+    spec : dict
+        The spec's ``postprocess`` object.
+    info : LetterboxInfo or dict, optional
+    return_stats : bool
+
+    Returns
+    -------
+    numpy.ndarray
+        Detections float32 ``[N, 6]``, classes float32 ``[k, 2]`` or int32 mask ``[H, W]``.
+    """
+    p = _ref.parse_spec(spec)
+    op = p["op"]
+    if op in ("classification", "segmentation"):
+        arrays = _ref._as_output_list(outputs)
+        if len(arrays) != 1:
+            raise ValueError(f"{op}: expected one output, got {len(arrays)}")
+        if op == "classification":
+            res, st = classify(arrays[0], p["topk"], p["softmax"], return_stats=True)
+        else:
+            res, st = segment_argmax(arrays[0], p["layout"], return_stats=True)
+        return (res, st) if return_stats else res
+    size = _ref.input_size_for(p, info)
+    common = dict(num_classes=p["num_classes"], strides=p["strides"], conf_threshold=p["conf_threshold"], pre_nms_topk=p["pre_nms_topk"])
+    if op == "yolov8":
+        cand = decode_yolov8(outputs, reg_max=p["reg_max"], input_size=size, activated=p["activated"], **common)
+    elif op == "yolov5":
+        cand = decode_yolov5(outputs, anchors=p["anchors"], activated=p["activated"], **common)
+    else:
+        cand = decode_yolox(outputs, input_size=size, **common)
+    det = detections_from_candidates(cand, p["iou_threshold"], p["class_agnostic"], p["max_det"], info)
+    if return_stats:
+        st = dict(cand.stats)
+        st["detections"] = int(det.shape[0])
+        return det, st
+    return det

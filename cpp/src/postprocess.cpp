@@ -1,0 +1,750 @@
+// pyalign — postprocessing (see include/pyalign/postprocess.hpp for the conventions).
+#include "pyalign/postprocess.hpp"
+
+#include <algorithm>
+#include <cfloat>
+#include <cmath>
+#include <limits>
+#include <numeric>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+namespace pyalign {
+
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+    std::ostringstream os;
+    os << '[';
+    for (std::size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+    os << ']';
+    return os.str();
+}
+
+std::string output_name(std::size_t i) { return "outputs[" + std::to_string(i) + "]"; }
+
+void check_threshold(const char* name, double v) {
+    if (!(std::isfinite(v) && v >= 0.0)) {
+        std::ostringstream os;
+        os << name << " must be a finite number >= 0, got " << v;
+        throw Error(os.str());
+    }
+}
+
+void check_tensor(const FloatTensor& t, const std::string& name) {
+    for (int64_t d : t.shape)
+        if (d < 0) throw Error(name + ": negative dimension in shape " + shape_str(t.shape));
+    if (t.data == nullptr && t.numel() > 0) throw Error(name + ": null data");
+}
+
+void check_strides(const std::vector<int>& strides) {
+    if (strides.empty()) throw Error("strides must be a non-empty list of positive integers");
+    for (int s : strides)
+        if (s < 1) throw Error("strides must be positive integers, got " + std::to_string(s));
+}
+
+void check_common(int num_classes, const DecodeOptions& o) {
+    if (num_classes < 1) throw Error("num_classes must be >= 1, got " + std::to_string(num_classes));
+    check_threshold("conf_threshold", o.conf_threshold);
+    if (o.pre_nms_topk < 0) throw Error("pre_nms_topk must be >= 1 (or 0 for no limit)");
+    if (o.input_width < 0 || o.input_height < 0) throw Error("input size must be positive");
+}
+
+/// The shape without a leading batch of 1: accepts ndim+1 dims with batch 1, or ndim dims.
+std::vector<int64_t> drop_batch(const FloatTensor& t, std::size_t ndim, const std::string& name) {
+    if (t.shape.size() == ndim + 1) {
+        if (t.shape[0] != 1)
+            throw Error(name + ": batch size " + std::to_string(t.shape[0]) + " is not supported (expected 1), shape " +
+                        shape_str(t.shape));
+        return std::vector<int64_t>(t.shape.begin() + 1, t.shape.end());
+    }
+    if (t.shape.size() == ndim) return t.shape;
+    throw Error(name + ": expected " + std::to_string(ndim + 1) + " dimensions [1, ...], got shape " + shape_str(t.shape));
+}
+
+inline bool finite(float v) { return std::fabs(v) <= FLT_MAX; }
+
+inline float sigmoid(float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); }
+
+/// One block of cells of a level: anchor points with their channels at base + c * ch_stride
+/// + cell * cell_stride.
+struct Block {
+    const float* base;
+    int64_t ch_stride;
+    int64_t cell_stride;
+};
+
+constexpr int64_t kBlock = 512;
+
+/// Scans channels [first, first + count) of cells [cell0, cell0 + n): the running maximum
+/// (first index on ties) and whether any value is non-finite.
+void scan_channels(const Block& b, int64_t cell0, int64_t n, int first, int count, float* best, int32_t* idx,
+                   unsigned char* bad) {
+    const float* p0 = b.base + first * b.ch_stride + cell0 * b.cell_stride;
+    for (int64_t j = 0; j < n; ++j) {
+        const float v = p0[j * b.cell_stride];
+        best[j] = v;
+        idx[j] = 0;
+        bad[j] = finite(v) ? 0 : 1;
+    }
+    for (int c = 1; c < count; ++c) {
+        const float* p = p0 + c * b.ch_stride;
+        for (int64_t j = 0; j < n; ++j) {
+            const float v = p[j * b.cell_stride];
+            bad[j] |= finite(v) ? 0 : 1;
+            if (v > best[j]) {
+                best[j] = v;
+                idx[j] = c;
+            }
+        }
+    }
+}
+
+/// Accumulates candidates in anchor order, then orders and truncates them.
+class Collector {
+public:
+    explicit Collector(const DecodeOptions& o) : options_(o) {}
+
+    bool passes(float score) const { return static_cast<double>(score) > options_.conf_threshold; }
+
+    void add(double x1, double y1, double x2, double y2, float score, int64_t cls) {
+        const float b[4] = {static_cast<float>(x1), static_cast<float>(y1), static_cast<float>(x2),
+                            static_cast<float>(y2)};
+        if (!(finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]))) {
+            ++out_.stats.nonfinite_boxes;
+            return;
+        }
+        out_.boxes.insert(out_.boxes.end(), b, b + 4);
+        out_.scores.push_back(score);
+        out_.classes.push_back(cls);
+    }
+
+    DetectStats& stats() { return out_.stats; }
+
+    Candidates finish() {
+        const std::size_t n = out_.scores.size();
+        out_.stats.candidates = static_cast<int64_t>(n);
+        std::vector<std::size_t> order(n);
+        std::iota(order.begin(), order.end(), std::size_t{0});
+        const std::vector<float>& s = out_.scores;
+        std::stable_sort(order.begin(), order.end(), [&s](std::size_t a, std::size_t b) { return s[a] > s[b]; });
+        std::size_t m = n;
+        if (options_.pre_nms_topk > 0 && static_cast<uint64_t>(options_.pre_nms_topk) < m)
+            m = static_cast<std::size_t>(options_.pre_nms_topk);
+        Candidates c;
+        c.stats = out_.stats;
+        c.stats.after_topk = static_cast<int64_t>(m);
+        c.boxes.resize(4 * m);
+        c.scores.resize(m);
+        c.classes.resize(m);
+        for (std::size_t i = 0; i < m; ++i) {
+            const std::size_t k = order[i];
+            std::copy(out_.boxes.begin() + 4 * k, out_.boxes.begin() + 4 * k + 4, c.boxes.begin() + 4 * i);
+            c.scores[i] = out_.scores[k];
+            c.classes[i] = out_.classes[k];
+        }
+        return c;
+    }
+
+private:
+    DecodeOptions options_;
+    Candidates out_;
+};
+
+/// Softmax-expectation of reg_max DFL bins at p[i * step] (double, sequential sums).
+double dfl_distance(const float* p, int64_t step, int reg_max) {
+    double m = static_cast<double>(p[0]);
+    for (int i = 1; i < reg_max; ++i) m = std::max(m, static_cast<double>(p[i * step]));
+    double den = std::exp(static_cast<double>(p[0]) - m);
+    double num = 0.0;
+    for (int i = 1; i < reg_max; ++i) {
+        const double e = std::exp(static_cast<double>(p[i * step]) - m);
+        den = den + e;
+        num = num + static_cast<double>(i) * e;
+    }
+    return num / den;
+}
+
+}  // namespace
+
+int64_t FloatTensor::numel() const {
+    int64_t n = 1;
+    for (int64_t d : shape) n *= d;
+    return n;
+}
+
+// ----------------------------------------------------------------------------- classification
+
+void softmax(const float* logits, int64_t n, float* out) {
+    if (n < 0) throw Error("softmax: negative length");
+    if (n > 0 && (logits == nullptr || out == nullptr)) throw Error("softmax: null data");
+    bool any = false;
+    double m = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (!finite(logits[i])) continue;
+        const double v = logits[i];
+        if (!any || v > m) m = v;
+        any = true;
+    }
+    if (!any) {
+        std::fill(out, out + n, 0.0f);
+        return;
+    }
+    std::vector<double> e(static_cast<std::size_t>(n), 0.0);
+    double sum = 0.0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (!finite(logits[i])) continue;
+        e[i] = std::exp(static_cast<double>(logits[i]) - m);
+        sum += e[i];
+    }
+    for (int64_t i = 0; i < n; ++i) out[i] = finite(logits[i]) ? static_cast<float>(e[i] / sum) : 0.0f;
+}
+
+std::vector<int64_t> topk(const float* scores, int64_t n, int64_t k) {
+    if (n < 0) throw Error("topk: negative length");
+    if (k < 1) throw Error("k must be >= 1, got " + std::to_string(k));
+    if (n > 0 && scores == nullptr) throw Error("topk: null data");
+    std::vector<int64_t> idx;
+    idx.reserve(static_cast<std::size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+        if (finite(scores[i])) idx.push_back(i);
+    const std::size_t m = std::min<std::size_t>(idx.size(), static_cast<std::size_t>(k));
+    auto cmp = [scores](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); };
+    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(m), idx.end(), cmp);
+    idx.resize(m);
+    return idx;
+}
+
+std::vector<float> classify(const float* logits, int64_t n, int64_t k, bool apply_softmax, int64_t* nonfinite) {
+    if (n < 1) throw Error("logits: expected at least one class");
+    if (k < 1) throw Error("topk must be >= 1, got " + std::to_string(k));
+    if (logits == nullptr) throw Error("classify: null data");
+    std::vector<float> probs(logits, logits + n);
+    if (apply_softmax) softmax(logits, n, probs.data());
+    std::vector<float> masked(probs);
+    int64_t bad = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        if (!finite(logits[i])) {
+            masked[i] = std::numeric_limits<float>::quiet_NaN();
+            ++bad;
+        }
+    }
+    if (nonfinite) *nonfinite = bad;
+    const std::vector<int64_t> keep = topk(masked.data(), n, k);
+    std::vector<float> out(2 * keep.size());
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+        out[2 * i] = static_cast<float>(keep[i]);
+        out[2 * i + 1] = probs[keep[i]];
+    }
+    return out;
+}
+
+int64_t segment_argmax(const float* logits, int64_t classes, int64_t height, int64_t width, bool nhwc, int32_t* out) {
+    if (classes < 1) throw Error("segmentation logits: expected at least one class");
+    if (height < 0 || width < 0) throw Error("segmentation logits: negative size");
+    if (classes > std::numeric_limits<int32_t>::max()) throw Error("segmentation logits: too many classes");
+    const int64_t hw = height * width;
+    if (hw == 0) return 0;
+    if (logits == nullptr || out == nullptr) throw Error("segment_argmax: null data");
+    const int64_t ch_stride = nhwc ? 1 : hw;
+    const int64_t px_stride = nhwc ? classes : 1;
+    const float ninf = -std::numeric_limits<float>::infinity();
+    std::vector<float> best(static_cast<std::size_t>(hw));
+    std::vector<unsigned char> all_nan(static_cast<std::size_t>(hw));
+    for (int64_t p = 0; p < hw; ++p) {
+        const float v = logits[p * px_stride];
+        const bool nan = std::isnan(v);
+        best[p] = nan ? ninf : v;
+        all_nan[p] = nan ? 1 : 0;
+        out[p] = 0;
+    }
+    for (int64_t c = 1; c < classes; ++c) {
+        const float* row = logits + c * ch_stride;
+        const int32_t ci = static_cast<int32_t>(c);
+        for (int64_t p = 0; p < hw; ++p) {
+            const float raw = row[p * px_stride];
+            const bool nan = std::isnan(raw);
+            const float v = nan ? ninf : raw;
+            all_nan[p] &= nan ? 1 : 0;
+            if (v > best[p]) {
+                best[p] = v;
+                out[p] = ci;
+            }
+        }
+    }
+    int64_t count = 0;
+    for (int64_t p = 0; p < hw; ++p) {
+        if (all_nan[p]) {
+            out[p] = -1;
+            ++count;
+        }
+    }
+    return count;
+}
+
+// ----------------------------------------------------------------------------- grids
+
+std::vector<std::pair<int64_t, int64_t>> grid_shapes(int64_t num_anchors, const std::vector<int>& strides,
+                                                     int input_width, int input_height) {
+    check_strides(strides);
+    if (num_anchors < 0) throw Error("negative number of anchors");
+    std::vector<std::pair<int64_t, int64_t>> shapes;
+    auto total = [&shapes]() {
+        int64_t t = 0;
+        for (const auto& s : shapes) t += s.first * s.second;
+        return t;
+    };
+    if (input_width > 0 && input_height > 0) {
+        for (int s : strides) shapes.emplace_back((input_height + s - 1) / s, (input_width + s - 1) / s);
+        if (total() != num_anchors) {
+            std::ostringstream os;
+            os << num_anchors << " anchors do not match input size " << input_width << "x" << input_height
+               << " with the given strides";
+            throw Error(os.str());
+        }
+        return shapes;
+    }
+    if (input_width != 0 || input_height != 0) throw Error("input size must give both width and height");
+    double density = 0.0;
+    int max_stride = 1;
+    for (int s : strides) {
+        density += 1.0 / (static_cast<double>(s) * static_cast<double>(s));
+        max_stride = std::max(max_stride, s);
+    }
+    const int64_t estimate =
+        num_anchors > 0 ? static_cast<int64_t>(std::nearbyint(std::sqrt(static_cast<double>(num_anchors) / density))) : 0;
+    const int64_t span = 2 * static_cast<int64_t>(max_stride);
+    for (int64_t side = std::max<int64_t>(1, estimate - span); side <= estimate + span; ++side) {
+        shapes.clear();
+        for (int s : strides) shapes.emplace_back((side + s - 1) / s, (side + s - 1) / s);
+        if (total() == num_anchors) return shapes;
+    }
+    throw Error("cannot infer the grids: " + std::to_string(num_anchors) +
+                " anchors do not match a square input with the given strides; give input_size");
+}
+
+// ----------------------------------------------------------------------------- YOLOv8
+
+Candidates decode_yolov8(const std::vector<FloatTensor>& outputs, int num_classes, int reg_max,
+                         const std::vector<int>& strides, const DecodeOptions& options, Activation activation) {
+    check_common(num_classes, options);
+    check_strides(strides);
+    if (reg_max < 0) throw Error("reg_max must be >= 0, got " + std::to_string(reg_max));
+    if (outputs.empty()) throw Error("outputs is empty");
+    for (std::size_t i = 0; i < outputs.size(); ++i) check_tensor(outputs[i], output_name(i));
+    const int nbox = reg_max > 0 ? 4 * reg_max : 4;
+    const int64_t channels = static_cast<int64_t>(nbox) + num_classes;
+
+    struct Level {
+        Block block;
+        int64_t gh, gw;
+        double stride;
+    };
+    std::vector<Level> levels;
+    bool decoded = false;  // [cx, cy, w, h] pixels, no grid
+    bool probabilities;
+    if (outputs.size() == 1 && (outputs[0].shape.size() == 2 || outputs[0].shape.size() == 3)) {
+        const std::vector<int64_t> s = drop_batch(outputs[0], 2, "outputs[0]");
+        int64_t anchors;
+        int64_t ch_stride, cell_stride;
+        if (s[0] == channels) {
+            anchors = s[1];
+            ch_stride = anchors;
+            cell_stride = 1;
+        } else if (s[1] == channels) {
+            anchors = s[0];
+            ch_stride = 1;
+            cell_stride = channels;
+        } else {
+            throw Error("outputs[0]: expected [1, " + std::to_string(channels) + ", anchors] (" +
+                        (reg_max ? "4*" + std::to_string(reg_max) : std::string("4")) + " box + " +
+                        std::to_string(num_classes) + " classes), got shape " + shape_str(outputs[0].shape));
+        }
+        probabilities = activation != Activation::Logits;
+        if (reg_max == 0) {
+            decoded = true;
+            levels.push_back({{outputs[0].data, ch_stride, cell_stride}, 1, anchors, 1.0});
+        } else {
+            const auto shapes = grid_shapes(anchors, strides, options.input_width, options.input_height);
+            int64_t offset = 0;
+            for (std::size_t l = 0; l < shapes.size(); ++l) {
+                levels.push_back({{outputs[0].data + offset * cell_stride, ch_stride, cell_stride}, shapes[l].first,
+                                  shapes[l].second, static_cast<double>(strides[l])});
+                offset += shapes[l].first * shapes[l].second;
+            }
+        }
+    } else {
+        if (outputs.size() != strides.size())
+            throw Error("expected one output per stride (" + std::to_string(strides.size()) + "), got " +
+                        std::to_string(outputs.size()));
+        for (std::size_t i = 0; i < outputs.size(); ++i) {
+            const std::vector<int64_t> s = drop_batch(outputs[i], 3, output_name(i));
+            if (s[0] == channels) {
+                levels.push_back({{outputs[i].data, s[1] * s[2], 1}, s[1], s[2], static_cast<double>(strides[i])});
+            } else if (s[2] == channels) {
+                levels.push_back({{outputs[i].data, 1, channels}, s[0], s[1], static_cast<double>(strides[i])});
+            } else {
+                throw Error(output_name(i) + ": expected [1, " + std::to_string(channels) + ", H, W] or [1, H, W, " +
+                            std::to_string(channels) + "], got shape " + shape_str(outputs[i].shape));
+            }
+        }
+        probabilities = activation == Activation::Probabilities;
+    }
+
+    Collector col(options);
+    std::vector<float> best(kBlock);
+    std::vector<int32_t> idx(kBlock);
+    std::vector<unsigned char> bad(kBlock);
+    for (const Level& lv : levels) {
+        const int64_t cells = lv.gh * lv.gw;
+        col.stats().anchors += cells;
+        for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
+            const int64_t n = std::min(kBlock, cells - c0);
+            scan_channels(lv.block, c0, n, nbox, num_classes, best.data(), idx.data(), bad.data());
+            for (int64_t j = 0; j < n; ++j) {
+                if (bad[j]) {
+                    ++col.stats().nonfinite_scores;
+                    continue;
+                }
+                const float* cell = lv.block.base + (c0 + j) * lv.block.cell_stride;
+                const int64_t cs = lv.block.ch_stride;
+                float score;
+                int64_t cls;
+                if (probabilities) {
+                    score = best[j];
+                    cls = idx[j];
+                    if (!col.passes(score)) continue;
+                } else {
+                    score = sigmoid(best[j]);
+                    if (!col.passes(score)) continue;
+                    cls = idx[j];
+                    for (int c = 0; c < idx[j]; ++c) {
+                        if (sigmoid(cell[(nbox + c) * cs]) == score) {
+                            cls = c;
+                            break;
+                        }
+                    }
+                }
+                double x1, y1, x2, y2;
+                if (decoded) {
+                    const double cx = cell[0], cy = cell[cs], w = cell[2 * cs], h = cell[3 * cs];
+                    x1 = cx - w / 2.0;
+                    y1 = cy - h / 2.0;
+                    x2 = cx + w / 2.0;
+                    y2 = cy + h / 2.0;
+                } else {
+                    const int64_t cell_index = c0 + j;
+                    const double ax = static_cast<double>(cell_index % lv.gw) + 0.5;
+                    const double ay = static_cast<double>(cell_index / lv.gw) + 0.5;
+                    double d[4];
+                    for (int k = 0; k < 4; ++k)
+                        d[k] = reg_max > 0 ? dfl_distance(cell + static_cast<int64_t>(k) * reg_max * cs, cs, reg_max)
+                                           : static_cast<double>(cell[k * cs]);
+                    x1 = (ax - d[0]) * lv.stride;
+                    y1 = (ay - d[1]) * lv.stride;
+                    x2 = (ax + d[2]) * lv.stride;
+                    y2 = (ay + d[3]) * lv.stride;
+                }
+                col.add(x1, y1, x2, y2, score, cls);
+            }
+        }
+    }
+    return col.finish();
+}
+
+// ----------------------------------------------------------------------------- YOLOv5 / YOLOX
+
+namespace {
+
+/// Best float32 obj * cls product over the classes at cell (first index on ties).
+inline void best_product(const float* cell, int64_t cs, int num_classes, float* score, int64_t* cls) {
+    const float obj = cell[4 * cs];
+    float b = cell[5 * cs] * obj;
+    int64_t bi = 0;
+    for (int c = 1; c < num_classes; ++c) {
+        const float v = cell[(5 + c) * cs] * obj;
+        if (v > b) {
+            b = v;
+            bi = c;
+        }
+    }
+    *score = b;
+    *cls = bi;
+}
+
+}  // namespace
+
+Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classes,
+                         const std::vector<std::vector<double>>& anchors, const std::vector<int>& strides,
+                         bool activated, const DecodeOptions& options) {
+    check_common(num_classes, options);
+    check_strides(strides);
+    if (anchors.size() != strides.size())
+        throw Error("anchors must hold one list per stride (" + std::to_string(strides.size()) + "), got " +
+                    std::to_string(anchors.size()));
+    for (std::size_t i = 0; i < anchors.size(); ++i) {
+        if (anchors[i].empty() || anchors[i].size() % 2)
+            throw Error("anchors[" + std::to_string(i) + "] must be [w0, h0, w1, h1, ...]");
+        for (double v : anchors[i])
+            if (!(std::isfinite(v) && v > 0))
+                throw Error("anchors[" + std::to_string(i) + "] must hold finite positive sizes");
+    }
+    if (outputs.empty()) throw Error("outputs is empty");
+    for (std::size_t i = 0; i < outputs.size(); ++i) check_tensor(outputs[i], output_name(i));
+    const int64_t no = 5 + static_cast<int64_t>(num_classes);
+    Collector col(options);
+    std::vector<float> best(kBlock);
+    std::vector<int32_t> idx(kBlock);
+    std::vector<unsigned char> bad(kBlock), badobj(kBlock);
+    std::vector<float> dummy(kBlock);
+    std::vector<int32_t> dummy_idx(kBlock);
+
+    if (outputs.size() == 1 && (outputs[0].shape.size() == 2 || outputs[0].shape.size() == 3)) {
+        const std::vector<int64_t> s = drop_batch(outputs[0], 2, "outputs[0]");
+        if (s[1] != no)
+            throw Error("outputs[0]: expected [1, N, " + std::to_string(no) + "] (5 + " + std::to_string(num_classes) +
+                        " classes), got shape " + shape_str(outputs[0].shape));
+        const Block b{outputs[0].data, 1, no};
+        col.stats().anchors = s[0];
+        for (int64_t c0 = 0; c0 < s[0]; c0 += kBlock) {
+            const int64_t n = std::min(kBlock, s[0] - c0);
+            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), dummy_idx.data(), bad.data());
+            for (int64_t j = 0; j < n; ++j) {
+                if (bad[j]) {
+                    ++col.stats().nonfinite_scores;
+                    continue;
+                }
+                const float* cell = b.base + (c0 + j) * no;
+                float score;
+                int64_t cls;
+                best_product(cell, 1, num_classes, &score, &cls);
+                if (!col.passes(score)) continue;
+                const double cx = cell[0], cy = cell[1], w = cell[2], h = cell[3];
+                col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
+            }
+        }
+        return col.finish();
+    }
+
+    if (outputs.size() != strides.size())
+        throw Error("expected one output per stride (" + std::to_string(strides.size()) + "), got " +
+                    std::to_string(outputs.size()));
+    for (std::size_t i = 0; i < outputs.size(); ++i) {
+        const int64_t na = static_cast<int64_t>(anchors[i].size() / 2);
+        int64_t gh, gw, ch_stride, cell_stride, slot_stride;
+        if (outputs[i].shape.size() == 5) {
+            const std::vector<int64_t> s = drop_batch(outputs[i], 4, output_name(i));
+            if (s[0] != na || s[3] != no)
+                throw Error(output_name(i) + ": expected [1, " + std::to_string(na) + ", H, W, " + std::to_string(no) +
+                            "], got shape " + shape_str(outputs[i].shape));
+            gh = s[1];
+            gw = s[2];
+            ch_stride = 1;
+            cell_stride = no;
+            slot_stride = gh * gw * no;
+        } else {
+            const std::vector<int64_t> s = drop_batch(outputs[i], 3, output_name(i));
+            if (s[0] != na * no)
+                throw Error(output_name(i) + ": expected [1, " + std::to_string(na * no) + ", H, W] (" +
+                            std::to_string(na) + " anchors x " + std::to_string(no) + ") or [1, " + std::to_string(na) +
+                            ", H, W, " + std::to_string(no) + "], got shape " + shape_str(outputs[i].shape));
+            gh = s[1];
+            gw = s[2];
+            ch_stride = gh * gw;
+            cell_stride = 1;
+            slot_stride = no * gh * gw;
+        }
+        const double stride = strides[i];
+        const int64_t cells = gh * gw;
+        for (int64_t a = 0; a < na; ++a) {
+            const Block b{outputs[i].data + a * slot_stride, ch_stride, cell_stride};
+            const double aw = anchors[i][2 * a], ah = anchors[i][2 * a + 1];
+            col.stats().anchors += cells;
+            for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
+                const int64_t n = std::min(kBlock, cells - c0);
+                scan_channels(b, c0, n, 5, num_classes, best.data(), idx.data(), bad.data());
+                for (int64_t j = 0; j < n; ++j) {
+                    const float* cell = b.base + (c0 + j) * cell_stride;
+                    if (bad[j] || !finite(cell[4 * ch_stride])) {
+                        ++col.stats().nonfinite_scores;
+                        continue;
+                    }
+                    float score;
+                    int64_t cls;
+                    float p[4];
+                    if (activated) {
+                        best_product(cell, ch_stride, num_classes, &score, &cls);
+                        if (!col.passes(score)) continue;
+                        for (int k = 0; k < 4; ++k) p[k] = cell[k * ch_stride];
+                    } else {
+                        const float obj = sigmoid(cell[4 * ch_stride]);
+                        if (!col.passes(obj)) continue;  // obj * cls <= obj
+                        score = obj * sigmoid(best[j]);
+                        if (!col.passes(score)) continue;
+                        cls = idx[j];
+                        for (int c = 0; c < idx[j]; ++c) {
+                            if (obj * sigmoid(cell[(5 + c) * ch_stride]) == score) {
+                                cls = c;
+                                break;
+                            }
+                        }
+                        for (int k = 0; k < 4; ++k) p[k] = sigmoid(cell[k * ch_stride]);
+                    }
+                    const int64_t ci = c0 + j;
+                    const double gx = static_cast<double>(ci % gw), gy = static_cast<double>(ci / gw);
+                    const double cx = (static_cast<double>(p[0]) * 2.0 - 0.5 + gx) * stride;
+                    const double cy = (static_cast<double>(p[1]) * 2.0 - 0.5 + gy) * stride;
+                    const double tw = static_cast<double>(p[2]) * 2.0, th = static_cast<double>(p[3]) * 2.0;
+                    const double w = tw * tw * aw, h = th * th * ah;
+                    col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
+                }
+            }
+        }
+    }
+    return col.finish();
+}
+
+Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes, const std::vector<int>& strides,
+                        const DecodeOptions& options) {
+    check_common(num_classes, options);
+    check_strides(strides);
+    if (outputs.size() != 1)
+        throw Error("yolox: expected one output [1, anchors, " + std::to_string(5 + num_classes) + "], got " +
+                    std::to_string(outputs.size()));
+    check_tensor(outputs[0], "outputs[0]");
+    const int64_t no = 5 + static_cast<int64_t>(num_classes);
+    const std::vector<int64_t> s = drop_batch(outputs[0], 2, "outputs[0]");
+    if (s[1] != no)
+        throw Error("outputs[0]: expected [1, anchors, " + std::to_string(no) + "] (5 + " + std::to_string(num_classes) +
+                    " classes), got shape " + shape_str(outputs[0].shape));
+    const auto shapes = grid_shapes(s[0], strides, options.input_width, options.input_height);
+    Collector col(options);
+    std::vector<float> dummy(kBlock);
+    std::vector<int32_t> dummy_idx(kBlock);
+    std::vector<unsigned char> bad(kBlock);
+    int64_t offset = 0;
+    for (std::size_t l = 0; l < shapes.size(); ++l) {
+        const int64_t gw = shapes[l].second;
+        const int64_t cells = shapes[l].first * gw;
+        const double stride = strides[l];
+        const Block b{outputs[0].data + offset * no, 1, no};
+        col.stats().anchors += cells;
+        for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
+            const int64_t n = std::min(kBlock, cells - c0);
+            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), dummy_idx.data(), bad.data());
+            for (int64_t j = 0; j < n; ++j) {
+                if (bad[j]) {
+                    ++col.stats().nonfinite_scores;
+                    continue;
+                }
+                const float* cell = b.base + (c0 + j) * no;
+                float score;
+                int64_t cls;
+                best_product(cell, 1, num_classes, &score, &cls);
+                if (!col.passes(score)) continue;
+                const int64_t ci = c0 + j;
+                const double gx = static_cast<double>(ci % gw), gy = static_cast<double>(ci / gw);
+                const double cx = (static_cast<double>(cell[0]) + gx) * stride;
+                const double cy = (static_cast<double>(cell[1]) + gy) * stride;
+                const double w = std::exp(static_cast<double>(cell[2])) * stride;
+                const double h = std::exp(static_cast<double>(cell[3])) * stride;
+                col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
+            }
+        }
+        offset += cells;
+    }
+    return col.finish();
+}
+
+// ----------------------------------------------------------------------------- NMS, mapping
+
+std::vector<int64_t> nms(const float* boxes, const float* scores, int64_t n, double iou_threshold,
+                         const int64_t* classes, int64_t max_det) {
+    check_threshold("iou_threshold", iou_threshold);
+    if (n < 0) throw Error("nms: negative number of boxes");
+    if (n > 0 && (boxes == nullptr || scores == nullptr)) throw Error("nms: null data");
+    std::vector<int64_t> order;
+    order.reserve(static_cast<std::size_t>(n));
+    std::vector<float> areas(static_cast<std::size_t>(n));
+    for (int64_t i = 0; i < n; ++i) {
+        const float* b = boxes + 4 * i;
+        areas[i] = (b[2] - b[0]) * (b[3] - b[1]);
+        if (finite(scores[i]) && finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3])) order.push_back(i);
+    }
+    std::stable_sort(order.begin(), order.end(), [scores](int64_t a, int64_t b) { return scores[a] > scores[b]; });
+    const std::size_t limit = max_det < 0 ? static_cast<std::size_t>(n) : static_cast<std::size_t>(max_det);
+    std::vector<int64_t> keep;
+    std::unordered_map<int64_t, std::vector<int64_t>> kept_by_class;
+    std::vector<int64_t> kept_all;
+    for (int64_t i : order) {
+        if (keep.size() >= limit) break;
+        std::vector<int64_t>& kept = classes ? kept_by_class[classes[i]] : kept_all;
+        const float* bi = boxes + 4 * i;
+        bool suppressed = false;
+        for (int64_t k : kept) {
+            const float* bk = boxes + 4 * k;
+            const float xx1 = std::max(bk[0], bi[0]);
+            const float yy1 = std::max(bk[1], bi[1]);
+            const float xx2 = std::min(bk[2], bi[2]);
+            const float yy2 = std::min(bk[3], bi[3]);
+            const float w = std::max(0.0f, xx2 - xx1);
+            const float h = std::max(0.0f, yy2 - yy1);
+            const float inter = w * h;
+            const float uni = areas[k] + areas[i] - inter;
+            // inter / uni > thr, with x / 0 = +inf (x > 0) or NaN (x == 0) spelled out.
+            const bool over = uni == 0.0f ? inter > 0.0f : static_cast<double>(inter / uni) > iou_threshold;
+            if (over) {
+                suppressed = true;
+                break;
+            }
+        }
+        if (!suppressed) {
+            keep.push_back(i);
+            kept.push_back(i);
+        }
+    }
+    return keep;
+}
+
+void map_boxes(float* boxes, int64_t n, const BoxMapping& m) {
+    if (n < 0) throw Error("map_boxes: negative number of boxes");
+    if (!(std::isfinite(m.scale_x) && std::isfinite(m.scale_y) && m.scale_x > 0 && m.scale_y > 0))
+        throw Error("info scale_x/scale_y must be finite and > 0");
+    if (!(std::isfinite(m.pad_left) && std::isfinite(m.pad_top))) throw Error("info pad_left/pad_top must be finite");
+    if (!(std::isfinite(m.src_width) && std::isfinite(m.src_height) && m.src_width >= 0 && m.src_height >= 0))
+        throw Error("info src_width/src_height must be finite and >= 0");
+    if (n > 0 && boxes == nullptr) throw Error("map_boxes: null data");
+    const float w = static_cast<float>(m.src_width), h = static_cast<float>(m.src_height);
+    for (int64_t i = 0; i < n; ++i) {
+        float* b = boxes + 4 * i;
+        for (int k = 0; k < 4; k += 2) {
+            const float x = static_cast<float>((static_cast<double>(b[k]) - m.pad_left) / m.scale_x);
+            const float y = static_cast<float>((static_cast<double>(b[k + 1]) - m.pad_top) / m.scale_y);
+            b[k] = std::min(std::max(x, 0.0f), w);
+            b[k + 1] = std::min(std::max(y, 0.0f), h);
+        }
+    }
+}
+
+std::vector<float> detections(const Candidates& c, double iou_threshold, bool class_agnostic, int64_t max_det,
+                              const BoxMapping* mapping) {
+    const int64_t n = static_cast<int64_t>(c.size());
+    if (c.boxes.size() != 4 * c.size() || c.classes.size() != c.size())
+        throw Error("candidates: boxes, scores and classes have mismatched lengths");
+    const std::vector<int64_t> keep =
+        nms(c.boxes.data(), c.scores.data(), n, iou_threshold, class_agnostic ? nullptr : c.classes.data(), max_det);
+    std::vector<float> boxes(4 * keep.size());
+    for (std::size_t i = 0; i < keep.size(); ++i)
+        std::copy(c.boxes.begin() + 4 * keep[i], c.boxes.begin() + 4 * keep[i] + 4, boxes.begin() + 4 * i);
+    if (mapping) map_boxes(boxes.data(), static_cast<int64_t>(keep.size()), *mapping);
+    std::vector<float> out(6 * keep.size());
+    for (std::size_t i = 0; i < keep.size(); ++i) {
+        std::copy(boxes.begin() + 4 * i, boxes.begin() + 4 * i + 4, out.begin() + 6 * i);
+        out[6 * i + 4] = c.scores[keep[i]];
+        out[6 * i + 5] = static_cast<float>(c.classes[keep[i]]);
+    }
+    return out;
+}
+
+}  // namespace pyalign
