@@ -39,7 +39,7 @@ RULE_KEYS = ("atol", "rtol", "cosine")
 #: A rule value as users write it: a number for every tensor, or per stage / tensor.
 RuleValue = Union[float, Mapping[str, float]]
 
-_GLOBAL = ""  # key of a value that applies to every tensor
+_GLOBAL = "*"  # key of a value that applies to every tensor (as the comparator writes it)
 
 
 class OptionError(ValueError):
@@ -72,10 +72,10 @@ def _check_key(key: str, what: str) -> str:
 
 def _check_value(kind: str, value: float, what: str) -> float:
     if kind == "cosine":
-        if not -1.0 <= value <= 1.0:
-            raise OptionError(f"{what}: cosine must be in [-1, 1], got {value!r}")
-    elif not value >= 0.0:
-        raise OptionError(f"{what}: {kind} must be >= 0, got {value!r}")
+        if not 0.0 <= value <= 1.0:
+            raise OptionError(f"{what}: cosine must be in [0, 1], got {value!r}")
+    elif not 0.0 <= value < math.inf:
+        raise OptionError(f"{what}: {kind} must be a finite number >= 0, got {value!r}")
     return value
 
 
@@ -95,7 +95,7 @@ def parse_rule_items(kind: str, items: Iterable[str], source: str) -> Dict[str, 
     Returns
     -------
     dict
-        ``{"": v}`` for a plain value, ``{"stage": v}``, ``{"stage.name": v}``.
+        ``{"*": v}`` for a plain value (or ``*=v``), ``{"stage": v}``, ``{"stage.name": v}``.
 
     Raises
     ------
@@ -149,21 +149,33 @@ def normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str
             raise OptionError(f"{what}: {value!r} is not a number")
         else:
             out[kind] = {_GLOBAL: _check_value(kind, _parse_number(value, what), what)}
+    check_conflicts(out, source)
     return out
 
 
-def _lookup(entries: Mapping[str, float], stage: str, name: Optional[str]) -> Optional[float]:
-    if name is not None and f"{stage}.{name}" in entries:
-        return entries[f"{stage}.{name}"]
-    if stage in entries:
-        return entries[stage]
-    return entries.get(_GLOBAL)
+def check_conflicts(rules: Mapping[str, Mapping[str, float]], source: str) -> None:
+    """Reject a cosine and an atol/rtol for the same key: the comparator cannot use both.
+
+    Raises
+    ------
+    OptionError
+        Naming the key and where the rules come from.
+    """
+    tol = set(rules.get("atol", {})) | set(rules.get("rtol", {}))
+    both = sorted(tol & set(rules.get("cosine", {})))
+    if both:
+        raise OptionError(f"{source}: both cosine and atol/rtol given for {both[0]!r}: choose one")
+
+
+def _relevant(entries: Mapping[str, float], stage: str, name: Optional[str]) -> Dict[str, float]:
+    keys = (_GLOBAL, stage) if name is None else (_GLOBAL, stage, f"{stage}.{name}")
+    return {k: v for k, v in entries.items() if k in keys}
 
 
 def rule_for(
     layers: Iterable[Mapping[str, Mapping[str, float]]], stage: str, name: Optional[str]
-) -> Tuple[Dict[str, Optional[float]], int]:
-    """Resolve the rule of one tensor from layers of normalized rules.
+) -> Tuple[Dict[str, Dict[str, float]], int]:
+    """Pick the layer of rules that decides one tensor.
 
     Parameters
     ----------
@@ -174,17 +186,19 @@ def rule_for(
 
     Returns
     -------
-    rule : dict
-        ``{"atol": v or None, "rtol": ..., "cosine": ...}``; all ``None`` means
-        the comparator's default rule for the stage.
+    rules : dict
+        ``{kind: {key: value}}`` of the first layer with a key that applies to the
+        tensor (``*``, ``stage`` or ``stage.name``), only those keys; the
+        comparator then picks the most specific of them. Empty: the default.
     layer : int
-        Index of the layer that provided the rule, ``-1`` for the default.
+        Index of that layer, ``-1`` for the comparator's default.
     """
     for index, layer in enumerate(layers):
-        found = {kind: _lookup(layer.get(kind, {}), stage, name) for kind in RULE_KEYS}
-        if any(v is not None for v in found.values()):
+        found = {kind: _relevant(layer.get(kind, {}), stage, name) for kind in RULE_KEYS}
+        found = {kind: entries for kind, entries in found.items() if entries}
+        if found:
             return found, index
-    return {kind: None for kind in RULE_KEYS}, -1
+    return {}, -1
 
 
 @dataclass(frozen=True)
@@ -255,4 +269,5 @@ def make_settings(
         merged.update(parse_rule_items(kind, rule_opts.get(kind) or [], f"--pyalign-{kind}"))
         if merged:
             overrides[kind] = merged
+    check_conflicts(overrides, "--pyalign-atol/--pyalign-rtol/--pyalign-cosine")
     return PluginSettings(captures=captures, report=report, overrides=overrides)

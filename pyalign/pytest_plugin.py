@@ -288,7 +288,7 @@ class _Checker:
             name=record.name,
             layout=record.layout,
             kind=record.kind,
-            **{k: v for k, v in rule.items() if v is not None},
+            **rule,
             **extra,
         )
         if not result.passed and not getattr(result, "diagnosis", None):

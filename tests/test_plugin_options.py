@@ -5,6 +5,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pyalign.plugin_options import OptionError, make_settings, normalize_rules, parse_rule_items, rule_for
@@ -13,7 +14,8 @@ from pyalign.plugin_results import build_report, format_metric, json_safe, summa
 
 def test_parse_rule_items_keys_and_values() -> None:
     got = parse_rule_items("atol", ["preprocessed=1e-3", "model_output.out0=0.5,2e-4"], "--pyalign-atol")
-    assert got == {"preprocessed": 1e-3, "model_output.out0": 0.5, "": 2e-4}
+    assert got == {"preprocessed": 1e-3, "model_output.out0": 0.5, "*": 2e-4}
+    assert parse_rule_items("rtol", ["*=0.5"], "--pyalign-rtol") == {"*": 0.5}
 
 
 @pytest.mark.parametrize(
@@ -21,9 +23,10 @@ def test_parse_rule_items_keys_and_values() -> None:
     [
         ("atol", "preprocesed=1e-3", "unknown stage 'preprocesed'"),
         ("atol", "preprocessed=abc", "'abc' is not a number"),
-        ("atol", "preprocessed=-1", "atol must be >= 0"),
+        ("atol", "preprocessed=-1", "atol must be a finite number >= 0"),
+        ("atol", "inf", "atol must be a finite number >= 0"),
         ("rtol", "nan", "NaN is not a tolerance"),
-        ("cosine", "model_output=1.5", "cosine must be in [-1, 1]"),
+        ("cosine", "model_output=1.5", "cosine must be in [0, 1]"),
         ("atol", "preprocessed.=1", "empty tensor name"),
     ],
 )
@@ -36,24 +39,39 @@ def test_parse_rule_items_errors(kind: str, item: str, message: str) -> None:
 
 def test_normalize_rules_numbers_and_mappings() -> None:
     got = normalize_rules({"atol": 0.1, "cosine": {"model_output": 0.9}, "rtol": None}, "marker")
-    assert got == {"atol": {"": 0.1}, "cosine": {"model_output": 0.9}}
+    assert got == {"atol": {"*": 0.1}, "cosine": {"model_output": 0.9}}
+    with pytest.raises(OptionError, match="both cosine and atol/rtol given for 'model_output'"):
+        normalize_rules({"atol": {"model_output": 0.1}, "cosine": {"model_output": 0.9}}, "marker")
     with pytest.raises(OptionError, match="unknown stage"):
         normalize_rules({"atol": {"bogus": 1}}, "marker")
     with pytest.raises(OptionError, match="not a number"):
         normalize_rules({"atol": True}, "marker")
 
 
-def test_rule_for_most_specific_key_and_first_layer_wins() -> None:
+def test_rule_for_first_layer_with_a_matching_key_wins() -> None:
     call = normalize_rules({}, "call")
     marker = normalize_rules({"atol": {"preprocessed": 0.1, "preprocessed.images": 0.2}}, "marker")
-    options = normalize_rules({"cosine": 0.9, "atol": 1.0}, "options")
+    options = normalize_rules({"cosine": {"model_output": 0.9}, "atol": 1.0}, "options")
     layers = [call, marker, options]
-    assert rule_for(layers, "preprocessed", "images") == ({"atol": 0.2, "rtol": None, "cosine": None}, 1)
-    assert rule_for(layers, "preprocessed", "other") == ({"atol": 0.1, "rtol": None, "cosine": None}, 1)
+    # only the keys that apply to the tensor; the comparator picks the most specific
+    assert rule_for(layers, "preprocessed", "images") == ({"atol": {"preprocessed": 0.1, "preprocessed.images": 0.2}}, 1)
+    assert rule_for(layers, "preprocessed", "other") == ({"atol": {"preprocessed": 0.1}}, 1)
     # the marker says nothing about model_output: the options layer gives its whole rule
-    assert rule_for(layers, "model_output", "out0") == ({"atol": 1.0, "rtol": None, "cosine": 0.9}, 2)
+    assert rule_for(layers, "model_output", "out0") == ({"atol": {"*": 1.0}, "cosine": {"model_output": 0.9}}, 2)
     # nothing anywhere: the comparator's default
-    assert rule_for([call], "model_output", "out0") == ({"atol": None, "rtol": None, "cosine": None}, -1)
+    assert rule_for([call], "model_output", "out0") == ({}, -1)
+
+
+def test_rule_layers_resolve_in_the_comparator() -> None:
+    from pyalign.comparator import compare_arrays
+
+    layers = [normalize_rules({"cosine": {"model_output": 0.9}, "atol": 1.0}, "options")]
+    rules, _ = rule_for(layers, "model_output", "out0")
+    e = np.ones(8, np.float32)
+    assert compare_arrays(e, e, stage="model_output", name="out0", **rules).rule.kind == "cosine"
+    rules, _ = rule_for(layers, "preprocessed", "x")
+    r = compare_arrays(e, e + np.float32(0.5), stage="preprocessed", name="x", **rules)
+    assert r.rule.kind == "atol" and r.rule.atol == 1.0 and r.passed
 
 
 def test_make_settings_paths_and_precedence(tmp_path: Path) -> None:
@@ -70,13 +88,19 @@ def test_make_settings_paths_and_precedence(tmp_path: Path) -> None:
     )
     assert s.captures == ini / "caps"
     assert s.report == inv / "out" / "r.json"
-    assert s.overrides == {"atol": {"preprocessed": 0.5, "postprocessed": 0.2}, "cosine": {"": 0.95}}
+    assert s.overrides == {"atol": {"preprocessed": 0.5, "postprocessed": 0.2}, "cosine": {"*": 0.95}}
     assert s.active
     empty = make_settings(
         captures_opt=None, captures_ini=None, report_opt=None, report_ini=None,
         rule_opts={}, rule_inis={}, invocation_dir=inv, ini_dir=ini,
     )
     assert not empty.active and empty.overrides == {}
+    with pytest.raises(OptionError, match="both cosine and atol/rtol given for 'model_output'"):
+        make_settings(
+            captures_opt="c", captures_ini=None, report_opt=None, report_ini=None,
+            rule_opts={"atol": ["model_output=1"]}, rule_inis={"cosine": ["model_output=0.9"]},
+            invocation_dir=inv, ini_dir=ini,
+        )
     with pytest.raises(OptionError, match=r"must end in \.json or \.html"):
         make_settings(
             captures_opt="c", captures_ini=None, report_opt="r.txt", report_ini=None,
