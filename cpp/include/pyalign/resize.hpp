@@ -17,6 +17,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <initializer_list>
+#include <utility>
 #include <vector>
 
 #include "pyalign/common.hpp"
@@ -28,9 +29,19 @@ inline constexpr int kMaxResizeSide = 1 << 20;
 
 namespace detail {
 // Row kernels of LinearResizeU8 (defined in resize.cpp).
+// Column tables of a LinearResizeU8 (per destination pixel: element offsets of the two taps; per
+// destination element: the two 11-bit weights). wide_w: leading pixels whose taps can be read with
+// 4-byte loads without leaving the source row.
+struct LinearTablesU8 {
+    int dst_w, channels, wide_w;
+    const int32_t* xofs0;
+    const int32_t* xofs1;
+    const int16_t* alpha0;
+    const int16_t* alpha1;
+};
 // Horizontal pass of one source row into `out` (dst_w*channels int16 values of h >> 4).
-void linear_u8_hpass(const uint8_t* src, int16_t* out, int dst_w, int channels, const int32_t* xofs0,
-                     const int32_t* xofs1, const int16_t* alpha);
+// g0, g1: scratch of dst_w*channels + 4 bytes each.
+void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1);
 // Vertical pass: dst[i] = sat_u8((((b0*h0[i]) >> 16) + ((b1*h1[i]) >> 16) + 2) >> 2).
 void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n);
 // Vertical pass of an exact 2x downscale of a 2-channel image (OpenCV's INTER_AREA rounding there).
@@ -67,23 +78,35 @@ public:
     template <class GetRow, class PutRow>
     void run(GetRow&& get_row, PutRow&& put_row);
 
+    /// Like run(), but destination row dy is written straight to dst_row(dy) (a uint8_t* to
+    /// dst_w*channels writable bytes), saving a copy.
+    template <class GetRow, class DstRow>
+    void run_into(GetRow&& get_row, DstRow&& dst_row);
+
 private:
-    void hpass(const uint8_t* src, int16_t* out) const {
-        detail::linear_u8_hpass(src, out, dst_w_, cn_, xofs0_.data(), xofs1_.data(), alpha_.data());
+    template <class GetRow, class DstRow, class Done>
+    void run_impl(GetRow& get_row, DstRow& dst_row, Done& done);
+
+    void hpass(const uint8_t* src, int16_t* out) {
+        const detail::LinearTablesU8 t{dst_w_, cn_, wide_w_, xofs0_.data(), xofs1_.data(), alpha0_.data(), alpha1_.data()};
+        const std::size_t g = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_) + 4;
+        detail::linear_u8_hpass(src, out, t, gbuf_.data(), gbuf_.data() + g);
     }
 
     int src_w_, src_h_, dst_w_, dst_h_, cn_;
     std::vector<int32_t> xofs0_, xofs1_;  // per destination pixel: element offset of the two taps
-    std::vector<int16_t> alpha_;          // per destination pixel: a0, a1
+    std::vector<int16_t> alpha0_, alpha1_;  // per destination element: a0, a1
+    int wide_w_ = 0;
     std::vector<int32_t> yofs0_, yofs1_;  // per destination row: clamped source rows
     std::vector<int16_t> beta_;           // per destination row: b0, b1
     std::vector<int16_t> hbuf_;           // 2 rows of horizontal results
     std::vector<uint8_t> obuf_;           // one destination row
+    std::vector<uint8_t> gbuf_;           // gathered taps of one row (2 planes)
     bool area2_even_ = false;             // 2 channels, exact 2x down: OpenCV rounds half to even
 };
 
-template <class GetRow, class PutRow>
-void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
+template <class GetRow, class DstRow, class Done>
+void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done) {
     // Two slots hold the horizontal results of the last two source rows fetched. Destination row dy
     // needs rows y0 <= y1 <= y0 + 1, non-decreasing in dy, so both are always among those two.
     const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
@@ -105,14 +128,28 @@ void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
         }
         const int16_t* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
         const int16_t* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
+        uint8_t* out = dst_row(dy);
         if (area2_even_) {
-            detail::linear_u8_vpass_area2(h0, h1, obuf_.data(), static_cast<int>(n));
+            detail::linear_u8_vpass_area2(h0, h1, out, static_cast<int>(n));
         } else {
             detail::linear_u8_vpass(h0, h1, beta_[2 * static_cast<std::size_t>(dy)],
-                                    beta_[2 * static_cast<std::size_t>(dy) + 1], obuf_.data(), static_cast<int>(n));
+                                    beta_[2 * static_cast<std::size_t>(dy) + 1], out, static_cast<int>(n));
         }
-        put_row(dy, static_cast<const uint8_t*>(obuf_.data()));
+        done(dy);
     }
+}
+
+template <class GetRow, class DstRow>
+void LinearResizeU8::run_into(GetRow&& get_row, DstRow&& dst_row) {
+    auto done = [](int) {};
+    run_impl(get_row, dst_row, done);
+}
+
+template <class GetRow, class PutRow>
+void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
+    auto dst_row = [this](int) { return obuf_.data(); };
+    auto done = [&](int dy) { put_row(dy, static_cast<const uint8_t*>(obuf_.data())); };
+    run_impl(get_row, dst_row, done);
 }
 
 /// cv::resize(src, dst, dst.size(), 0, 0, INTER_LINEAR) for uint8, 1..4 channels (any stride).
