@@ -253,12 +253,10 @@ def read_image(path: PathLike) -> np.ndarray:
 
 
 def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, Any], info: Mapping[str, Any]) -> np.ndarray:
-    try:
-        from .reference import postprocess as ref_post
-    except ImportError:
-        raise PyalignError("the postprocessing reference (pyalign.reference.postprocess) is not available") from None
+    from .reference.postprocess import postprocess
+
     arrays = list(outputs.values())
-    return ref_post.postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), dict(info))
+    return postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), dict(info))
 
 
 def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,

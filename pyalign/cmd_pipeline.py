@@ -160,14 +160,14 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
             dest = base / (p.name if len(set(q.name for q in paths)) == len(paths) else f"{i:03d}_{p.name}")
             results.append((p, verify_case(p, spec, out=dest, **rules)))
         if as_json:
-            doc = [{"case": str(p), "aligned": r.aligned, "actual": str(r.actual.dir) if out else None,
+            doc = [{"case": str(p), "aligned": r.aligned, "actual": str(r.actual.dir) if out else None, "notes": r.notes,
                     "result": r.comparison.to_dict()} for p, r in results]
             click.echo(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, default=str))
         else:
             for p, r in results:
                 if len(results) > 1:
                     click.echo(f"== {p}")
-                click.echo(r.comparison.to_text(color=_is_tty()))
+                click.echo(r.to_text(color=_is_tty()))
             if len(results) > 1:
                 bad = sum(not r.aligned for _, r in results)
                 click.echo(f"{len(results) - bad} of {len(results)} case(s) aligned")

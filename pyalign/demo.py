@@ -60,7 +60,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
 
     Shapes: classification ``[1, 1000]`` logits; yolov8 ``[1, 4+nc, A]`` (cx, cy, w, h
     in input pixels, class probabilities; ``reg_max`` 0) or ``[1, 4*reg_max+nc, A]``
-    (DFL bin logits, class logits); yolov5 three raw heads ``[1, na*(5+nc), H/s, W/s]``
+    (DFL bin logits, class probabilities); yolov5 three raw heads ``[1, na*(5+nc), H/s, W/s]``
     (logits); yolox ``[1, A, 5+nc]`` (offsets, log sizes, activated scores);
     segmentation ``[1, 21, H, W]`` (``NCHW``) or ``[1, H, W, 21]`` logits.
 
@@ -106,7 +106,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
         rm = post["reg_max"]
         out = np.empty((4 * rm + nc, a), np.float32)
         out[: 4 * rm] = rng.normal(0, 1, (4 * rm, a))
-        out[4 * rm:] = rng.normal(-8, 1, (nc, a))
+        out[4 * rm:] = rng.uniform(0, 0.01, (nc, a))  # class probabilities (one tensor: activated)
         for cx, cy, bw, bh, c, s in objs:
             for j, i in enumerate(_near(ax, ay, cx, cy, 3)):
                 dist = np.array([ax[i] - (cx - bw / 2), ay[i] - (cy - bh / 2),
@@ -114,7 +114,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
                 bins = np.arange(rm)
                 for k in range(4):  # a peaked distribution around the distance
                     out[k * rm:(k + 1) * rm, i] = -((bins - np.clip(dist[k], 0, rm - 1)) ** 2)
-                out[4 * rm + c, i] = np.log(s / (1 - s)) - 0.1 * j
+                out[4 * rm + c, i] = s - 0.02 * j
         return [out[None]]
     if op == "yolov5":
         na = len(post["anchors"][0]) // 2
@@ -208,12 +208,12 @@ def _demo(root: pathlib.Path, color: bool, echo: Callable[[str], None], html: Op
 
     echo("1. The C++ core (pyalign.core) on the captured frame and model output:")
     good = verify_case(case, out=root / "board" / "aligned")
-    echo(good.comparison.to_text(color=color))
+    echo(good.to_text(color=color))
 
     variant = misaligned_variant(spec)
     echo("\n2. A board variant that forgets the BGR->RGB swap (BGR fed where RGB was trained):")
     bad = verify_case(case, variant, out=root / "board" / "bgr_fed")
-    echo(bad.comparison.to_text(color=color))
+    echo(bad.to_text(color=color))
     if html is not None:
         from .report_html import write_html
 

@@ -59,10 +59,10 @@ _OP_KEYS = {
     "normalize": {"op", "mean", "std"},
     "layout": {"op", "to"},
 }
-_THRESH_KEYS = {"conf_threshold", "iou_threshold", "class_agnostic", "max_det", "pre_nms_topk"}
+_THRESH_KEYS = {"conf_threshold", "iou_threshold", "class_agnostic", "max_det", "pre_nms_topk", "input_size"}
 _POST_KEYS = {
     "classification": {"op", "topk", "softmax"},
-    "yolov8": {"op", "num_classes", "reg_max", "strides"} | _THRESH_KEYS,
+    "yolov8": {"op", "num_classes", "reg_max", "strides", "activated"} | _THRESH_KEYS,
     "yolov5": {"op", "num_classes", "anchors", "strides", "activated"} | _THRESH_KEYS,
     "yolox": {"op", "num_classes", "strides"} | _THRESH_KEYS,
     "segmentation": {"op", "layout"},
@@ -307,6 +307,8 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
         if rm == 1:
             raise c.fail(f"{w}.reg_max", "must be 0 (DFL in the graph) or >= 2")
         out["reg_max"] = rm
+        if d.get("activated") is not None:  # default: probabilities in one tensor, logits per head
+            out["activated"] = _bool(c, f"{w}.activated", d["activated"])
     strides = d.get("strides", [8, 16, 32])
     if not isinstance(strides, (list, tuple)) or not strides:
         raise c.fail(f"{w}.strides", f"expected a non-empty list of integers, got {json.dumps(strides) if _jsonable(strides) else repr(strides)}")
@@ -334,6 +336,8 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
     out["max_det"] = _int(c, f"{w}.max_det", d.get("max_det", 300), 1)
     if d.get("pre_nms_topk") is not None:
         out["pre_nms_topk"] = _int(c, f"{w}.pre_nms_topk", d["pre_nms_topk"], 1)
+    if d.get("input_size") is not None:
+        out["input_size"] = _size(c, f"{w}.input_size", d["input_size"])
     return out
 
 

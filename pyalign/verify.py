@@ -2,9 +2,9 @@
 
 :func:`verify_case` runs ``pyalign.core.preprocess`` (the fused C++ pipeline) on
 the captured raw input and ``pyalign.core.postprocess`` on the captured model
-output, writes what the C++ produced as an "actual" case (the inputs it was
-fed are copied in, so the report shows every stage) and
-compares it with the capture using :func:`pyalign.comparator.compare`. Aligned
+output, writes what the C++ produced as an "actual" case and compares its
+preprocessed and postprocessed stages with the capture using
+:func:`pyalign.comparator.compare`. Aligned
 means: this spec plus the C++ core reproduce the Python pipeline, so the C++ can
 go to the board as it is.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import pathlib
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Union
 
 import numpy as np
@@ -38,11 +38,19 @@ class VerifyResult:
         The case holding what the C++ core produced (None when it was temporary).
     spec : dict
         The spec the C++ core ran.
+    notes : list of str
+        Stages of the capture that could not be verified, and why.
     """
 
     comparison: Any
     actual: Any
     spec: Dict[str, Any]
+    notes: List[str] = field(default_factory=list)
+
+    def to_text(self, color: bool = False) -> str:
+        """The comparator's report followed by the notes."""
+        text = self.comparison.to_text(color=color).rstrip("\n")
+        return "\n".join([text, *(f"note: {n}" for n in self.notes)])
 
     @property
     def aligned(self) -> bool:
@@ -89,23 +97,33 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
 
 
 def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path) -> Any:
+    """Write the C++ results under the reference's tensor names and metadata."""
     from .store import CaseWriter
 
     w = CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"})
     try:
-        for rec in reference.tensors:
-            meta = {"layout": rec.layout, "color": rec.color, "kind": rec.kind}
-            if rec.stage in ("raw_input", "model_output"):
-                w.add(rec.stage, rec.name, rec.load(), **meta)
-            elif rec.stage in produced and len(reference.stage(rec.stage)) == 1:
-                w.add(rec.stage, rec.name, produced[rec.stage], **meta)
         for stage, arr in produced.items():
-            if not reference.stage(stage):  # the capture lacks it: still show what the C++ made
+            recs = reference.stage(stage)
+            if len(recs) == 1:
+                r = recs[0]
+                w.add(stage, r.name, arr, layout=r.layout, color=r.color, kind=r.kind)
+            else:
                 w.add(stage, stage, arr)
         return w.commit()
     except BaseException:
         w.abort()
         raise
+
+
+def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.ndarray]) -> List[str]:
+    notes = []
+    if reference.stage("postprocessed") and "postprocessed" not in produced:
+        why = ("the spec has no postprocess op" if not spec.get("postprocess")
+               else "the capture has no model_output to run it on")
+        notes.append(f"postprocessed not verified: {why}")
+    if not reference.stage("preprocessed"):
+        notes.append("the capture has no preprocessed tensor: the C++ preprocessing is not checked")
+    return notes
 
 
 def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None, *,
@@ -141,18 +159,22 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         raise CaptureError("the capture has no raw_input tensor to run the C++ core on", reference.dir)
     produced = run_core(reference, the_spec)
     rules = {k: v for k, v in (("atol", atol), ("rtol", rtol), ("cosine", cosine)) if v is not None}
+    stages = [st for st in ("preprocessed", "postprocessed") if st in produced and reference.stage(st)]
+    notes = _notes(reference, the_spec, produced)
+    if not stages:
+        raise CaptureError("nothing to verify: the capture has neither a preprocessed nor a postprocessed tensor "
+                           "the C++ core can reproduce", reference.dir)
     if out is not None:
         actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)))
-        result = compare(reference, actual, diagnose=diagnose, **rules)
-        return VerifyResult(result, actual, the_spec)
+        result = compare(reference, actual, diagnose=diagnose, stages=stages, **rules)
+        return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
         actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / reference.name)
-        result = compare(reference, actual, diagnose=diagnose, **rules)
-        return VerifyResult(result, None, the_spec)
+        result = compare(reference, actual, diagnose=diagnose, stages=stages, **rules)
+        return VerifyResult(result, None, the_spec, notes)
 
 
 def verify_cases(paths: List[PathLike], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None,
                  **kw: Any) -> List[VerifyResult]:
     """Verify several cases (see :func:`verify_case`)."""
     return [verify_case(p, spec, **kw) for p in paths]
-

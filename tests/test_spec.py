@@ -171,6 +171,9 @@ ERRORS = [
     (post(class_agnostic="no"), r'postprocess\.class_agnostic: expected true or false, got "no"'),
     (post(max_det=0), r"postprocess\.max_det: must be >= 1"),
     (post(pre_nms_topk=0), r"postprocess\.pre_nms_topk: must be >= 1"),
+    (post(activated="yes"), r"postprocess\.activated: expected true or false"),
+    (post(input_size=[640]), r"postprocess\.input_size: expected \[width, height\]"),
+    (edit(postprocess={"op": "yolox", "activated": True}), r"postprocess: unknown key 'activated'"),
     (edit(postprocess={"op": "yolov5", "anchors": [[10, 13]]}), r"postprocess\.anchors: expected one anchor list per stride \(3\)"),
     (edit(postprocess={"op": "yolov5", "anchors": [[10, 13, 5], [1, 2], [3, 4]]}), r"anchors\[0\]: expected an even number"),
     (edit(postprocess={"op": "yolov5", "anchors": [[10, 13], [1, 2, 3, 4], [3, 4]]}), r"anchors\[1\]: every head needs the same number"),
@@ -204,3 +207,10 @@ def test_yolov5_defaults_and_per_channel_pad():
     assert s["postprocess"]["anchors"][2] == [116, 90, 156, 198, 373, 326]
     assert s["postprocess"]["activated"] is False
     assert preprocessed_info(s).color == "RGB" and preprocessed_info(s).shape == (32, 32, 3)
+
+
+def test_optional_detection_keys_are_kept():
+    s = load_spec(post(activated=False, input_size=[640, 640], pre_nms_topk=1000))
+    assert s["postprocess"]["activated"] is False
+    assert s["postprocess"]["input_size"] == [640, 640] and s["postprocess"]["pre_nms_topk"] == 1000
+    assert "activated" not in load_spec(post(activated=None))["postprocess"]

@@ -1,19 +1,25 @@
 """``pyalign.reference``: the training-side Python pipeline (cv2 + numpy), independent of the C++ core.
 
-* :mod:`pyalign.reference.preprocess` runs a spec's preprocessing (``run_reference``)
-  and converts images into input formats (``to_input_format``).
+* :mod:`pyalign.reference.preprocess` runs a spec's preprocessing
+  (:func:`run_reference`) and converts images into input formats
+  (:func:`to_input_format`).
 * :mod:`pyalign.reference.postprocess` decodes model outputs (classification,
-  YOLOv5/v8/X with NMS, segmentation) with numpy.
+  YOLOv5/v8/X with NMS, segmentation) with numpy; its ``postprocess`` function is
+  re-exported here as :func:`run_postprocess` (the submodule keeps its name).
 """
+from . import preprocess
 from .preprocess import *  # noqa: F401,F403
-from . import preprocess as _preprocess
 
-__all__ = list(_preprocess.__all__)
+__all__ = list(preprocess.__all__)
 
-try:  # the numpy postprocessing reference lives in its own module
-    from . import postprocess as _postprocess
-    from .postprocess import *  # noqa: F401,F403
+try:  # the numpy postprocessing reference
+    from . import postprocess
+    from .postprocess import postprocess as run_postprocess
 
-    __all__ += [n for n in getattr(_postprocess, "__all__", []) if n not in __all__]
+    for _name in postprocess.__all__:
+        if _name != "postprocess":
+            globals()[_name] = getattr(postprocess, _name)
+            __all__.append(_name)
+    __all__.append("run_postprocess")
 except ImportError:  # pragma: no cover - only while the module does not exist
     pass
