@@ -112,11 +112,11 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
     """
     r = min(dst_h / src_h, dst_w / src_w)
     if style == "center":
-        nw, nh = int(src_w * r), int(src_h * r)
+        nw, nh = max(1, int(src_w * r)), max(1, int(src_h * r))
         left, top = (dst_w - nw) // 2, (dst_h - nh) // 2
         right, bottom = dst_w - nw - left, dst_h - nh - top
     else:
-        nw, nh = int(round(src_w * r)), int(round(src_h * r))
+        nw, nh = max(1, int(round(src_w * r))), max(1, int(round(src_h * r)))
         dw, dh = (dst_w - nw) / 2, (dst_h - nh) / 2
         top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
         left, right = int(round(dw - 0.1)), int(round(dw + 0.1))

@@ -24,8 +24,13 @@ def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) 
             ky, bu, 0.0, (-ky * yoff - bu * 128) / 256]
 
 
-MATRICES["bt601_limited"] = _matrix(1.164, 16, 1.596, -0.392, -0.813, 2.017)
-MATRICES["bt601_full"] = _matrix(1.0, 0, 1.402, -0.344136, -0.714136, 1.772)
+# BT.601 entries written as the pipeline spec's full_range / limited_range modes define them
+MATRICES["bt601_limited"] = [1.164, 0.0, 1.596, -(1.164 * 16 + 1.596 * 128) / 256,
+                             1.164, -0.392, -0.813, (-1.164 * 16 + 0.392 * 128 + 0.813 * 128) / 256,
+                             1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256]
+MATRICES["bt601_full"] = [1.0, 0.0, 1.402, -1.402 * 128 / 256,
+                          1.0, -0.344136, -0.714136, (0.344136 + 0.714136) * 128 / 256,
+                          1.0, 1.772, 0.0, -1.772 * 128 / 256]
 MATRICES["bt709_limited"] = _matrix(1.164, 16, 1.793, -0.213, -0.533, 2.112)
 
 _CV_CODES = {
@@ -68,11 +73,13 @@ def planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str) -> np.ndarray:
-    """Convert with a 3x4 matrix (rows R, G, B; last column times 256), rounded half-even, saturated."""
+    """Convert with a 3x4 matrix (rows R, G, B; last column times 256), rounded half away from zero, saturated."""
     m = np.asarray(matrix, np.float64).reshape(3, 4)
     y, u, v = planes(raw, fmt)
     rgb = [m[i, 0] * y + m[i, 1] * u + m[i, 2] * v + m[i, 3] * 256.0 for i in range(3)]
-    out = np.clip(np.rint(np.stack(rgb, -1)), 0, 255).astype(np.uint8)
+    x = np.stack(rgb, -1)
+    x = np.sign(x) * np.floor(np.abs(x) + 0.5)  # round half away from zero
+    out = np.clip(x, 0, 255).astype(np.uint8)
     return out if to == "RGB" else out[..., ::-1].copy()
 
 
