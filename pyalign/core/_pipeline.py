@@ -1,4 +1,125 @@
-"""pyalign.core: pipeline (C++ in cpp/, bound in cpp/python/bind_pipeline.cpp)."""
-from typing import List
+"""pyalign.core: the fused preprocessing pipeline (C++ in cpp/src/pipeline.cpp).
 
-__all__: List[str] = []
+:func:`preprocess` runs a spec's ``preprocess`` ops on a raw input in one pass
+over the output (no full-size intermediate images) and gives exactly what the
+ops give when run one by one with cv2 and numpy.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, Mapping, Union
+
+import numpy as np
+
+from ..errors import SpecError
+
+__all__ = ["preprocess", "PipelineSpecError"]
+
+
+class PipelineSpecError(SpecError, ValueError):
+    """An invalid spec given to :func:`preprocess` (both a :class:`SpecError` and a ``ValueError``)."""
+
+
+def _load(spec: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
+    from ..spec import load_spec
+
+    try:
+        return load_spec(spec)
+    except PipelineSpecError:
+        raise
+    except SpecError as e:
+        raise PipelineSpecError(e.what, e.path) from None
+
+
+def _params(spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """Turn a normalised spec into the keyword arguments of ``_core.preprocess``."""
+    inp = spec["input"]
+    kw: Dict[str, Any] = {"input_format": inp["format"], "width": int(inp["width"]), "height": int(inp["height"])}
+    for op in spec["preprocess"]:
+        kind = op["op"]
+        if kind == "csc":
+            kw["csc_to"] = op["to"]
+            kw["csc_mode"] = op["mode"]
+            if op["mode"] == "matrix":
+                kw["csc_matrix"] = [float(x) for x in op["matrix"]]
+        elif kind == "resize":
+            kw["geometry"] = "resize"
+            kw["size"] = [int(op["size"][0]), int(op["size"][1])]
+            kw["interpolation"] = op["interpolation"]
+        elif kind == "letterbox":
+            kw["geometry"] = "letterbox"
+            kw["size"] = [int(op["size"][0]), int(op["size"][1])]
+            kw["style"] = op["style"]
+            pad = op["pad_value"]
+            kw["pad_value"] = [float(p) for p in pad] if isinstance(pad, (list, tuple)) else [float(pad)]
+        elif kind == "swap_rb":
+            kw["swap_rb"] = True
+        elif kind == "normalize":
+            kw["mean"] = [float(m) for m in op["mean"]]
+            kw["std"] = [float(s) for s in op["std"]]
+        elif kind == "layout":
+            kw["layout"] = op["to"]
+    return kw
+
+
+def _style(spec: Mapping[str, Any]) -> str:
+    for op in spec["preprocess"]:
+        if op["op"] == "letterbox":
+            return str(op["style"])
+        if op["op"] == "resize":
+            return "resize"
+    return "none"
+
+
+def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info: bool = False) -> Any:
+    """Run a spec's preprocessing on one raw input with the fused C++ pipeline.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        uint8, C-contiguous, shaped as ``cv2.cvtColor`` takes the spec's input format:
+        BGR/RGB ``(H, W, 3)``, GRAY ``(H, W)``, YUV420SP/YVU420SP ``(H*3//2, W)``,
+        YUYV422/UYVY422 ``(H, W, 2)``.
+    spec : mapping or path
+        A whole pipeline spec or just ``{"input": ..., "preprocess": [...]}`` (validated with
+        :func:`pyalign.spec.load_spec`), or the path of a spec JSON file.
+    return_info : bool
+        Also return the geometry (a :class:`pyalign.core.LetterboxInfo`).
+
+    Returns
+    -------
+    tensor : numpy.ndarray
+        The model input: uint8 without ``normalize``, else float32; layout per the ``layout`` op
+        (HWC, or HW for GRAY, without one).
+    info : LetterboxInfo
+        Only with ``return_info=True``: scale and padding to map boxes back to the raw input.
+        ``style`` is the letterbox style, ``"resize"`` or ``"none"``.
+
+    Raises
+    ------
+    PipelineSpecError
+        The spec is invalid (a ``ValueError`` and a :class:`pyalign.errors.SpecError`).
+    ValueError
+        The raw input does not match the spec's input (dtype, shape, contiguity).
+    """
+    from .. import _core
+
+    s = _load(spec)
+    if not isinstance(raw, np.ndarray):
+        raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
+    from ..spec import raw_input_shape
+
+    want = raw_input_shape(s)
+    if raw.dtype != np.uint8 or raw.shape != want:
+        inp = s["input"]
+        raise ValueError(f"raw input for {inp['format']} {inp['width']}x{inp['height']} must be uint8 "
+                         f"{want}, got {raw.dtype} {tuple(raw.shape)}")
+    tensor, geo = _core.preprocess(raw, **_params(s))
+    if not return_info:
+        return tensor
+    return tensor, _make_info(geo, _style(s))
+
+
+def _make_info(geo: Dict[str, Any], style: str) -> Any:
+    from ._resize import LetterboxInfo
+
+    return LetterboxInfo(style=style, **geo)

@@ -1,0 +1,186 @@
+// pyalign — the fused preprocessing pipeline (see pipeline.hpp).
+#include "pyalign/pipeline.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <string>
+
+namespace pyalign {
+
+namespace {
+
+constexpr int kMaxSide = 1 << 20;
+
+// cv::saturate_cast<uchar>(double): cvRound (half to even), then saturate.
+uint8_t pad_to_u8(double v) {
+    const double r = std::nearbyint(v);
+    return static_cast<uint8_t>(r < 0 ? 0 : (r > 255 ? 255 : r));
+}
+
+void check_side(int v, const char* what) {
+    if (v <= 0 || v > kMaxSide)
+        throw Error(std::string("pipeline: ") + what + " must be in [1, " + std::to_string(kMaxSide) + "], got " +
+                    std::to_string(v));
+}
+
+}  // namespace
+
+Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
+    const PixelFormat f = spec.input_format;
+    check_side(spec.width, "input width");
+    check_side(spec.height, "input height");
+    check_frame_size(f, spec.width, spec.height);
+    if (is_yuv(f) && !spec.csc)
+        throw Error(std::string("pipeline: input format ") + pixel_format_name(f) + " needs a csc op first");
+    if (!is_yuv(f) && spec.csc)
+        throw Error(std::string("pipeline: csc converts a YUV input, but the input format is ") + pixel_format_name(f));
+    if (spec.csc) {
+        // Validate the conversion (mode, matrix) now.
+        YuvRowConverter probe(f, spec.width, spec.height, spec.csc_to_rgb, spec.csc_mode,
+                              spec.csc_mode == CscMode::Matrix ? spec.csc_matrix : nullptr);
+        (void)probe;
+    }
+    channels_ = decoded_channels(f);
+    out_w_ = spec.width;
+    out_h_ = spec.height;
+    geom_.op = spec.geometry;
+    LetterboxGeometry& g = geom_.g;
+    g.src_width = spec.width;
+    g.src_height = spec.height;
+    if (spec.geometry != GeometryOp::None) {
+        check_side(spec.dst_width, "output width");
+        check_side(spec.dst_height, "output height");
+        out_w_ = spec.dst_width;
+        out_h_ = spec.dst_height;
+    }
+    if (spec.geometry == GeometryOp::Letterbox) {
+        g = letterbox_geometry(spec.width, spec.height, spec.dst_width, spec.dst_height, spec.letterbox_style);
+        for (int c = 0; c < channels_; ++c) {
+            const double p = spec.pad_value[c];
+            if (!(p >= 0.0 && p <= 255.0))
+                throw Error("pipeline: letterbox pad_value[" + std::to_string(c) + "] must be in [0, 255]");
+            pad_[c] = pad_to_u8(p);
+        }
+        if (g.resized_width < 1 || g.resized_height < 1 || g.pad_left < 0 || g.pad_top < 0 ||
+            g.pad_left + g.resized_width > out_w_ || g.pad_top + g.resized_height > out_h_)
+            throw Error("pipeline: inconsistent letterbox geometry");
+    } else if (spec.geometry == GeometryOp::Resize) {
+        g.scale_x = static_cast<double>(out_w_) / spec.width;
+        g.scale_y = static_cast<double>(out_h_) / spec.height;
+        g.resized_width = g.dst_width = out_w_;
+        g.resized_height = g.dst_height = out_h_;
+    } else {
+        g.scale_x = g.scale_y = 1.0;
+        g.resized_width = g.dst_width = out_w_;
+        g.resized_height = g.dst_height = out_h_;
+    }
+    nspec_.channels = channels_;
+    nspec_.swap_rb = spec.swap_rb;
+    nspec_.normalize = spec.normalize;
+    nspec_.to_float = spec.normalize;
+    for (int c = 0; c < 4; ++c) {
+        nspec_.mean[c] = spec.mean[c];
+        nspec_.stdv[c] = spec.stdv[c];
+    }
+    nspec_.layout = spec.has_layout ? spec.layout : (channels_ == 1 ? Layout::HW : Layout::HWC);
+    if (nspec_.layout == Layout::HW && channels_ != 1)
+        throw Error("pipeline: layout HW is only for GRAY images");
+    validate_normalize(nspec_);
+    const std::size_t H = static_cast<std::size_t>(out_h_), W = static_cast<std::size_t>(out_w_),
+                      C = static_cast<std::size_t>(channels_);
+    switch (nspec_.layout) {
+        case Layout::HW: shape_ = {H, W}; break;
+        case Layout::HWC: shape_ = {H, W, C}; break;
+        case Layout::CHW: shape_ = {C, H, W}; break;
+        case Layout::NHWC: shape_ = {1, H, W, C}; break;
+        case Layout::NCHW: shape_ = {1, C, H, W}; break;
+    }
+}
+
+std::size_t Pipeline::output_elements() const {
+    return static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(out_h_) * static_cast<std::size_t>(channels_);
+}
+
+void Pipeline::run(const uint8_t* raw, void* dst) const {
+    const PipelineSpec& s = spec_;
+    const int C = channels_;
+    const std::size_t src_row = static_cast<std::size_t>(s.width) * static_cast<std::size_t>(C);
+    RowWriter writer(nspec_, out_h_, out_w_);
+
+    std::unique_ptr<YuvRowConverter> conv;
+    std::vector<uint8_t> rowbuf;
+    if (s.csc) {
+        conv.reset(new YuvRowConverter(s.input_format, s.width, s.height, s.csc_to_rgb, s.csc_mode,
+                                       s.csc_mode == CscMode::Matrix ? s.csc_matrix : nullptr));
+        rowbuf.resize(src_row);
+    }
+    auto get_row = [&](int y) -> const uint8_t* {
+        if (conv) {
+            conv->convert_row(raw, y, rowbuf.data());
+            return rowbuf.data();
+        }
+        return raw + static_cast<std::size_t>(y) * src_row;
+    };
+
+    if (s.geometry == GeometryOp::None) {
+        for (int y = 0; y < s.height; ++y) writer.write_row(y, get_row(y), dst);
+        return;
+    }
+
+    if (s.geometry == GeometryOp::Resize) {
+        if (s.interpolation == Interpolation::Linear) {
+            LinearResizeU8 rz(s.width, s.height, out_w_, out_h_, C);
+            rz.run(get_row, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
+            return;
+        }
+        // INTER_NEAREST, OpenCV's mapping: sx = min(floor(dx * (1 / (dst_w / src_w))), src_w - 1), same for y.
+        const double ifx = 1.0 / (static_cast<double>(out_w_) / s.width);
+        const double ify = 1.0 / (static_cast<double>(out_h_) / s.height);
+        std::vector<int32_t> xofs(static_cast<std::size_t>(out_w_));
+        for (int x = 0; x < out_w_; ++x) {
+            int sx = static_cast<int>(std::floor(x * ifx));
+            xofs[static_cast<std::size_t>(x)] = std::min(sx, s.width - 1) * C;
+        }
+        std::vector<uint8_t> out(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
+        int last = -1;
+        for (int dy = 0; dy < out_h_; ++dy) {
+            const int sy = std::min(static_cast<int>(std::floor(dy * ify)), s.height - 1);
+            if (sy != last) {
+                const uint8_t* src = get_row(sy);
+                for (int x = 0; x < out_w_; ++x) {
+                    const uint8_t* p = src + xofs[static_cast<std::size_t>(x)];
+                    for (int c = 0; c < C; ++c) out[static_cast<std::size_t>(x) * C + c] = p[c];
+                }
+                last = sy;
+            }
+            writer.write_row(dy, out.data(), dst);
+        }
+        return;
+    }
+
+    // Letterbox: top padding, the resized rows framed by left/right padding, bottom padding.
+    const LetterboxGeometry& g = geom_.g;
+    std::vector<uint8_t> full(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
+    for (int x = 0; x < out_w_; ++x)
+        for (int c = 0; c < C; ++c) full[static_cast<std::size_t>(x) * C + c] = pad_[c];
+    for (int y = 0; y < g.pad_top; ++y) writer.write_row(y, full.data(), dst);
+    uint8_t* middle = full.data() + static_cast<std::size_t>(g.pad_left) * C;
+    const std::size_t mid_bytes = static_cast<std::size_t>(g.resized_width) * C;
+    auto put = [&](int dy, const uint8_t* row) {
+        std::memcpy(middle, row, mid_bytes);
+        writer.write_row(g.pad_top + dy, full.data(), dst);
+    };
+    if (g.resized_width == s.width && g.resized_height == s.height) {
+        for (int y = 0; y < s.height; ++y) put(y, get_row(y));
+    } else {
+        LinearResizeU8 rz(s.width, s.height, g.resized_width, g.resized_height, C);
+        rz.run(get_row, put);
+    }
+    // the middle rows changed `full`; restore the padding for the bottom rows
+    for (std::size_t i = 0; i < mid_bytes; ++i) middle[i] = pad_[i % static_cast<std::size_t>(C)];
+    for (int y = g.pad_top + g.resized_height; y < out_h_; ++y) writer.write_row(y, full.data(), dst);
+}
+
+}  // namespace pyalign
