@@ -12,7 +12,6 @@ import cv2
 import numpy as np
 import pytest
 
-from pyalign.diagnose import diagnose
 from pyalign.errors import PyalignError
 from pyalign.report_html import render_html, write_html
 from pyalign.store import write_case
@@ -32,30 +31,18 @@ def preprocess(raw, swap=True):
     return np.ascontiguousarray((x.astype(np.float32) / np.float32(255)).transpose(2, 0, 1)[None])
 
 
-def tensor_result(stage, name, exp, act, layout=None, kind=None, raw=None):
-    passed = exp.shape == act.shape and np.array_equal(exp, act)
-    diag = [] if passed else diagnose(exp, act, stage=stage, layout=layout, kind=kind, spec=SPEC,
-                                      raw_input=raw, color="RGB", rule={"kind": "atol", "atol": 1e-4})
-    d = np.abs(exp.astype(np.float64) - act)
-    return types.SimpleNamespace(
-        stage=stage, name=name, passed=passed, status="pass" if passed else "fail",
-        rule="|diff| < 0.0001", layout=layout, kind=kind, shape=list(exp.shape), dtype=str(exp.dtype),
-        metrics={"max_abs_diff": float(d.max()), "violations": int((d >= 1e-4).sum()),
-                 "max_abs_index": {"c": 0, "h": 1, "w": 2}},
-        first_violations=[{"index": [0, 0, 0, 0], "expected": 0.25, "actual": 0.5}] if not passed else [],
-        diagnosis=diag)
-
-
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
+    """A real comparison (pyalign.compare) of two capture sets that differ in three ways."""
+    from pyalign.comparator import compare
+
     root = tmp_path_factory.mktemp("report")
     raw = synthetic_image(64, 96, seed=4)
-    exp, act = preprocess(raw), preprocess(raw, swap=False)
+    exp, act = preprocess(raw), preprocess(raw, swap=False)   # the board forgot swap_rb
     rng = np.random.default_rng(0)
     out = rng.normal(size=(1, 84, 50)).astype(np.float32)
     dets = np.array([[5, 6, 40, 50, 0.9, 2], [50, 10, 90, 60, 0.6, 7]], np.float32)
-    adets = dets.copy()
-    adets[:, [0, 1, 2, 3]] = dets[:, [1, 0, 3, 2]]
+    adets = dets[:, [1, 0, 3, 2, 4, 5]].copy()                 # x and y swapped
     ref = write_case(root / "ref", [("raw_input", "image", raw, {"layout": "HWC", "color": "BGR"}),
                                     ("preprocessed", "images", exp, {"layout": "NCHW", "color": "RGB"}),
                                     ("model_output", "output0", out),
@@ -64,12 +51,7 @@ def report(tmp_path_factory):
                                        ("preprocessed", "images", act, {"layout": "NCHW", "color": "RGB"}),
                                        ("model_output", "output0", out * 2),
                                        ("postprocessed", "detections", adets, {"kind": "detections"})], spec=SPEC)
-    result = types.SimpleNamespace(aligned=False, reference_dir=ref.dir, actual_dir=actual.dir, tensors=[
-        tensor_result("raw_input", "image", raw, raw, "HWC"),
-        tensor_result("preprocessed", "images", exp, act, "NCHW", raw=raw),
-        tensor_result("model_output", "output0", out, out * 2),
-        tensor_result("postprocessed", "detections", dets, adets, kind="detections"),
-    ])
+    result = compare(ref.dir, actual.dir, atol={"model_output": 1e-4})
     path = write_html(result, root / "report.html")
     return path, path.read_text(encoding="utf-8"), result
 
@@ -93,7 +75,8 @@ def test_every_tensor_verdict_metrics_and_diagnosis(report):
     _, text, result = report
     for t in result.tensors:
         assert f"{t.stage}/{t.name}" in text
-    assert text.count('class="badge fail"') >= 4     # three failing tensors + the verdict
+    assert [t.status for t in result.tensors] == ["pass", "fail", "fail", "fail"]
+    assert text.count('class="badge fail"') >= 7     # three failing tensors twice + the verdict
     assert "MISALIGNED" in text and "max_abs_diff" in text and "First violations" in text
     assert "channel order: the actual is BGR" in text          # diagnosis of the swapped tensor
     assert "x and y swapped" in text                            # diagnosis of the detections
@@ -123,6 +106,20 @@ def test_heatmap_shows_where_it_differs(tmp_path):
     heat = cv2.imdecode(np.frombuffer(base64.b64decode(src), np.uint8), cv2.IMREAD_COLOR)
     hot = heat.astype(int).sum(2)
     assert hot[10:20, 5:15].min() > hot[25:, 25:].max()
+
+
+def test_cli_compare_writes_html(report, tmp_path):
+    from click.testing import CliRunner
+
+    from pyalign.cli import main
+
+    _, _, result = report
+    out = tmp_path / "cli.html"
+    run = CliRunner().invoke(main, ["compare", str(result.reference_dir), str(result.actual_dir),
+                                    "--html", str(out)])
+    assert run.exit_code == 1, run.output
+    text = out.read_text(encoding="utf-8")
+    assert "preprocessed/images" in text and "swapping B and R" in text
 
 
 def test_missing_directory_is_an_error(tmp_path, report):
