@@ -79,7 +79,7 @@ def _summary(output: str) -> List[str]:
 
 def test_passing_suite_runs_once_per_case(pytester: pytest.Pytester, captures: Path) -> None:
     pytester.makepyfile(test_board=PASSING)
-    result = pytester.runpytest("--pyalign-captures", str(captures), "-v")
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "-v")
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
         [
@@ -99,7 +99,7 @@ def test_passing_suite_runs_once_per_case(pytester: pytest.Pytester, captures: P
 
 def test_failing_suite_reports_comparator_text(pytester: pytest.Pytester, captures: Path) -> None:
     pytester.makepyfile(test_board=FAILING)
-    result = pytester.runpytest("--pyalign-captures", str(captures))
+    result = pytester.runpytest(f"--pyalign-captures={captures}")
     result.assert_outcomes(failed=2)
     out = result.stdout.str()
     case = read_ref(captures / "cat_001")
@@ -126,7 +126,7 @@ def read_ref(case_dir: Path) -> np.ndarray:
 
 def test_missing_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(test_board=PASSING)
-    result = pytester.runpytest("--pyalign-captures", "nowhere")
+    result = pytester.runpytest("--pyalign-captures=nowhere")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--pyalign-captures *nowhere: no such directory*"])
 
@@ -134,14 +134,14 @@ def test_missing_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> Non
 def test_empty_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
     (pytester.path / "empty").mkdir()
     pytester.makepyfile(test_board=PASSING)
-    result = pytester.runpytest("--pyalign-captures", "empty")
+    result = pytester.runpytest("--pyalign-captures=empty")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*empty: no capture sets*"])
 
 
 def test_bad_tolerance_option_is_a_usage_error(pytester: pytest.Pytester, captures: Path) -> None:
     pytester.makepyfile(test_board=PASSING)
-    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-atol", "preproc=1")
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-atol=preproc=1")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["*--pyalign-atol preproc=1: unknown stage 'preproc'*"])
 
@@ -199,7 +199,7 @@ def test_module_marker_on_model_output(pyalign_case, pyalign_check):
     pyalign_check(out, stage="model_output", name="out0")
 """
     )
-    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-atol", "preprocessed.images=0.5", "-v")
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-atol=preprocessed.images=0.5", "-v")
     result.stdout.fnmatch_lines(
         [
             "*test_marker_loosens?cat_001? PASSED*",
@@ -213,7 +213,7 @@ def test_module_marker_on_model_output(pyalign_case, pyalign_check):
 
 def test_json_report(pytester: pytest.Pytester, captures: Path) -> None:
     pytester.makepyfile(test_board=PASSING + FAILING.replace("def test_preprocessed", "def test_bad"))
-    result = pytester.runpytest("--pyalign-captures", str(captures), "--pyalign-report", "out/report.json")
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-report=out/report.json")
     result.assert_outcomes(passed=6, failed=2)
     result.stdout.fnmatch_lines(["pyalign report: *report.json"])
     report = json.loads((pytester.path / "out" / "report.json").read_text())
@@ -252,7 +252,7 @@ def test_xdist_gathers_every_worker(pytester: pytest.Pytester) -> None:
     captures = make_captures(pytester.path / "captures", cases=("c1", "c2", "c3", "c4"))
     pytester.makepyfile(test_board=PASSING + FAILING.replace("def test_preprocessed", "def test_bad"))
     result = pytester.runpytest_subprocess(
-        "-n", "2", "-p", "xdist", "--pyalign-captures", str(captures), "--pyalign-report", "r.json"
+        "-n", "2", "-p", "xdist", f"--pyalign-captures={captures}", "--pyalign-report=r.json"
     )
     result.assert_outcomes(passed=12, failed=4)
     summary = _summary(result.stdout.str())

@@ -58,7 +58,7 @@ def test_board_program_rejects_bad_input(board_program: Path, tmp_path: Path) ->
 
 def test_example_suite_passes(suite: pytest.Pytester, board_program: Path, captures: Path) -> None:
     result = suite.runpytest_subprocess(
-        "--pyalign-captures", str(captures), "--board-program", str(board_program), "-p", "no:cacheprovider"
+        f"--pyalign-captures={captures}", f"--board-program={board_program}", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=6)
     result.stdout.fnmatch_lines(
@@ -75,7 +75,7 @@ def test_example_suite_passes(suite: pytest.Pytester, board_program: Path, captu
 
 def test_example_suite_catches_a_channel_swap(suite: pytest.Pytester, board_program: Path, captures: Path) -> None:
     result = suite.runpytest_subprocess(
-        "--pyalign-captures", str(captures), "--board-program", str(board_program), "--board-bug", "bgr",
+        f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=bgr",
         "-n", "2", "-p", "no:cacheprovider",
     )
     result.assert_outcomes(passed=4, failed=2)
@@ -92,12 +92,12 @@ def test_example_reciprocal_normalize_is_within_tolerance(
     # x * (1/255) differs from x / 255 by at most an ulp: aligned under the default 1e-4 rule,
     # misaligned when the suite demands bit-exactness.
     ok = suite.runpytest_subprocess(
-        "--pyalign-captures", str(captures), "--board-program", str(board_program), "--board-bug", "reciprocal",
+        f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=reciprocal",
         "-p", "no:cacheprovider", "-k", "preprocessing",
     )
     ok.assert_outcomes(passed=2)
     strict = suite.runpytest_subprocess(
-        "--pyalign-captures", str(captures), "--board-program", str(board_program), "--board-bug", "reciprocal",
-        "--pyalign-atol", "preprocessed=1e-9", "-p", "no:cacheprovider", "-k", "preprocessing",
+        f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=reciprocal",
+        "--pyalign-atol=preprocessed=1e-9", "-p", "no:cacheprovider", "-k", "preprocessing",
     )
     strict.assert_outcomes(failed=2)

@@ -11,6 +11,9 @@
 // -> NCHW;  output [1, 4 + 4, 525] (DFL in the graph) -> YOLOv8 decode -> class-aware NMS
 // (conf 0.25, IoU 0.45, max 300) -> boxes mapped back to the 320x240 image.
 //
+// Preprocessing: pyalign::Pipeline (pipeline.hpp); decoding/NMS/mapping: postprocess.hpp;
+// capture sets: tensor_io.hpp.
+//
 // --bug NAME injects a classic misalignment, to see what a failing suite reports:
 //   bgr        forget the BGR -> RGB swap
 //   pad0       pad the letterbox with 0 instead of 114
@@ -25,8 +28,8 @@
 #include <vector>
 
 #include "pyalign/common.hpp"
+#include "pyalign/pipeline.hpp"
 #include "pyalign/postprocess.hpp"
-#include "pyalign/resize.hpp"
 #include "pyalign/tensor_io.hpp"
 
 namespace {
@@ -36,7 +39,7 @@ constexpr int kInputWidth = 320;   // raw frame from the camera
 constexpr int kInputHeight = 240;
 constexpr int kModelWidth = 160;   // model input
 constexpr int kModelHeight = 160;
-constexpr std::uint8_t kPadValue = 114;
+constexpr double kPadValue = 114;
 constexpr int kNumClasses = 4;
 constexpr float kStd = 255.0f;
 constexpr double kConfThreshold = 0.25;
@@ -71,29 +74,47 @@ Options parse_args(int argc, char** argv) {
     return o;
 }
 
+// The preprocessing as the board configures it: pyalign's fused pipeline (one pass from the camera
+// frame to the model input, no full-size intermediates), bit-exact with OpenCV + numpy.
+pyalign::PipelineSpec board_spec(const Options& o) {
+    pyalign::PipelineSpec s;
+    s.input_format = pyalign::PixelFormat::BGR;
+    s.width = kInputWidth;
+    s.height = kInputHeight;
+    s.geometry = pyalign::GeometryOp::Letterbox;
+    s.dst_width = kModelWidth;
+    s.dst_height = kModelHeight;
+    s.letterbox_style = pyalign::LetterboxStyle::Ultralytics;
+    const double pad = o.bug == "pad0" ? 0.0 : kPadValue;
+    for (double& p : s.pad_value) p = pad;
+    s.swap_rb = o.bug != "bgr";                // BGR camera, RGB-trained model
+    s.normalize = o.bug != "reciprocal";       // (x - 0) / 255 in float32
+    for (int c = 0; c < 3; ++c) {
+        s.mean[c] = 0.0f;
+        s.stdv[c] = kStd;
+    }
+    s.has_layout = true;
+    s.layout = pyalign::Layout::NCHW;
+    return s;
+}
+
 // BGR uint8 HWC frame -> RGB float32 NCHW tensor of the model input size.
 std::vector<float> preprocess(const std::vector<std::uint8_t>& frame, const Options& o,
                               pyalign::LetterboxGeometry* geometry) {
-    std::vector<std::uint8_t> boxed(static_cast<std::size_t>(kModelWidth) * kModelHeight * 3);
-    pyalign::ImageView<const std::uint8_t> src{frame.data(), kInputHeight, kInputWidth, 3,
-                                               static_cast<std::size_t>(kInputWidth) * 3};
-    pyalign::ImageView<std::uint8_t> dst{boxed.data(), kModelHeight, kModelWidth, 3,
-                                         static_cast<std::size_t>(kModelWidth) * 3};
-    const std::uint8_t pv = o.bug == "pad0" ? 0 : kPadValue;
-    const std::uint8_t pad[3] = {pv, pv, pv};
-    pyalign::letterbox(src, dst, pad, pyalign::LetterboxStyle::Ultralytics, geometry);
-
-    const std::size_t plane = static_cast<std::size_t>(kModelWidth) * kModelHeight;
-    std::vector<float> tensor(plane * 3);
-    const bool swap = o.bug != "bgr";
-    const float inv = 1.0f / kStd;
-    for (std::size_t i = 0; i < plane; ++i) {
-        for (int c = 0; c < 3; ++c) {
-            const int from = swap ? 2 - c : c;  // RGB channel c comes from BGR channel 2 - c
-            const float x = static_cast<float>(boxed[i * 3 + static_cast<std::size_t>(from)]);
-            tensor[static_cast<std::size_t>(c) * plane + i] = o.bug == "reciprocal" ? x * inv : (x - 0.0f) / kStd;
-        }
+    const pyalign::Pipeline pipeline(board_spec(o));
+    if (frame.size() != pipeline.input_bytes()) throw pyalign::Error("raw input has the wrong size");
+    *geometry = pipeline.geometry().g;
+    if (o.bug != "reciprocal") {
+        std::vector<float> tensor(pipeline.output_elements());
+        pipeline.run(frame.data(), tensor.data());
+        return tensor;
     }
+    // The classic shortcut: multiply by a reciprocal instead of dividing (1-ulp differences).
+    std::vector<std::uint8_t> bytes(pipeline.output_elements());
+    pipeline.run(frame.data(), bytes.data());
+    std::vector<float> tensor(bytes.size());
+    const float inv = 1.0f / kStd;
+    for (std::size_t i = 0; i < bytes.size(); ++i) tensor[i] = static_cast<float>(bytes[i]) * inv;
     return tensor;
 }
 
@@ -136,9 +157,9 @@ int run(const Options& o) {
     const std::int64_t n = static_cast<std::int64_t>(dets.size() / 6);
 
     pyalign::CaptureWriter w(o.out_dir, m.case_name);
-    w.add("preprocessed", "images", pyalign::DType::Float32, {1, 3, kModelHeight, kModelWidth}, tensor.data(),
+    w.add("preprocessed", "images", pyalign::dtype_of<float>(), {1, 3, kModelHeight, kModelWidth}, tensor.data(),
           "NCHW", "RGB", "tensor");
-    w.add("postprocessed", "detections", pyalign::DType::Float32, {n, 6}, dets.data(), "", "", "detections");
+    w.add("postprocessed", "detections", pyalign::dtype_of<float>(), {n, 6}, dets.data(), "", "", "detections");
     w.commit();
     std::printf("%s: %lld detections\n", m.case_name.c_str(), static_cast<long long>(n));
     return 0;

@@ -26,8 +26,8 @@ SPEC = HERE / "spec.json"
 def synthetic_yolov8_output(seed: int, num_classes: int = 4, size: int = 160) -> np.ndarray:
     """A ``[1, 4 + nc, anchors]`` float32 output (DFL in the graph: cx, cy, w, h and class scores).
 
-    Background anchors score below the 0.25 threshold; a handful of objects, each with two or
-    three near-duplicate anchors, score above it.
+    Background anchors score below the 0.25 threshold; a handful of objects, each with one to
+    three near-duplicate anchors, score above it, and one pair overlaps with IoU 0.47.
     """
     rng = np.random.default_rng(seed)
     anchors = sum((size // s) ** 2 for s in (8, 16, 32))
@@ -35,7 +35,7 @@ def synthetic_yolov8_output(seed: int, num_classes: int = 4, size: int = 160) ->
     out[0, 0:2] = rng.uniform(0, size, (2, anchors))
     out[0, 2:4] = rng.uniform(4, size / 3, (2, anchors))
     out[0, 4:] = rng.uniform(0, 0.2, (num_classes, anchors))
-    for anchor in rng.choice(anchors - 3, size=5, replace=False):
+    for anchor in rng.choice(anchors - 8, size=5, replace=False):
         cls = int(rng.integers(num_classes))
         box = np.array([rng.uniform(20, size - 20), rng.uniform(20, size - 20),
                         rng.uniform(10, 60), rng.uniform(10, 60)])
@@ -43,6 +43,11 @@ def synthetic_yolov8_output(seed: int, num_classes: int = 4, size: int = 160) ->
             a = anchor + k
             out[0, 0:4, a] = box + rng.normal(0, 2, 4)
             out[0, 4 + cls, a] = rng.uniform(0.3, 0.95)
+    # Two boxes of one class with IoU 0.47: NMS at 0.45 keeps one, a board using 0.5 keeps both.
+    out[0, 0:4, anchors - 2] = (80.0, 80.0, 40.0, 40.0)
+    out[0, 0:4, anchors - 1] = (94.4, 80.0, 40.0, 40.0)
+    out[0, 4:, anchors - 2:] = 0.0
+    out[0, 4, anchors - 2:] = (0.9, 0.8)
     return out
 
 
