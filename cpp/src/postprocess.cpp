@@ -375,9 +375,13 @@ Candidates decode_yolov8(const std::vector<FloatTensor>& outputs, int num_classe
             }
         }
     } else {
-        if (outputs.size() != strides.size())
-            throw Error("expected one output per stride (" + std::to_string(strides.size()) + "), got " +
-                        std::to_string(outputs.size()));
+        if (outputs.size() != strides.size()) {
+            std::string shapes;
+            for (const FloatTensor& t : outputs) shapes += (shapes.empty() ? "" : ", ") + shape_str(t.shape);
+            throw Error("expected one output [1, " + std::to_string(channels) + ", anchors] or one output per stride (" +
+                        std::to_string(strides.size()) + "), got " + std::to_string(outputs.size()) +
+                        " output(s) shaped " + shapes);
+        }
         for (std::size_t i = 0; i < outputs.size(); ++i) {
             const std::vector<int64_t> s = drop_batch(outputs[i], 3, output_name(i));
             if (s[0] == channels) {

@@ -292,8 +292,8 @@ def classify(logits: ArrayLike, topk: int = 5, softmax: bool = True, *, return_s
 def segment_argmax(logits: ArrayLike, layout: str = "NCHW", *, return_stats: bool = False):
     """Per-pixel class map: argmax over the class axis, ties by the lower class.
 
-    NaN values are ignored; a pixel whose values are all NaN gets class -1 (counted in
-    ``stats["nan_pixels"]``).
+    NaN counts as -Inf (so it only wins a tie with -Inf, by the lower class); a pixel whose
+    values are all NaN gets class -1 (counted in ``stats["nan_pixels"]``).
 
     Parameters
     ----------
@@ -464,7 +464,10 @@ def decode_yolov8(
             grid = shapes
     else:
         if len(arrays) != len(strides):
-            raise ValueError(f"expected one output per stride ({len(strides)}), got {len(arrays)}")
+            raise ValueError(
+                f"expected one output [1, {channels}, anchors] or one output per stride ({len(strides)}), "
+                f"got {len(arrays)} output(s) shaped {', '.join(str(a.shape) for a in arrays)}"
+            )
         parts = []
         grid = []
         for i, a in enumerate(arrays):

@@ -84,7 +84,7 @@ std::vector<float> classify(const float* logits, int64_t n, int64_t k, bool appl
                             int64_t* nonfinite = nullptr);
 
 /// Per-pixel argmax over `classes` (NCHW: [C, H, W]; NHWC: [H, W, C]) into out[H*W].
-/// NaN is ignored; an all-NaN pixel gets -1. Returns the number of all-NaN pixels.
+/// NaN counts as -Inf; an all-NaN pixel gets -1. Returns the number of all-NaN pixels.
 int64_t segment_argmax(const float* logits, int64_t classes, int64_t height, int64_t width,
                        bool nhwc, int32_t* out);
 
