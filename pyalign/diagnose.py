@@ -87,17 +87,20 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         trials = class_trials(exp, act) + trials
         families.insert(0, "class ids")
     missing_note = None
-    if stage == "preprocessed":
+    found, ran = evaluate(trials, before, rspec)
+    if stage == "preprocessed" and not any(h.explains for h in found):
+        # recomputing the pipeline is the costly part: only when no tensor transform explains it
         if spec is not None and raw_input is not None:
             ptrials, info = pipeline_trials(np.asarray(raw_input), spec, exp, act)
-            trials += ptrials
+            more, ran2 = evaluate(ptrials, before, rspec)
+            found += more
+            ran += ran2
             families += ["resize", "letterbox", "YUV", "rounding"]
             if "error" in info:
                 missing_note = f"the spec could not be recomputed: {info['error']}"
         else:
             missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
                             "and the spec in the reference capture")
-    found, ran = evaluate(trials, before, rspec)
     return rank(found) or [_unexplained(strip(before), ran, families, missing_note)]
 
 

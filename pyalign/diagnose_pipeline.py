@@ -18,12 +18,13 @@ from .diagnose_base import Trial, cast_like
 Knobs = Dict[str, Any]
 
 
-def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None) -> np.ndarray:
+def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None,
+        cache: Optional[Dict[Any, np.ndarray]] = None) -> np.ndarray:
     """Run ``spec["preprocess"]`` on ``raw`` with the given knobs; return the tensor.
 
     Knobs: ``format`` and ``mode`` (csc), ``resize`` (a :data:`pyalign.diagnose_resize.RESIZE_TEXT`
     variant for every resize, including the letterbox's), ``pad_value``, ``style``, ``shift``
-    (letterbox).
+    (letterbox). ``cache`` (a dict the caller keeps) memoizes the colour conversion.
     """
     knobs = knobs or {}
     inp = spec.get("input") or {}
@@ -33,8 +34,14 @@ def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None) ->
     for op in ops:
         kind = op.get("op")
         if kind == "csc":
-            img = yuv.convert(img, fmt, op.get("to", "BGR"), knobs.get("mode", op.get("mode", "opencv")),
-                              op.get("matrix"))
+            mode = knobs.get("mode", op.get("mode", "opencv"))
+            key = ("csc", fmt, mode, op.get("to", "BGR"))
+            if cache is not None and key in cache:
+                img = cache[key]
+            else:
+                img = yuv.convert(img, fmt, op.get("to", "BGR"), mode, op.get("matrix"))
+                if cache is not None:
+                    cache[key] = img
         elif kind == "resize":
             interp = op.get("interpolation", "linear")
             img = rz.resize(img, tuple(op["size"]), knobs.get("resize", interp))
@@ -87,8 +94,9 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
         (0 when this independent runner reproduces the reference).
     """
     info: Dict[str, Any] = {}
+    cache: Dict[Any, np.ndarray] = {}
     try:
-        base = _finish(run(raw, spec), expected)
+        base = _finish(run(raw, spec, None, cache), expected)
     except (ValueError, KeyError, TypeError, IndexError) as exc:  # spec this runner cannot follow
         return [], {"error": str(exc)}
     if base.shape == expected.shape:
@@ -125,7 +133,7 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
         seen.add(name)
 
         def make(knob: Knobs = knob) -> Optional[Tuple[np.ndarray, np.ndarray]]:
-            out = _finish(run(raw, spec, knob), expected)
+            out = _finish(run(raw, spec, knob, cache), expected)
             if out.shape != actual.shape:
                 return None
             return out, actual
