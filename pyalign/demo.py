@@ -51,8 +51,12 @@ def _objects(rng: np.random.Generator, w: int, h: int, nc: int, count: int = 5) 
     return objs
 
 
-def _near(ax: np.ndarray, ay: np.ndarray, cx: float, cy: float, k: int) -> np.ndarray:
-    return np.argsort((ax - cx) ** 2 + (ay - cy) ** 2, kind="stable")[:k]
+def _near(ax: np.ndarray, ay: np.ndarray, cx: float, cy: float, k: int, used: set) -> List[int]:
+    """The k anchors nearest to (cx, cy) that no other object took (marked as taken)."""
+    order = np.argsort((ax - cx) ** 2 + (ay - cy) ** 2, kind="stable")
+    picked = [int(i) for i in order[: k + len(used)] if int(i) not in used][:k]
+    used.update(picked)
+    return picked
 
 
 def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.ndarray]:
@@ -89,6 +93,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
     ax, ay, st = _anchor_centers(w, h, strides)
     a = ax.size
     objs = _objects(rng, w, h, nc)
+    used: set = set()
     if op == "yolov8" and post["reg_max"] == 0:
         out = np.empty((4 + nc, a), np.float32)
         out[0] = ax + rng.normal(0, 2, a)
@@ -97,7 +102,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
         out[3] = rng.uniform(4, 0.2 * h, a)
         out[4:] = rng.uniform(0, 0.05, (nc, a))
         for cx, cy, bw, bh, c, s in objs:
-            for j, i in enumerate(_near(ax, ay, cx, cy, 4)):
+            for j, i in enumerate(_near(ax, ay, cx, cy, 4, used)):
                 out[0:4, i] = (cx + rng.normal(0, 0.02 * bw), cy + rng.normal(0, 0.02 * bh),
                                bw * rng.uniform(0.95, 1.05), bh * rng.uniform(0.95, 1.05))
                 out[4 + c, i] = s - 0.02 * j
@@ -108,7 +113,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
         out[: 4 * rm] = rng.normal(0, 1, (4 * rm, a))
         out[4 * rm:] = rng.uniform(0, 0.01, (nc, a))  # class probabilities (one tensor: activated)
         for cx, cy, bw, bh, c, s in objs:
-            for j, i in enumerate(_near(ax, ay, cx, cy, 3)):
+            for j, i in enumerate(_near(ax, ay, cx, cy, 3, used)):
                 dist = np.array([ax[i] - (cx - bw / 2), ay[i] - (cy - bh / 2),
                                  (cx + bw / 2) - ax[i], (cy + bh / 2) - ay[i]]) / st[i]
                 bins = np.arange(rm)
@@ -138,7 +143,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
     out[:, 4] = rng.uniform(0, 0.1, a)
     out[:, 5:] = rng.uniform(0, 1, (a, nc))
     for cx, cy, bw, bh, c, s in objs:
-        for j, i in enumerate(_near(ax, ay, cx, cy, 3)):
+        for j, i in enumerate(_near(ax, ay, cx, cy, 3, used)):
             out[i, 0:4] = ((cx - ax[i]) / st[i] + 0.5, (cy - ay[i]) / st[i] + 0.5,  # grid index = center/s - 0.5
                            np.log(bw / st[i]), np.log(bh / st[i]))
             out[i, 4] = s - 0.02 * j
@@ -149,6 +154,8 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
 def misaligned_variant(spec: Mapping[str, Any]) -> Dict[str, Any]:
     """The same spec with its RGB order broken: the board feeds BGR where the model was trained on RGB."""
     spec = load_spec(spec)
+    if spec["input"]["format"] == "GRAY":
+        raise ValueError("a GRAY pipeline has no colour order to break")
     ops = [dict(op) for op in spec["preprocess"]]
     if any(op["op"] == "swap_rb" for op in ops):
         ops = [op for op in ops if op["op"] != "swap_rb"]
