@@ -135,3 +135,17 @@ def test_cli_verify_a_directory_of_cases(tmp_path):
     r = _pyalign("verify", "set", cwd=tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "2 of 2 case(s) aligned" in r.stdout
+
+
+@pytest.mark.parametrize("fmt,mode", [("YVU420SP", "full_range"), ("UYVY422", "limited_range"), ("YUYV422", "matrix"),
+                                      ("YUV420SP", "matrix")])
+def test_csc_modes_end_to_end(tmp_path, fmt, mode):
+    csc = {"op": "csc", "to": "BGR", "mode": mode}
+    if mode == "matrix":
+        csc["matrix"] = [1.164, 0, 1.596, -0.871, 1.164, -0.392, -0.813, 0.529, 1.164, 2.017, 0, -1.082]
+    spec = {"input": {"format": fmt, "width": 96, "height": 64},
+            "preprocess": [csc, {"op": "resize", "size": [50, 30]}, {"op": "swap_rb"}, {"op": "layout", "to": "CHW"}]}
+    case = capture_image(synthetic_image(64, 96, seed=7), spec, tmp_path / "c")
+    assert case.get("preprocessed").dtype == "uint8"
+    r = verify_case(case)
+    assert r.aligned, r.to_text()
