@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .plugin_results import build_report, format_metric, write_json
+from .plugin_results import STAGE_ORDER, build_report, format_metric, write_json
 
 
 def write_report(
@@ -39,9 +40,110 @@ def write_report(
     else:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render_html(report), encoding="utf-8")
+        tmp.write_text(render_report_html(report), encoding="utf-8")
         tmp.replace(path)
     return report
+
+
+class _Hypothesis:
+    """A diagnosis item rebuilt from a record (text and flags), for the HTML report."""
+
+    def __init__(self, text: str, data: Mapping[str, Any]) -> None:
+        self.text = text
+        self.explains = bool(data.get("explains", False))
+        self.partial = bool(data.get("partial", False))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def comparison_views(report: Mapping[str, Any]) -> List[SimpleNamespace]:
+    """Rebuild ComparisonResult-like objects (one per case and actual directory) from the records.
+
+    They carry what :func:`pyalign.report_html.render_html` reads: ``aligned``,
+    ``tensors`` (stage, name, status, passed, rule, metrics, first_violations,
+    diagnosis, layout, kind, shape, dtype), ``reference_dir``, ``actual_dir``.
+    Records are plain dicts because pytest-xdist workers send them to the controller.
+    """
+    groups: Dict[tuple, List[Mapping[str, Any]]] = {}
+    for rec in report.get("checks", []):
+        groups.setdefault((rec["case"], rec.get("case_dir"), rec.get("actual_dir")), []).append(rec)
+    views = []
+    order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    for (case, case_dir, actual_dir), recs in groups.items():
+        tensors = []
+        for rec in sorted(recs, key=lambda r: (order.get(r["stage"], len(order)), str(r["name"]), str(r["nodeid"]))):
+            d = rec.get("result") or {}
+            rule = d.get("rule")
+            rule_text = rule.get("text") if isinstance(rule, Mapping) else rec.get("rule")
+            diag_dicts = list(d.get("diagnosis") or [])
+            texts = list(rec.get("diagnosis") or [])
+            diagnosis = [
+                _Hypothesis(texts[i] if i < len(texts) else str(h.get("description", h)), h)
+                for i, h in enumerate(diag_dicts)
+            ]
+            tensors.append(
+                SimpleNamespace(
+                    stage=rec["stage"], name=rec["name"], status=rec.get("status"), passed=bool(rec.get("passed")),
+                    rule=rule_text, metrics=d.get("metrics"), first_violations=d.get("first_violations") or [],
+                    diagnosis=diagnosis, layout=d.get("layout"), kind=d.get("kind"),
+                    shape=d.get("shape"), dtype=d.get("dtype"), detections=d.get("detections"),
+                    nodeid=rec.get("nodeid"),
+                )
+            )
+        views.append(
+            SimpleNamespace(
+                aligned=all(t.passed for t in tensors), tensors=tensors, case=case,
+                reference_dir=case_dir, actual_dir=actual_dir,
+            )
+        )
+    return views
+
+
+def render_report_html(report: Mapping[str, Any]) -> str:
+    """The HTML page: the case × stage summary, then pyalign's comparison report of every check.
+
+    Uses :func:`pyalign.report_html.render_html` (pictures, heatmaps, diagnosis) when it is
+    available, and the plugin's own plain page (:func:`render_html`) otherwise.
+    """
+    try:
+        from .report_html import render_html as render_comparison
+    except ImportError:
+        return render_html(report)
+    views = comparison_views(report)
+    if not views:
+        return render_html(report)
+    try:
+        page = render_comparison(views, title="pyalign test report")
+    except Exception:  # the plain page always works
+        return render_html(report)
+    summary = _summary_html(report)
+    cut = page.find("</h1>")
+    if cut < 0:
+        return page.replace("</body>", summary + "</body>", 1)
+    cut += len("</h1>")
+    return page[:cut] + summary + page[cut:]
+
+
+def _summary_html(report: Mapping[str, Any]) -> str:
+    counts = report.get("counts", {})
+    out = [
+        f"<p>Captures: <code>{_e(report.get('captures'))}</code>. "
+        f"{_e(counts.get('checks', 0))} checks on {_e(counts.get('cases', 0))} cases: "
+        f"{_e(counts.get('passed', 0))} aligned, {_e(counts.get('failed', 0))} misaligned; "
+        f"{_e(counts.get('tests', 0))} tests, {_e(counts.get('tests_failed', 0))} failed.</p>",
+        "<table><tr><th>case</th><th>stage</th><th>verdict</th><th>checks</th><th>worst metric</th></tr>",
+    ]
+    for row in report.get("summary", []):
+        ok = row["checks"] - row["failed"]
+        cls = "pass" if row["verdict"] == "PASS" else "fail"
+        out.append(
+            f"<tr><td>{_e(row['case'])}</td><td>{_e(row['stage'])}</td>"
+            f'<td><span class="badge {cls} {_e(row["verdict"])}">{_e(row["verdict"])}</span></td>'
+            f"<td>{ok}/{_e(row['checks'])}</td><td>{_e(row['worst_text'])}</td></tr>"
+        )
+    out.append("</table>")
+    return "".join(out)
 
 
 _CSS = """
@@ -60,7 +162,7 @@ def _e(value: Any) -> str:
 
 
 def render_html(report: Mapping[str, Any]) -> str:
-    """Render the report as one HTML page (no external resources).
+    """Render the report as one plain HTML page (no external resources, no pictures).
 
     Parameters
     ----------

@@ -84,8 +84,13 @@ def make_record(
     stage: str,
     name: str,
     rule_source: str,
+    actual_dir: Optional[str] = None,
 ) -> Dict[str, Any]:
-    """Build the JSON-safe record of one check from the comparator's ``TensorResult``."""
+    """Build the JSON-safe record of one check from the comparator's ``TensorResult``.
+
+    ``actual_dir`` is the directory the actual tensor was read from, when the
+    test passed one (the HTML report then draws the actual tensor too).
+    """
     rule = getattr(result, "rule", None)
     passed = bool(getattr(result, "passed", False))
     try:
@@ -110,6 +115,8 @@ def make_record(
         "rule_source": rule_source,
         "worst": json_safe(worst_metric(result)),
         "text": text,
+        "diagnosis": [str(h) for h in (getattr(result, "diagnosis", None) or [])],
+        "actual_dir": actual_dir,
         "result": full,
     }
 

@@ -198,7 +198,8 @@ def pyalign_case(request: pytest.FixtureRequest) -> Any:
     try:
         return load_case(case_id, path)
     except PyalignError as e:
-        pytest.fail(f"capture set {case_id}: {e}", pytrace=False)
+        problem = str(e)
+    pytest.fail(f"capture set {case_id}: {problem}", pytrace=False)
 
 
 def _marker_rules(node: pytest.Item) -> Dict[str, Any]:
@@ -304,11 +305,18 @@ class _Checker:
                     stage=stage,
                     name=record.name,
                     rule_source=source,
+                    actual_dir=_actual_dir(actual),
                 )
             )
         if not result.passed:
             raise AssertionError(f"pyalign: case {case.id} is misaligned\n{result.to_text()}")
         return result
+
+
+def _actual_dir(actual: Any) -> Optional[str]:
+    if isinstance(actual, (str, Path)) and Path(actual).is_dir():
+        return str(Path(actual).resolve())
+    return None
 
 
 def _diagnose(result: Any, expected: Any, actual: Any, case: Any, record: Any) -> None:

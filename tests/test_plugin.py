@@ -245,7 +245,11 @@ def test_html_report_and_ini_keys(pytester: pytest.Pytester, captures: Path) -> 
     result.assert_outcomes(passed=2)  # the ini tolerance lets the 0.25 error through
     page = (pytester.path / "report.html").read_text()
     assert page.startswith("<!DOCTYPE html>")
-    assert "cat_001" in page and "dog_002" in page and "PASS" in page
+    assert "pyalign test report" in page
+    # the case x stage summary, then a section per check
+    assert page.count("<tr><td>cat_001</td><td>preprocessed</td>") == 1
+    assert page.count("preprocessed/images") >= 2 and "case dog_002" in page
+    result.stdout.fnmatch_lines(["pyalign report: *report.html"])
 
 
 def test_xdist_gathers_every_worker(pytester: pytest.Pytester) -> None:
@@ -263,3 +267,58 @@ def test_xdist_gathers_every_worker(pytester: pytest.Pytester) -> None:
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["counts"]["checks"] == 20 and report["counts"]["tests"] == 16
     assert {c["case"] for c in report["checks"]} == {"c1", "c2", "c3", "c4"}
+
+
+def test_actual_from_files_and_directories(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(
+        test_files="""
+import numpy as np
+from pyalign.store import write_case
+
+def test_bin_file(pyalign_case, pyalign_check, tmp_path):
+    pyalign_case.preprocessed.tofile(tmp_path / "pre.bin")
+    pyalign_check(tmp_path / "pre.bin")
+    pyalign_case.model_output["out1"].tofile(tmp_path / "o1.bin")
+    pyalign_check(str(tmp_path / "o1.bin"), stage="model_output", name="out1")
+
+def test_bare_directory(pyalign_case, pyalign_check, tmp_path):
+    pyalign_case.postprocessed[::-1].tofile(tmp_path / "postprocessed.bin")   # order-free matching
+    pyalign_check(tmp_path, stage="postprocessed")
+
+def test_capture_set_with_other_name(pyalign_case, pyalign_check, tmp_path):
+    write_case(tmp_path / "board", {("preprocessed", "input0"): pyalign_case.preprocessed})
+    pyalign_check(tmp_path / "board")
+
+def test_short_bin_file(pyalign_case, pyalign_check, tmp_path):
+    pyalign_case.preprocessed.ravel()[:-1].tofile(tmp_path / "pre.bin")
+    pyalign_check(tmp_path / "pre.bin")
+"""
+    )
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "-k", "cat_001")
+    result.assert_outcomes(passed=3, failed=1)
+    result.stdout.fnmatch_lines(["*test_short_bin_file*", "*shape_mismatch*"])
+
+
+def test_bad_capture_set_and_missing_stage(pytester: pytest.Pytester, captures: Path) -> None:
+    (captures / "dog_002" / "preprocessed.bin").write_bytes(b"short")
+    pytester.makepyfile(
+        test_bad="""
+import numpy as np
+
+def test_pre(pyalign_case, pyalign_check):
+    pyalign_check(np.zeros(3, np.float32), stage="model_output", name="nope")
+
+def test_kw(pyalign_case, pyalign_check):
+    pyalign_check(pyalign_case.preprocessed, atoll=1)
+"""
+    )
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "-rfE")
+    result.assert_outcomes(failed=2, errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_pre?dog_002?*",
+            "capture set dog_002: *preprocessed.bin: truncated: file is 5 bytes*",
+            "*capture set cat_001 has no tensor model_output.nope*",
+            "*unknown rule keyword(s) atoll*",
+        ]
+    )
