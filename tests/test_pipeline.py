@@ -1,0 +1,307 @@
+"""pyalign.core.preprocess (fused) against the same ops run one by one with cv2 + numpy, and with pyalign.core."""
+from __future__ import annotations
+
+import itertools
+import zlib
+from typing import Any, Dict, List, Optional, Tuple
+
+import cv2
+import numpy as np
+import pytest
+
+from pyalign.core import csc, letterbox, letterbox_info, normalize, preprocess, resize
+from pyalign.core._pipeline import PipelineSpecError
+from pyalign.errors import SpecError
+from pyalign.spec import load_spec
+
+FORMATS = ["BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"]
+YUV = {"YUV420SP": cv2.COLOR_YUV2BGR_NV12, "YVU420SP": cv2.COLOR_YUV2BGR_NV21,
+       "YUYV422": cv2.COLOR_YUV2BGR_YUY2, "UYVY422": cv2.COLOR_YUV2BGR_UYVY}
+GEOMETRIES = ["none", "resize_linear", "resize_nearest", "letterbox_ultralytics", "letterbox_center"]
+LAYOUTS: List[Optional[str]] = [None, "HWC", "CHW", "NHWC", "NCHW"]
+
+
+def seed(*parts: Any) -> int:
+    return zlib.crc32("/".join(map(str, parts)).encode())
+
+
+def raw_shape(fmt: str, w: int, h: int) -> Tuple[int, ...]:
+    return {"BGR": (h, w, 3), "RGB": (h, w, 3), "GRAY": (h, w), "YUV420SP": (h * 3 // 2, w),
+            "YVU420SP": (h * 3 // 2, w), "YUYV422": (h, w, 2), "UYVY422": (h, w, 2)}[fmt]
+
+
+def make_spec(rng: np.random.Generator, fmt: str, geometry: str, swap: bool, norm: bool,
+              layout: Optional[str], max_side: int = 90) -> Dict[str, Any]:
+    w, h = int(rng.integers(1, max_side)), int(rng.integers(1, max_side))
+    if fmt in ("YUV420SP", "YVU420SP"):
+        w, h = w + w % 2, h + h % 2
+    elif fmt in ("YUYV422", "UYVY422"):
+        w += w % 2
+    ch = 1 if fmt == "GRAY" else 3
+    ops: List[Dict[str, Any]] = []
+    if fmt in YUV:
+        mode = str(rng.choice(["opencv", "opencv", "full_range", "limited_range", "matrix"]))
+        op: Dict[str, Any] = {"op": "csc", "to": str(rng.choice(["BGR", "RGB"])), "mode": mode}
+        if mode == "matrix":
+            op["matrix"] = [float(x) for x in rng.uniform(-2, 2, 12)]
+        ops.append(op)
+    size = [int(rng.integers(1, max_side * 2)), int(rng.integers(1, max_side * 2))]
+    if geometry.startswith("resize"):
+        ops.append({"op": "resize", "size": size, "interpolation": geometry.split("_")[1]})
+    elif geometry.startswith("letterbox"):
+        # keep both content sides >= 1 pixel (aspect ratios where a side would round to 0 are rejected)
+        r = min(size[0] / w, size[1] / h)
+        if w * r < 2 or h * r < 2:
+            size = [max(size[0], w), max(size[1], h)]
+        pad: Any = int(rng.integers(0, 256)) if rng.random() < 0.5 else [int(v) for v in rng.integers(0, 256, ch)]
+        ops.append({"op": "letterbox", "size": size, "pad_value": pad, "style": geometry.split("_")[1]})
+    if swap and ch == 3:
+        ops.append({"op": "swap_rb"})
+    if norm:
+        n = ch if rng.random() < 0.7 else 1
+        ops.append({"op": "normalize", "mean": [float(v) for v in rng.uniform(0, 255, n)],
+                    "std": [float(v) for v in rng.uniform(0.5, 100, n)]})
+    if layout is not None:
+        ops.append({"op": "layout", "to": layout})
+    return {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+
+
+def numpy_matrix_csc(raw: np.ndarray, fmt: str, m: List[float]) -> np.ndarray:
+    """The float csc definition (float64 3x4 matrix, bias x256, floor(x + 0.5), saturate) -> RGB."""
+    if fmt in ("YUV420SP", "YVU420SP"):
+        h = raw.shape[0] // 3 * 2
+        y, c = raw[:h].astype(np.float64), raw[h:].astype(np.float64)
+        u, v = (c[:, 0::2], c[:, 1::2]) if fmt == "YUV420SP" else (c[:, 1::2], c[:, 0::2])
+        u, v = (np.repeat(np.repeat(p, 2, 0), 2, 1) for p in (u, v))
+    else:
+        y, c = (raw[..., 0], raw[..., 1]) if fmt == "YUYV422" else (raw[..., 1], raw[..., 0])
+        y, c = y.astype(np.float64), c.astype(np.float64)
+        u, v = np.repeat(c[:, 0::2], 2, 1), np.repeat(c[:, 1::2], 2, 1)
+    mm = np.asarray(m, np.float64).reshape(3, 4)
+    out = [np.clip(np.floor(mm[k, 0] * y + mm[k, 1] * u + mm[k, 2] * v + mm[k, 3] * 256.0 + 0.5), 0, 255)
+           for k in range(3)]
+    return np.stack(out, -1).astype(np.uint8)
+
+
+def cv2_chain(raw: np.ndarray, spec: Dict[str, Any]) -> np.ndarray:
+    """The spec run op by op with cv2 and numpy (the training-side code)."""
+    from pyalign.core import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX
+
+    spec = load_spec(spec)  # defaults filled in
+    fmt = spec["input"]["format"]
+    w, h = spec["input"]["width"], spec["input"]["height"]
+    img = raw
+    for op in spec["preprocess"]:
+        kind = op["op"]
+        if kind == "csc":
+            if op["mode"] == "opencv":
+                img = cv2.cvtColor(raw, YUV[fmt])
+                if op["to"] == "RGB":
+                    img = img[..., ::-1]
+            else:
+                m = {"full_range": FULL_RANGE_MATRIX, "limited_range": LIMITED_RANGE_MATRIX}.get(op["mode"], op.get("matrix"))
+                img = numpy_matrix_csc(raw, fmt, list(m))
+                if op["to"] == "BGR":
+                    img = img[..., ::-1]
+            img = np.ascontiguousarray(img)
+        elif kind == "resize":
+            interp = cv2.INTER_LINEAR if op["interpolation"] == "linear" else cv2.INTER_NEAREST
+            img = cv2.resize(img, tuple(op["size"]), interpolation=interp)
+        elif kind == "letterbox":
+            info = letterbox_info((w, h), tuple(op["size"]), op["style"])
+            if (info.resized_width, info.resized_height) != (w, h):
+                img = cv2.resize(img, (info.resized_width, info.resized_height), interpolation=cv2.INTER_LINEAR)
+            ch = 1 if img.ndim == 2 else img.shape[2]
+            pad = op["pad_value"]
+            value = [float(pad)] * ch if not isinstance(pad, list) else [float(p) for p in pad]
+            img = cv2.copyMakeBorder(img, info.pad_top, info.pad_bottom, info.pad_left, info.pad_right,
+                                     cv2.BORDER_CONSTANT, value=value + [0.0] * (4 - ch))
+        elif kind == "swap_rb":
+            img = img[..., ::-1]
+        elif kind == "normalize":
+            img = (img.astype(np.float32) - np.asarray(op["mean"], np.float32)) / np.asarray(op["std"], np.float32)
+        elif kind == "layout":
+            if img.ndim == 2:
+                img = img[..., None]
+            if op["to"] in ("CHW", "NCHW"):
+                img = img.transpose(2, 0, 1)
+            if op["to"].startswith("N"):
+                img = img[None]
+    return np.ascontiguousarray(img)
+
+
+def pyalign_ops(raw: np.ndarray, spec: Dict[str, Any]) -> np.ndarray:
+    """The spec run op by op with pyalign.core's separate functions."""
+    spec = load_spec(spec)
+    fmt = spec["input"]["format"]
+    img = raw
+    swap, mean, std, layout = False, None, None, None
+    for op in spec["preprocess"]:
+        kind = op["op"]
+        if kind == "csc":
+            img = csc(raw, fmt, op["to"], op["mode"], op.get("matrix"))
+        elif kind == "resize":
+            img = resize(img, tuple(op["size"]), interpolation=op["interpolation"])
+        elif kind == "letterbox":
+            img, _ = letterbox(img, tuple(op["size"]), op["pad_value"], op["style"])
+        elif kind == "swap_rb":
+            swap = True
+        elif kind == "normalize":
+            mean, std = op["mean"], op["std"]
+        elif kind == "layout":
+            layout = op["to"]
+    if img.ndim == 2 and layout is not None:
+        img = img[..., None]
+    return normalize(img, mean, std, swap_rb=swap, layout=layout, dtype="float32" if mean is not None else "uint8")
+
+
+def same(a: np.ndarray, b: np.ndarray) -> bool:
+    return a.dtype == b.dtype and a.shape == b.shape and a.tobytes() == b.tobytes()
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_combination_matches_cv2_numpy_chain(fmt: str) -> None:
+    rng = np.random.default_rng(seed("combo", fmt))
+    for geometry, swap, norm, layout in itertools.product(GEOMETRIES, [False, True], [False, True], LAYOUTS):
+        if swap and fmt == "GRAY":
+            continue
+        for _ in range(2):
+            spec = make_spec(rng, fmt, geometry, swap, norm, layout)
+            w, h = spec["input"]["width"], spec["input"]["height"]
+            raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+            got = preprocess(raw, spec)
+            want = cv2_chain(raw, spec)
+            assert same(got, want), spec
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_fused_equals_pyalign_ops_one_by_one(fmt: str) -> None:
+    rng = np.random.default_rng(seed("ops", fmt))
+    for i in range(60):
+        geometry = GEOMETRIES[i % len(GEOMETRIES)]
+        spec = make_spec(rng, fmt, geometry, bool(rng.random() < 0.5), bool(rng.random() < 0.5),
+                         LAYOUTS[int(rng.integers(0, len(LAYOUTS)))])
+        w, h = spec["input"]["width"], spec["input"]["height"]
+        raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+        assert same(preprocess(raw, spec), pyalign_ops(raw, spec)), spec
+
+
+def test_full_hd_nv12_letterbox_rgb_nchw() -> None:
+    rng = np.random.default_rng(1)
+    spec = {"input": {"format": "YUV420SP", "width": 1920, "height": 1080},
+            "preprocess": [{"op": "csc", "to": "BGR", "mode": "opencv"},
+                           {"op": "letterbox", "size": [640, 640], "pad_value": 114, "style": "ultralytics"},
+                           {"op": "swap_rb"},
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
+                           {"op": "layout", "to": "NCHW"}]}
+    raw = rng.integers(0, 256, (1620, 1920), dtype=np.uint8)
+    got, info = preprocess(raw, spec, return_info=True)
+    assert got.shape == (1, 3, 640, 640) and got.dtype == np.float32
+    assert same(got, cv2_chain(raw, spec))
+    assert (info.pad_top, info.pad_bottom, info.resized_width, info.resized_height) == (140, 140, 640, 360)
+    assert info.style == "ultralytics" and info.scale_x == pytest.approx(1 / 3)
+
+
+def test_info_for_each_geometry() -> None:
+    raw = np.zeros((30, 40, 3), np.uint8)
+    base = {"input": {"format": "BGR", "width": 40, "height": 30}}
+    _, info = preprocess(raw, {**base, "preprocess": []}, return_info=True)
+    assert (info.style, info.scale_x, info.dst_width, info.pad_left) == ("none", 1.0, 40, 0)
+    _, info = preprocess(raw, {**base, "preprocess": [{"op": "resize", "size": [20, 60]}]}, return_info=True)
+    assert (info.style, info.scale_x, info.scale_y, info.dst_height) == ("resize", 0.5, 2.0, 60)
+    _, info = preprocess(raw, {**base, "preprocess": [{"op": "letterbox", "size": [64, 64], "style": "center"}]},
+                         return_info=True)
+    assert info == letterbox_info((40, 30), (64, 64), "center")
+
+
+def test_fractional_pad_rounds_like_cv2_scalar() -> None:
+    rng = np.random.default_rng(2)
+    raw = rng.integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    spec = {"input": {"format": "BGR", "width": 30, "height": 20},
+            "preprocess": [{"op": "letterbox", "size": [40, 40], "pad_value": [114.5, 0.5, 1.5]}]}
+    got = preprocess(raw, spec)
+    assert got[0, 0].tolist() == [114, 0, 2]  # cvRound: half to even
+    assert same(got, cv2_chain(raw, spec))
+
+
+def test_matches_reference_module_where_geometry_agrees() -> None:
+    ref = pytest.importorskip("pyalign.reference.preprocess")
+    rng = np.random.default_rng(3)
+    checked = 0
+    for i in range(120):
+        fmt = FORMATS[i % len(FORMATS)]
+        spec = make_spec(rng, fmt, GEOMETRIES[i % len(GEOMETRIES)], True, bool(i % 2), LAYOUTS[i % len(LAYOUTS)])
+        w, h = spec["input"]["width"], spec["input"]["height"]
+        raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+        got, info = preprocess(raw, spec, return_info=True)
+        want, winfo = ref.run_reference(raw, spec)
+        if info.to_dict() != winfo:  # the two letterbox geometries may differ in edge cases
+            continue
+        assert same(got, want), spec
+        checked += 1
+    assert checked > 100
+
+
+# ---------------------------------------------------------------------------- errors
+
+BGR_IN = {"format": "BGR", "width": 8, "height": 6}
+
+
+@pytest.mark.parametrize("spec,match", [
+    ({"input": BGR_IN, "preprocess": [{"op": "blur"}]}, "unknown op"),
+    ({"input": BGR_IN, "preprocess": [{"op": "csc", "to": "RGB"}]}, "csc converts a YUV input"),
+    ({"input": {"format": "YUV420SP", "width": 8, "height": 6}, "preprocess": []}, "needs a csc op first"),
+    ({"input": BGR_IN, "preprocess": [{"op": "normalize", "mean": [0], "std": [1]}, {"op": "swap_rb"}]}, "must come before"),
+    ({"input": BGR_IN, "preprocess": [{"op": "resize", "size": [4, 4]}, {"op": "letterbox", "size": [4, 4]}]}, "at most one"),
+    ({"input": BGR_IN, "preprocess": [{"op": "normalize", "mean": [0, 0], "std": [1]}]}, "2 values"),
+    ({"input": BGR_IN, "preprocess": [{"op": "normalize", "mean": [0], "std": [0]}]}, "must not be 0"),
+    ({"input": BGR_IN, "preprocess": [{"op": "resize", "size": [0, 4]}]}, "size"),
+    ({"input": {"format": "GRAY", "width": 8, "height": 6}, "preprocess": [{"op": "swap_rb"}]}, "GRAY"),
+    ({"input": {"format": "NV12", "width": 8, "height": 6}}, "input.format"),
+    ({"input": {"format": "YUV420SP", "width": 7, "height": 6}, "preprocess": [{"op": "csc"}]}, "even"),
+    ({"preprocess": []}, "input"),
+])
+def test_bad_specs_raise_value_error(spec: Dict[str, Any], match: str) -> None:
+    raw = np.zeros((6, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match=match) as e:
+        preprocess(raw, spec)
+    assert isinstance(e.value, SpecError) and isinstance(e.value, PipelineSpecError)
+
+
+@pytest.mark.parametrize("raw,match", [
+    (np.zeros((6, 8), np.uint8), "must be uint8 \\(6, 8, 3\\)"),
+    (np.zeros((6, 8, 3), np.float32), "must be uint8"),
+    (np.zeros((6, 16, 3), np.uint8)[:, ::2], "C-contiguous"),
+    ([[0]], "numpy array"),
+])
+def test_bad_raw_inputs_raise_value_error(raw: Any, match: str) -> None:
+    with pytest.raises(ValueError, match=match):
+        preprocess(raw, {"input": BGR_IN, "preprocess": []})
+
+
+def test_core_binding_validates_everything_itself() -> None:
+    from pyalign import _core
+
+    raw = np.zeros((6, 8, 3), np.uint8)
+    with pytest.raises(ValueError, match="bytes"):
+        _core.preprocess(np.zeros((5, 8, 3), np.uint8), "BGR", 8, 6)
+    with pytest.raises(ValueError, match="needs a csc"):
+        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 6)
+    with pytest.raises(ValueError, match="even height"):
+        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 5, csc_to="BGR")
+    with pytest.raises(ValueError, match="csc converts a YUV input"):
+        _core.preprocess(raw, "BGR", 8, 6, csc_to="BGR")
+    with pytest.raises(ValueError, match="geometry"):
+        _core.preprocess(raw, "BGR", 8, 6, geometry="crop")
+    with pytest.raises(ValueError, match="needs size"):
+        _core.preprocess(raw, "BGR", 8, 6, geometry="resize")
+    with pytest.raises(ValueError, match="output width"):
+        _core.preprocess(raw, "BGR", 8, 6, geometry="resize", size=[0, 3])
+    with pytest.raises(ValueError, match="pad_value"):
+        _core.preprocess(raw, "BGR", 8, 6, geometry="letterbox", size=[9, 9], pad_value=[300.0])
+    with pytest.raises(ValueError, match="both mean and std"):
+        _core.preprocess(raw, "BGR", 8, 6, mean=[1.0])
+    with pytest.raises(ValueError, match="layout HW"):
+        _core.preprocess(raw, "BGR", 8, 6, layout="HW")
+    with pytest.raises(ValueError, match="input width"):
+        _core.preprocess(raw, "BGR", -8, 6)
