@@ -29,11 +29,12 @@ from .diagnose_tensor import tensor_trials
 __all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR"]
 
 
-def _is_detections(arr: np.ndarray, stage: str, kind: Optional[str]) -> bool:
+def _is_detections(arr: np.ndarray, other: np.ndarray, stage: str, kind: Optional[str]) -> bool:
+    if arr.ndim != 2 or other.ndim != 2 or arr.shape[1] < 6 or other.shape[1] != arr.shape[1]:
+        return False
     if kind == "detections":
         return True
-    return kind is None and stage == "postprocessed" and arr.ndim == 2 and arr.shape[1] == 6 \
-        and arr.dtype.kind == "f"
+    return kind is None and stage == "postprocessed" and arr.shape[1] == 6 and arr.dtype.kind == "f"
 
 
 def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout: Optional[str] = None,
@@ -69,7 +70,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     act = np.asarray(actual)
     rspec = rule_for(rule, stage) if not isinstance(rule, RuleSpec) else rule
 
-    if _is_detections(exp, stage, kind):
+    if _is_detections(exp, act, stage, kind):
         atol = rspec.atol if rspec.kind == "atol" and rspec.atol else 1e-3
         before = match(exp, act, atol)
         if before["passed"]:

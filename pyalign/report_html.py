@@ -286,12 +286,15 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
         e_hwc, a_hwc = exp.reshape(exp.shape[0], exp.shape[1], -1), act.reshape(act.shape[0], act.shape[1], -1)
     else:
         e_hwc, a_hwc = _to_hwc(exp, layout), _to_hwc(act, layout)
-        if e_hwc is None:
+        if e_hwc is None or e_hwc.size == 0 or e_hwc.shape[2] == 0:
             return ""
+        if a_hwc is not None and (a_hwc.ndim != 3 or a_hwc.size == 0):
+            a_hwc = None
         if kind == "mask":
             def colorize(m: np.ndarray) -> np.ndarray:
-                return cv2.applyColorMap(((m[..., 0].astype(np.int64) * 47) % 256).astype(np.uint8),
-                                         cv2.COLORMAP_JET)
+                ids = np.nan_to_num(m[..., 0].astype(np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+                ids = np.mod(np.floor(ids) * 47.0, 256.0).astype(np.uint8)
+                return cv2.applyColorMap(ids, cv2.COLORMAP_JET)
             e_pic = colorize(e_hwc)
             a_pic = colorize(a_hwc) if a_hwc is not None and a_hwc.shape == e_hwc.shape else None
         else:
