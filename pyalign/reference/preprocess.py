@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..spec import YUV_FORMATS, load_spec, raw_input_shape
+from ..spec import load_spec, raw_input_shape
 
 __all__ = [
     "run_reference",
