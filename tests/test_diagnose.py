@@ -387,3 +387,26 @@ def test_hypothesis_str_reports_before_after():
                    {"max_abs_diff": 3.0, "violations": 10}, {"max_abs_diff": 0.0, "violations": 0}, True)
     assert str(h) == ("channel order: swapping B and R on the actual: explains "
                       "(max |diff| 3 -> 0, violations 10 -> 0)")
+
+
+def test_odd_inputs_never_raise():
+    """Shapes, dtypes and non-finite values the comparator may hand over (shape/dtype mismatches)."""
+    rng = np.random.default_rng(21)
+    shapes = [(), (0,), (5,), (3, 0), (1, 3, 8, 8), (1, 8, 8, 3), (8, 8, 3), (7, 6), (0, 6), (4, 2), (1, 4, 5)]
+    dtypes = [np.uint8, np.int8, np.int32, np.float32, np.float64, np.float16, np.bool_]
+    for i in range(150):
+        se = shapes[rng.integers(len(shapes))]
+        sa = se if rng.random() < 0.6 else shapes[rng.integers(len(shapes))]
+        e = (rng.normal(size=se) * 50).astype(dtypes[rng.integers(len(dtypes))])
+        a = (rng.normal(size=sa) * 50).astype(dtypes[rng.integers(len(dtypes))])
+        if e.dtype.kind == "f" and e.size:
+            e.flat[0] = np.nan
+        if a.dtype.kind == "f" and a.size:
+            a.flat[-1] = np.inf
+        stage = ["raw_input", "preprocessed", "model_output", "postprocessed"][i % 4]
+        kind = [None, "detections", "classes", "mask"][(i // 4) % 4]
+        hs = diagnose(e, a, stage=stage, kind=kind, spec={"preprocess": []},
+                      raw_input=np.zeros((4, 4, 3), np.uint8))
+        assert isinstance(hs, list)
+        for h in hs:
+            assert str(h) and isinstance(h.to_dict(), dict)

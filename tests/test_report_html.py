@@ -157,3 +157,23 @@ def test_renders_in_headless_chromium(report, tmp_path):
     for t in result.tensors:
         assert f"{t.stage}/{t.name}" in dom
     assert "MISALIGNED" in dom
+
+
+def test_odd_tensors_render():
+    rng = np.random.default_rng(3)
+    shapes = [(), (0,), (5,), (1, 3, 8, 8), (1, 8, 8, 3), (8, 8, 3), (3, 8, 8), (2, 6), (0, 6), (12, 8), (8, 8, 2)]
+    tensors = []
+    for i in range(60):
+        se = shapes[rng.integers(len(shapes))]
+        sa = se if rng.random() < 0.6 else shapes[rng.integers(len(shapes))]
+        e = (rng.normal(size=se) * 50).astype([np.uint8, np.float32, np.int32][i % 3])
+        a = (rng.normal(size=sa) * 50).astype([np.float32, np.uint8, np.float64][i % 3])
+        if e.dtype.kind == "f" and e.size:
+            e.flat[0] = np.nan
+        tensors.append(types.SimpleNamespace(
+            stage=["raw_input", "preprocessed", "postprocessed"][i % 3], name=f"t{i}", passed=False,
+            status="fail", rule="exact", layout=[None, "NCHW", "NHWC", "HWC", "CHW", "HW"][i % 6],
+            kind=[None, "detections", "mask", "image"][i % 4], metrics={"x": float("nan")},
+            diagnosis=["a<b>"], expected=e, actual=a))
+    text = render_html(types.SimpleNamespace(aligned=False, reference_dir=None, actual_dir=None, tensors=tensors))
+    assert all(f"/t{i}" in text for i in range(60)) and "a&lt;b&gt;" in text and "a<b>" not in text
