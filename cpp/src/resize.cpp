@@ -8,6 +8,16 @@
 #include <limits>
 #include <string>
 
+// The integer row kernels are also compiled for AVX2 on x86-64 (GCC/Clang function multi-versioning,
+// chosen at load time). Same C++ source, integer arithmetic only: the results are identical on
+// every target; define PYALIGN_NO_CLONES to build the portable version only.
+#if defined(__x86_64__) && defined(__ELF__) && !defined(PYALIGN_NO_CLONES) && \
+    ((defined(__clang__) && __clang_major__ >= 14) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 8))
+#define PYALIGN_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define PYALIGN_CLONES
+#endif
+
 namespace pyalign {
 namespace {
 
@@ -169,7 +179,7 @@ void vpass_f32(const float* h0, const float* h1, float b0, float b1, float* dst,
 
 namespace detail {
 
-void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1) {
+PYALIGN_CLONES void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1) {
     switch (t.channels) {
         case 1: gather_cn<1>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
         case 2: gather_cn<2>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
@@ -185,7 +195,7 @@ void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, 
     for (int i = 0; i < n; ++i) o[i] = static_cast<int16_t>((s0[i] * a0[i] + s1[i] * a1[i]) >> 4);
 }
 
-void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
+PYALIGN_CLONES void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
     // h = 1024 * (a + b) >> 4 = 64 * (a + b) at an exact 2x downscale; OpenCV's INTER_AREA path
     // (used for 2 channels) rounds the mean of the four pixels half to even.
     for (int i = 0; i < n; ++i) {
@@ -195,7 +205,7 @@ void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, i
     }
 }
 
-void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n) {
+PYALIGN_CLONES void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n) {
     // (b * h) >> 16 with both in int16 is a high-half multiply (vectorised as such).
     for (int i = 0; i < n; ++i) {
         const int r0 = (static_cast<int>(b0) * h0[i]) >> 16;
