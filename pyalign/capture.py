@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from .errors import CaptureError, PyalignError, SpecError
-from .spec import load_spec, preprocessed_info
+from .spec import load_spec, preprocessed_info, raw_input_shape
 
 __all__ = [
     "Capture",
@@ -27,6 +27,7 @@ __all__ = [
     "capture_image",
     "capture_images",
     "read_image",
+    "read_input",
     "load_model_output",
     "OnnxModel",
     "result_kind",
@@ -252,6 +253,43 @@ def read_image(path: PathLike) -> np.ndarray:
     return img
 
 
+RAW_SUFFIXES = (".bin", ".raw", ".yuv", ".nv12", ".nv21", ".yuyv", ".uyvy")
+
+
+def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, bool]:
+    """Read one input of ``pyalign capture``: an image file, or a raw frame already in the spec's format.
+
+    Raw frames are ``.npy`` files shaped like the spec's raw input, or headerless files
+    (``.bin``, ``.raw``, ``.yuv``, ``.nv12``, ``.nv21``, ``.yuyv``, ``.uyvy``) of exactly its
+    byte size (e.g. an NV12 dump from the board's camera).
+
+    Returns
+    -------
+    (array, is_raw)
+    """
+    p = pathlib.Path(os.fspath(path))
+    want = raw_input_shape(spec)
+    if p.suffix.lower() in RAW_SUFFIXES:
+        if not p.is_file():
+            raise CaptureError("no such file", p)
+        need = int(np.prod(want))
+        size = p.stat().st_size
+        if size != need:
+            inp = spec["input"]
+            raise CaptureError(f"file has {size} bytes; a raw {inp['format']} {inp['width']}x{inp['height']} "
+                               f"frame has {need}", p)
+        return np.fromfile(p, dtype=np.uint8).reshape(want), True
+    if p.suffix.lower() == ".npy":
+        from .store import load_npy
+
+        if not p.is_file():
+            raise CaptureError("no such file", p)
+        arr = load_npy(p)
+        if arr.dtype == np.uint8 and arr.shape == want:
+            return np.ascontiguousarray(arr), True
+    return read_image(p), False
+
+
 def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, Any], info: Mapping[str, Any]) -> np.ndarray:
     from .reference.postprocess import postprocess
 
@@ -262,14 +300,15 @@ def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, An
 def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
                   model: Optional[Callable[[np.ndarray], Mapping[str, np.ndarray]]] = None,
                   model_output: Optional[ModelOutputs] = None, case: Optional[str] = None,
-                  extra: Optional[Mapping[str, Any]] = None) -> Any:
-    """Capture one BGR image through a spec's reference pipeline.
+                  extra: Optional[Mapping[str, Any]] = None, is_raw: bool = False) -> Any:
+    """Capture one BGR image (or raw input frame) through a spec's reference pipeline.
 
     Parameters
     ----------
     image : numpy.ndarray
         BGR uint8 image, any size: resized to the spec's input size and
-        converted to its input format by OpenCV's rules.
+        converted to its input format by OpenCV's rules. With ``is_raw`` it is
+        the raw input itself (e.g. an NV12 frame), shaped as the spec says.
     spec : dict
         The (normalised) pipeline spec.
     out : path-like
@@ -278,6 +317,8 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
         ``model(preprocessed) -> {name: array}`` (e.g. :class:`OnnxModel`).
     model_output : array, list or dict, optional
         The model output to record instead of running a model.
+    is_raw : bool
+        ``image`` is already the raw input in the spec's format and size.
 
     Returns
     -------
@@ -288,7 +329,14 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
     from .reference.preprocess import prepare_input, run_reference
 
     spec = load_spec(spec)
-    raw = prepare_input(image, spec)
+    if is_raw:
+        raw = np.asarray(image)
+        want = raw_input_shape(spec)
+        if raw.dtype != np.uint8 or raw.shape != want:
+            raise CaptureError(f"a raw {spec['input']['format']} input must be uint8 {list(want)}, "
+                               f"got {raw.dtype} {list(raw.shape)}")
+    else:
+        raw = prepare_input(image, spec)
     tensor, info = run_reference(raw, spec)
     ti = preprocessed_info(spec)
     outputs: Optional[Dict[str, np.ndarray]] = None
@@ -344,7 +392,8 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
     Parameters
     ----------
     images : sequence of path-like
-        Image files (anything ``cv2.imread`` reads, or ``.npy``).
+        Image files (anything ``cv2.imread`` reads, or ``.npy``), or raw frames in
+        the spec's input format (see :func:`read_input`).
     spec : dict or path
         The pipeline spec.
     out_dir : path-like
@@ -385,12 +434,12 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
     for i, p in items:
         dest = out / names[i]
         try:
-            img = read_image(p)
+            img, is_raw = read_input(p, spec)
             mo: Optional[ModelOutputs] = shared
             if len(model_outputs) > 1:
                 mo = load_model_output(model_outputs[i], output_shape, output_dtype)
             c = capture_image(img, spec, dest, model=runner, model_output=mo, case=names[i],
-                              extra={"source_image": str(p)})
+                              extra={"source_image" if not is_raw else "source_frame": str(p)}, is_raw=is_raw)
             outcomes.append(CaptureOutcome(str(p), dest, case=c))
         except (PyalignError, ValueError, OSError) as e:
             if isinstance(e, SpecError):

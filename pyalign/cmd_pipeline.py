@@ -74,6 +74,8 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     Each image is resized to the spec's input size, converted to its input
     format by OpenCV's rules (NV12, YUYV, ...), preprocessed by the cv2/numpy
     reference, run through the model (or given its output) and postprocessed.
+    Raw frames already in the input format (.npy of its shape, or .bin/.raw/
+    .yuv/.nv12/.nv21/.yuyv/.uyvy of its byte size) are used as they are.
     Exit 0 when every image was captured, 1 when some failed (each reported on
     stderr, the others captured), 2 when none could be.
     """

@@ -220,3 +220,23 @@ def test_cli_capture_bin_output_needs_shape(tmp_path):
     r = _pyalign("capture", "img0.png", "--spec", str(spec_path("bgr_classification")), "-o", "c",
                  "--model-output", "o.bin", cwd=tmp_path)
     assert r.returncode == 2 and "needs --output-shape" in r.stderr
+
+
+def test_raw_frames_are_captured_as_they_are(tmp_path):
+    spec = bundled_spec("nv12_yolov8")
+    from pyalign.reference import to_input_format
+
+    frame = to_input_format(synthetic_image(360, 640, seed=9), "YUV420SP")
+    frame.tofile(tmp_path / "cam.nv12")
+    np.save(tmp_path / "cam2.npy", frame)
+    frame[:10].tofile(tmp_path / "short.yuv")
+    outcomes = capture_images([tmp_path / "cam.nv12", tmp_path / "cam2.npy", tmp_path / "short.yuv"], spec,
+                              tmp_path / "caps")
+    assert outcomes[2].error == f"{tmp_path / 'short.yuv'}: file has 6400 bytes; a raw YUV420SP 640x360 frame has 345600"
+    for name in ("cam", "cam2"):
+        case = read_case(tmp_path / "caps" / name)
+        np.testing.assert_array_equal(case.array("raw_input"), frame)
+        assert "source_frame" in case.manifest
+    with pytest.raises(CaptureError, match=r"a raw YUV420SP input must be uint8 \[540, 640\], got uint8 \[538, 640\]"):
+        capture_image(frame[:538], spec, tmp_path / "x", is_raw=True)
+    assert not (tmp_path / "x").exists()
