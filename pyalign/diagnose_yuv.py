@@ -127,7 +127,7 @@ def csc_variants(op: Dict[str, Any], fmt: str) -> List[Tuple[str, str, Dict[str,
         out.append(("yuv.chroma_swap", f"YUV: the frame read as {other} instead of {fmt} "
                                        "(U and V swapped, e.g. NV12 <-> NV21)", {"format": other}))
     for alt in ("opencv", "full_range", "limited_range", "bt709_limited"):
-        if alt == mode or (mode == "opencv" and alt == "limited_range"):
+        if alt == mode:
             continue
         out.append((f"yuv.{alt}", f"YUV: converted with {MODE_TEXT[alt]} instead of "
                                   f"{MODE_TEXT.get(mode, mode)}", {"mode": alt}))

@@ -250,6 +250,43 @@ def test_rounding_truncation_before_uint8(raw):
     check_first(hs, "rounding.trunc")
 
 
+def test_resize_rounded_float_path(raw):
+    spec = {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "resize", "size": [77, 58], "interpolation": "linear"},
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]}]}
+    exp = cv2.resize(raw, (77, 58), interpolation=cv2.INTER_LINEAR).astype(np.float32) / np.float32(255)
+    old = cv2.ipp.useIPP()
+    try:
+        cv2.ipp.setUseIPP(False)
+        fl = cv2.resize(raw.astype(np.float32), (77, 58), interpolation=cv2.INTER_LINEAR)
+    finally:
+        cv2.ipp.setUseIPP(old)
+    act = np.clip(np.rint(fl), 0, 255).astype(np.uint8).astype(np.float32) / np.float32(255)
+    assert not np.array_equal(act, exp)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
+    check_first(hs, "resize.round")
+
+
+def test_yuv_float_limited_range_instead_of_opencv(raw):
+    def limited(f):
+        h = f.shape[0] * 2 // 3
+        y = f[:h].astype(np.float64)
+        uv = f[h:].reshape(h // 2, -1, 2).astype(np.float64)
+        u = uv[..., 0].repeat(2, 0).repeat(2, 1)
+        v = uv[..., 1].repeat(2, 0).repeat(2, 1)
+        r = 1.164 * y + 1.596 * v - (1.164 * 16 + 1.596 * 128)
+        g = 1.164 * y - 0.392 * u - 0.813 * v + (-1.164 * 16 + 0.392 * 128 + 0.813 * 128)
+        b = 1.164 * y + 2.017 * u - (1.164 * 16 + 2.017 * 128)
+        bgr = np.stack([b, g, r], -1)
+        return np.clip(np.sign(bgr) * np.floor(np.abs(bgr) + 0.5), 0, 255).astype(np.uint8)
+
+    frame, exp, act = yuv_case(raw, limited)
+    assert not np.array_equal(exp, act)
+    hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
+    h = hs[0]
+    assert h.name == "yuv.limited_range" and (h.explains or h.partial), [str(x) for x in hs]
+
+
 def test_letterbox_pad_value(raw, expected):
     check_first(run(expected, to_tensor(ultralytics_box(raw, pad=0)), raw), "letterbox.pad_0")
 
