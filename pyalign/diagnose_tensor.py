@@ -298,10 +298,44 @@ def cast_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
     ]
 
 
+def yuv_raw_trials(exp: np.ndarray, act: np.ndarray, color: Optional[str]) -> List[Trial]:
+    """Raw YUV frames: chroma bytes swapped (NV12 <-> NV21, YUYV <-> YVYU) or YUYV <-> UYVY."""
+    if act.shape != exp.shape:
+        return []
+    trials: List[Trial] = []
+    if color in ("YUV420SP", "YVU420SP") and exp.ndim == 2 and exp.shape[0] % 3 == 0 and exp.shape[1] % 2 == 0:
+        h = exp.shape[0] * 2 // 3
+
+        def swap420() -> Tuple[np.ndarray, np.ndarray]:
+            out = np.array(act, copy=True)
+            out[h:] = act[h:].reshape(-1, 2)[:, ::-1].reshape(act[h:].shape)
+            return exp, out
+
+        other = "YVU420SP (NV21)" if color == "YUV420SP" else "YUV420SP (NV12)"
+        trials.append(Trial("yuv.raw_chroma_swap", f"YUV: the actual frame is {other}; swapping its U and V "
+                                                   "bytes", "yuv", 15, swap420))
+    if color in ("YUYV422", "UYVY422") and exp.ndim == 3 and exp.shape[2] == 2 and exp.shape[1] % 2 == 0:
+        def swap422() -> Tuple[np.ndarray, np.ndarray]:
+            out = np.array(act, copy=True)
+            ci = 1 if color == "YUYV422" else 0
+            out[:, 0::2, ci] = act[:, 1::2, ci]
+            out[:, 1::2, ci] = act[:, 0::2, ci]
+            return exp, out
+
+        other = "UYVY422" if color == "YUYV422" else "YUYV422"
+        trials.append(Trial("yuv.raw_byte_order", f"YUV: the actual frame is {other}; swapping luma and "
+                                                  "chroma bytes", "yuv", 15,
+                            lambda: (exp, np.ascontiguousarray(act[..., ::-1]))))
+        trials.append(Trial("yuv.raw_chroma_swap", "YUV: U and V swapped in the actual frame; swapping them "
+                                                   "back", "yuv", 16, swap422))
+    return trials
+
+
 def tensor_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
                   spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Every tensor-only trial for a pair of tensors."""
     trials: List[Trial] = []
+    trials += yuv_raw_trials(exp, act, color)
     trials += channel_trials(exp, act, layout, color)
     trials += layout_trials(exp, act, layout)
     trials += scale_trials(exp, act)

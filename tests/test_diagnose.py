@@ -340,6 +340,24 @@ def full_range_bgr(frame):
     return np.clip(np.rint(bgr), 0, 255).astype(np.uint8)
 
 
+def test_raw_frame_nv21_instead_of_nv12(raw):
+    frame = nv12_from_bgr(raw)
+    h = frame.shape[0] * 2 // 3
+    nv21 = frame.copy()
+    nv21[h:] = frame[h:].reshape(-1, 2)[:, ::-1].reshape(frame[h:].shape)
+    check_first(diagnose(frame, nv21, stage="raw_input", color="YUV420SP"), "yuv.raw_chroma_swap")
+
+
+@pytest.mark.parametrize("mistake", ["yuv.raw_byte_order", "yuv.raw_chroma_swap"])
+def test_raw_frame_422_orders(raw, mistake):
+    yuyv = cv2.cvtColor(raw, cv2.COLOR_BGR2YUV_YUYV)
+    if mistake == "yuv.raw_byte_order":
+        bad = cv2.cvtColor(raw, cv2.COLOR_BGR2YUV_UYVY)
+    else:
+        bad = cv2.cvtColor(raw, cv2.COLOR_BGR2YUV_YVYU)
+    check_first(diagnose(yuyv, bad, stage="raw_input", color="YUYV422"), mistake)
+
+
 def test_yuv_nv12_nv21(raw):
     frame, exp, act = yuv_case(raw, lambda f: cv2.cvtColor(f, cv2.COLOR_YUV2BGR_NV21))
     hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
