@@ -210,13 +210,21 @@ class TensorRecord:
                 return np.memmap(self.path, dtype=dt, mode="r", shape=self.shape if self.shape else (1,)).reshape(
                     self.shape
                 )
+            arr = np.empty(self.shape, dt)
+            view = memoryview(arr.reshape(-1)).cast("B")
             with open(self.path, "rb") as f:
-                data = f.read(self.nbytes + 1)
+                got = 0
+                while got < self.nbytes:
+                    k = f.readinto(view[got:])
+                    if not k:
+                        break
+                    got += k
+                extra = f.read(1)
         except OSError as e:
             raise CaptureError(f"cannot read file: {e.strerror or e}", self.path) from None
-        if len(data) != self.nbytes:  # changed under our feet
-            raise CaptureError(f"file is {len(data)} bytes, expected {self.nbytes}", self.path)
-        return np.frombuffer(bytearray(data), dtype=dt).reshape(self.shape)
+        if got != self.nbytes or extra:  # the file changed under our feet
+            raise CaptureError(f"file changed while reading: expected {self.nbytes} bytes", self.path)
+        return arr
 
     def to_dict(self) -> Dict[str, Any]:
         """The manifest entry (unknown keys included, ``None`` fields left out)."""

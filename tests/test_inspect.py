@@ -140,3 +140,41 @@ def test_subprocess_no_traceback(case_dir):
     assert out.returncode == 2
     assert out.stderr.strip() == f"error: {d / 'manifest.json'}: unknown format version 7 (this pyalign reads version 1)"
     assert "Traceback" not in out.stderr
+
+
+def _edit(d, fn):
+    m = json.loads((d / "manifest.json").read_text())
+    fn(m)
+    (d / "manifest.json").write_text(json.dumps(m))
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m: m["tensors"][1].update(dtype="float8"), "unknown dtype 'float8'"),
+        (lambda m: m["tensors"][1].update(shape=[1, -3, 4, 4]), "shape entry -3 is negative"),
+        (lambda m: m["tensors"][1].update(shape=[1, 3, 4.5, 4]), "shape entry 4.5 is not an integer"),
+        (lambda m: m["tensors"][1].update(shape=[2**40, 2**40]), "which overflows"),
+        (lambda m: m["tensors"][1].update(file="../x.bin"), "contains '..'"),
+        (lambda m: m["tensors"][1].update(file="/tmp/x.bin"), "is an absolute path"),
+        (lambda m: m.update(version=3), "unknown format version 3"),
+        (lambda m: m["tensors"].append(dict(m["tensors"][0])), "duplicate (stage, name) (raw_input, image)"),
+        (lambda m: m["tensors"][0].update(stage="inference"), "unknown stage 'inference'"),
+    ],
+)
+def test_every_bad_manifest_is_one_error_line(case_dir, edit, message):
+    d, _, _ = case_dir
+    _edit(d, edit)
+    code, _, err = _run(str(d))
+    line = _one_error_line(code, err)
+    assert line.startswith(f"error: {d / 'manifest.json'}: ") and message in line, line
+
+
+def test_symlink_escape_is_one_error_line(case_dir, tmp_path):
+    d, _, _ = case_dir
+    outside = tmp_path / "outside.bin"
+    outside.write_bytes((d / "model_output.bin").read_bytes())
+    (d / "model_output.bin").unlink()
+    (d / "model_output.bin").symlink_to(outside)
+    code, _, err = _run(str(d))
+    assert "symlink escape" in _one_error_line(code, err)
