@@ -465,3 +465,22 @@ def test_odd_inputs_never_raise():
         assert isinstance(hs, list)
         for h in hs:
             assert str(h) and isinstance(h.to_dict(), dict)
+
+
+def test_compare_names_the_cause_end_to_end(tmp_path, raw):
+    """Through pyalign.compare on capture sets (memory-mapped tensors, the spec in the manifest)."""
+    from pyalign.comparator import compare
+    from pyalign.store import write_case
+
+    frame, exp, act = yuv_case(raw, lambda f: cv2.cvtColor(f, cv2.COLOR_YUV2BGR_NV21))
+    tensors = [("raw_input", "image", frame, {"color": "YUV420SP"}),
+               ("preprocessed", "images", exp, {"layout": "HWC", "color": "BGR"})]
+    ref = write_case(tmp_path / "ref", tensors, spec=YUV_SPEC)
+    board = write_case(tmp_path / "board", tensors[:1] + [("preprocessed", "images", act,
+                                                          {"layout": "HWC", "color": "BGR"})], spec=YUV_SPEC)
+    result = compare(ref.dir, board.dir)
+    assert not result.aligned
+    (pre,) = [t for t in result.tensors if t.stage == "preprocessed"]
+    assert pre.diagnosis[0].name == "yuv.chroma_swap" and pre.diagnosis[0].explains
+    assert "U and V swapped" in result.to_text()
+    assert result.to_dict()["tensors"][1]["diagnosis"][0]["verdict"] == "explains"
