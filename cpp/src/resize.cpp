@@ -155,6 +155,14 @@ void gather_cn(const uint8_t* src, int dst_w, const int32_t* x0, const int32_t* 
     }
 }
 
+// Exact 2x downscale: sums of horizontal pixel pairs.
+template <int CN>
+void area2_pairs(const uint8_t* __restrict src, int16_t* __restrict out, int dst_w) {
+    for (int dx = 0; dx < dst_w; ++dx)
+        for (int c = 0; c < CN; ++c)
+            out[dx * CN + c] = static_cast<int16_t>(src[2 * dx * CN + c] + src[2 * dx * CN + CN + c]);
+}
+
 // ---- float linear -------------------------------------------------------------------------------
 
 void hpass_f32(const float* src, float* out, int dst_w, int cn, const Axis& ax) {
@@ -180,8 +188,24 @@ void vpass_f32(const float* h0, const float* h1, float b0, float b1, float* dst,
 namespace detail {
 
 PYALIGN_CLONES void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1) {
+    if (t.channels == 1) {
+        // One channel: gather both taps of a pixel with one 2-byte copy into an interleaved buffer
+        // (where the right edge is clamped, a1 = 0 and the second byte does not matter).
+        const int w = t.dst_w;
+        int dx = 0;
+        for (; dx < t.wide_w; ++dx) std::memcpy(g0 + 2 * dx, src + t.xofs0[dx], 2);
+        for (; dx < w; ++dx) {
+            g0[2 * dx] = src[t.xofs0[dx]];
+            g0[2 * dx + 1] = src[t.xofs1[dx]];
+        }
+        const uint8_t* __restrict g = g0;
+        const int16_t* __restrict a0 = t.alpha0;
+        const int16_t* __restrict a1 = t.alpha1;
+        int16_t* __restrict o = out;
+        for (int i = 0; i < w; ++i) o[i] = static_cast<int16_t>((g[2 * i] * a0[i] + g[2 * i + 1] * a1[i]) >> 4);
+        return;
+    }
     switch (t.channels) {
-        case 1: gather_cn<1>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
         case 2: gather_cn<2>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
         case 3: gather_cn<3>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
         default: gather_cn<4>(src, t.dst_w, t.xofs0, t.xofs1, t.wide_w, g0, g1); break;
@@ -195,13 +219,27 @@ PYALIGN_CLONES void linear_u8_hpass(const uint8_t* src, int16_t* out, const Line
     for (int i = 0; i < n; ++i) o[i] = static_cast<int16_t>((s0[i] * a0[i] + s1[i] * a1[i]) >> 4);
 }
 
-PYALIGN_CLONES void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
-    // h = 1024 * (a + b) >> 4 = 64 * (a + b) at an exact 2x downscale; OpenCV's INTER_AREA path
-    // (used for 2 channels) rounds the mean of the four pixels half to even.
-    for (int i = 0; i < n; ++i) {
-        const int tot = (h0[i] + h1[i]) >> 6;
-        const int q = tot >> 2, r = tot & 3;
-        dst[i] = static_cast<uint8_t>(q + ((r > 2) | ((r == 2) & (q & 1))));
+PYALIGN_CLONES void linear_u8_hpass_area2(const uint8_t* src, int16_t* out, int dst_w, int channels) {
+    switch (channels) {
+        case 1: area2_pairs<1>(src, out, dst_w); break;
+        case 2: area2_pairs<2>(src, out, dst_w); break;
+        case 3: area2_pairs<3>(src, out, dst_w); break;
+        default: area2_pairs<4>(src, out, dst_w); break;
+    }
+}
+
+PYALIGN_CLONES void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n,
+                                          bool half_even) {
+    // h = a + b (horizontal pair sums). The bilinear formula at an exact 2x gives (a+b+c+d+2) >> 2;
+    // OpenCV's INTER_AREA path used for 2 channels rounds the mean half to even instead.
+    if (half_even) {
+        for (int i = 0; i < n; ++i) {
+            const int tot = h0[i] + h1[i];
+            const int q = tot >> 2, r = tot & 3;
+            dst[i] = static_cast<uint8_t>(q + ((r > 2) | ((r == 2) & (q & 1))));
+        }
+    } else {
+        for (int i = 0; i < n; ++i) dst[i] = static_cast<uint8_t>((h0[i] + h1[i] + 2) >> 2);
     }
 }
 
@@ -242,8 +280,12 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
             alpha0_[static_cast<std::size_t>(dx) * channels + c] = a0;
             alpha1_[static_cast<std::size_t>(dx) * channels + c] = a1;
         }
-        // 4-byte copies stay inside the source row (taps are non-decreasing in dx).
-        if (xofs0_[dx] + 4 <= row_bytes && xofs1_[dx] + 4 <= row_bytes) wide_w_ = dx + 1;
+        // Wide copies (4 bytes per tap for 3 channels, 2 bytes for both taps of 1 channel) stay
+        // inside the source row for this prefix of pixels (taps are non-decreasing in dx).
+        if (channels == 1 ? xofs0_[dx] + 2 <= row_bytes
+                          : (xofs0_[dx] + 4 <= row_bytes && xofs1_[dx] + 4 <= row_bytes)) {
+            wide_w_ = dx + 1;
+        }
     }
     const Axis ry = row_axis(src_h, dst_h);
     yofs0_ = ry.i0;
@@ -253,9 +295,9 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
         beta_[2 * dy] = sat_short(ry.w0[dy] * kCoefScale);
         beta_[2 * dy + 1] = sat_short(ry.w1[dy] * kCoefScale);
     }
-    area2_even_ = channels == 2 && src_w == 2 * dst_w && src_h == 2 * dst_h;
+    area2_ = src_w == 2 * dst_w && src_h == 2 * dst_h;
     hbuf_.assign(2 * n, 0);
-    gbuf_.assign(2 * (n + 4), 0);
+    gbuf_.assign(2 * (n + 4), 0);  // two planes, or one interleaved buffer of 2n for 1 channel
     obuf_.assign(n, 0);
 }
 

@@ -30,8 +30,14 @@ std::vector<uint8_t> resize_u8(std::vector<uint8_t> src, int sw, int sh, int dw,
     return dst;
 }
 
-// Model of the documented INTER_LINEAR rules, written independently of resize.cpp (one pixel).
-int model_pixel(const std::vector<uint8_t>& s, int sw, int sh, int dw, int dh, int dx, int dy) {
+// Model of the documented INTER_LINEAR rules, written independently of resize.cpp (one element).
+int model_pixel(const std::vector<uint8_t>& s, int sw, int sh, int dw, int dh, int cn, int dx, int dy, int c) {
+    if (sw == 2 * dw && sh == 2 * dh) {  // exact 2x: mean of the 2x2 block
+        auto at = [&](int x, int y) { return s[(static_cast<std::size_t>(y) * sw + x) * cn + c]; };
+        const int tot = at(2 * dx, 2 * dy) + at(2 * dx + 1, 2 * dy) + at(2 * dx, 2 * dy + 1) + at(2 * dx + 1, 2 * dy + 1);
+        if (cn == 2) return static_cast<int>(std::nearbyint(tot / 4.0));  // half to even
+        return (tot + 2) >> 2;
+    }
     auto tap = [](int d, int src, int dst, bool clamp_weights, int* i0, int* i1, int* w0, int* w1) {
         const double scale = 1.0 / (static_cast<double>(dst) / src);
         float f = static_cast<float>((d + 0.5) * scale - 0.5);
@@ -49,7 +55,10 @@ int model_pixel(const std::vector<uint8_t>& s, int sw, int sh, int dw, int dh, i
     int x0, x1, a0, a1, y0, y1, b0, b1;
     tap(dx, sw, dw, true, &x0, &x1, &a0, &a1);
     tap(dy, sh, dh, false, &y0, &y1, &b0, &b1);
-    auto h = [&](int y) { return s[y * sw + x0] * a0 + s[y * sw + x1] * a1; };
+    auto h = [&](int y) {
+        const std::size_t row = static_cast<std::size_t>(y) * sw;
+        return s[(row + x0) * cn + c] * a0 + s[(row + x1) * cn + c] * a1;
+    };
     const int r = (((b0 * (h(y0) >> 4)) >> 16) + ((b1 * (h(y1) >> 4)) >> 16) + 2) >> 2;
     return std::min(std::max(r, 0), 255);
 }
@@ -99,17 +108,26 @@ PA_TEST(upscale_2x_hand_computed) {
 }
 
 PA_TEST(matches_independent_model_random) {
+    // Random sizes (incl. 1-pixel, exact 2x, same size), 1..4 channels; each source image is an
+    // exactly-sized heap buffer so the sanitizer build catches any read past a row.
     uint32_t seed = 12345;
     auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return seed >> 8; };
-    for (int it = 0; it < 200; ++it) {
-        const int sw = 1 + rnd() % 23, sh = 1 + rnd() % 23, dw = 1 + rnd() % 40, dh = 1 + rnd() % 40;
-        if (sw == 2 * dw && sh == 2 * dh) continue;
-        std::vector<uint8_t> src(static_cast<std::size_t>(sw) * sh);
+    for (int it = 0; it < 400; ++it) {
+        int sw = 1 + rnd() % 23, sh = 1 + rnd() % 23, dw = 1 + rnd() % 40, dh = 1 + rnd() % 40;
+        const int cn = 1 + it % 4;
+        if (it % 7 == 0) { sw = 2 * dw; sh = 2 * dh; }
+        if (it % 11 == 0) { dw = sw; dh = sh; }
+        std::vector<uint8_t> src(static_cast<std::size_t>(sw) * sh * cn);
         for (auto& v : src) v = static_cast<uint8_t>(rnd());
-        const auto dst = resize_u8(src, sw, sh, dw, dh, 1);
+        const auto dst = resize_u8(src, sw, sh, dw, dh, cn);
         int bad = 0;
         for (int y = 0; y < dh; ++y)
-            for (int x = 0; x < dw; ++x) bad += dst[y * dw + x] != model_pixel(src, sw, sh, dw, dh, x, y);
+            for (int x = 0; x < dw; ++x)
+                for (int c = 0; c < cn; ++c) {
+                    const int expect = (sw == dw && sh == dh) ? src[(static_cast<std::size_t>(y) * sw + x) * cn + c]
+                                                              : model_pixel(src, sw, sh, dw, dh, cn, x, y, c);
+                    bad += dst[(static_cast<std::size_t>(y) * dw + x) * cn + c] != expect;
+                }
         PA_CHECK_EQ(bad, 0);
     }
 }

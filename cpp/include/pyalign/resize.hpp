@@ -44,8 +44,10 @@ struct LinearTablesU8 {
 void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1);
 // Vertical pass: dst[i] = sat_u8((((b0*h0[i]) >> 16) + ((b1*h1[i]) >> 16) + 2) >> 2).
 void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n);
-// Vertical pass of an exact 2x downscale of a 2-channel image (OpenCV's INTER_AREA rounding there).
-void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n);
+// Exact 2x downscale in both axes: horizontal pair sums, then (sum + 2) >> 2 (or the mean rounded
+// half to even for 2 channels, as OpenCV's INTER_AREA path gives there).
+void linear_u8_hpass_area2(const uint8_t* src, int16_t* out, int dst_w, int channels);
+void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n, bool half_even);
 }  // namespace detail
 
 /// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
@@ -88,6 +90,10 @@ private:
     void run_impl(GetRow& get_row, DstRow& dst_row, Done& done);
 
     void hpass(const uint8_t* src, int16_t* out) {
+        if (area2_) {
+            detail::linear_u8_hpass_area2(src, out, dst_w_, cn_);
+            return;
+        }
         const detail::LinearTablesU8 t{dst_w_, cn_, wide_w_, xofs0_.data(), xofs1_.data(), alpha0_.data(), alpha1_.data()};
         const std::size_t g = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_) + 4;
         detail::linear_u8_hpass(src, out, t, gbuf_.data(), gbuf_.data() + g);
@@ -102,7 +108,7 @@ private:
     std::vector<int16_t> hbuf_;           // 2 rows of horizontal results
     std::vector<uint8_t> obuf_;           // one destination row
     std::vector<uint8_t> gbuf_;           // gathered taps of one row (2 planes)
-    bool area2_even_ = false;             // 2 channels, exact 2x down: OpenCV rounds half to even
+    bool area2_ = false;                  // exact 2x downscale in both axes (fast path)
 };
 
 template <class GetRow, class DstRow, class Done>
@@ -129,8 +135,8 @@ void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done) {
         const int16_t* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
         const int16_t* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
         uint8_t* out = dst_row(dy);
-        if (area2_even_) {
-            detail::linear_u8_vpass_area2(h0, h1, out, static_cast<int>(n));
+        if (area2_) {
+            detail::linear_u8_vpass_area2(h0, h1, out, static_cast<int>(n), cn_ == 2);
         } else {
             detail::linear_u8_vpass(h0, h1, beta_[2 * static_cast<std::size_t>(dy)],
                                     beta_[2 * static_cast<std::size_t>(dy) + 1], out, static_cast<int>(n));
