@@ -22,6 +22,10 @@ YUV = ["YUV420SP", "YVU420SP", "YUYV422", "UYVY422"]
     ((300, 199), (640, 640), "center", (640, 424, 0, 108, 0, 108)),
     ((199, 300), (640, 640), "ultralytics", (425, 640, 107, 0, 108, 0)),
     ((640, 480), (320, 320), "ultralytics", (320, 240, 0, 40, 0, 40)),
+    # ax-samples computes int(float32 ratio * size) in float32: the limiting side comes out one short
+    ((100, 1101), (640, 640), "center", (58, 639, 291, 0, 291, 1)),
+    ((100, 386), (416, 416), "center", (107, 415, 154, 0, 155, 1)),
+    ((100, 1101), (640, 640), "ultralytics", (58, 640, 291, 0, 291, 0)),
 ])
 def test_letterbox_geometry_hand_values(src, dst, style, expect):
     g = letterbox_geometry(*src, *dst, style)
@@ -188,3 +192,47 @@ def test_prepare_input_resizes_and_converts():
     spec = {"input": {"format": "YUV420SP", "width": 64, "height": 48}}
     raw = prepare_input(img, spec)
     np.testing.assert_array_equal(raw, to_input_format(cv2.resize(img, (64, 48), interpolation=cv2.INTER_LINEAR), "YUV420SP"))
+
+
+FORMATS = ["BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"]
+
+
+def random_spec(rng):
+    """A random valid spec over every input format and op combination (small sizes)."""
+    fmt = FORMATS[int(rng.integers(len(FORMATS)))]
+    w, h = int(rng.integers(2, 80)) * 2, int(rng.integers(2, 60)) * 2
+    ch = 1 if fmt == "GRAY" else 3
+    ops = []
+    if fmt in YUV:
+        mode = ["opencv", "full_range", "limited_range"][int(rng.integers(3))]
+        ops.append({"op": "csc", "to": ["BGR", "RGB"][int(rng.integers(2))], "mode": mode})
+    g = int(rng.integers(3))
+    size = [int(rng.integers(1, 120)), int(rng.integers(1, 120))]
+    if g == 1:
+        ops.append({"op": "resize", "size": size, "interpolation": ["linear", "nearest"][int(rng.integers(2))]})
+    elif g == 2:
+        pad = int(rng.integers(256)) if rng.random() < 0.5 else [int(v) for v in rng.integers(0, 256, ch)]
+        ops.append({"op": "letterbox", "size": [max(s, 8) for s in size], "pad_value": pad,
+                    "style": ["ultralytics", "center"][int(rng.integers(2))]})
+    if ch == 3 and rng.random() < 0.5:
+        ops.append({"op": "swap_rb"})
+    if rng.random() < 0.6:
+        ops.append({"op": "normalize", "mean": [float(v) for v in rng.uniform(0, 255, ch)],
+                    "std": [float(v) for v in rng.uniform(0.5, 128, ch)]})
+    if rng.random() < 0.7:
+        ops.append({"op": "layout", "to": ["NCHW", "NHWC", "CHW", "HWC"][int(rng.integers(4))]})
+    return {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+
+
+def test_preprocessed_info_matches_the_reference_on_random_specs():
+    from pyalign.spec import load_spec, model_input_size, preprocessed_info, raw_input_shape
+
+    rng = np.random.default_rng(12)
+    for _ in range(150):
+        spec = load_spec(random_spec(rng))
+        raw = rng.integers(0, 256, raw_input_shape(spec), dtype=np.uint8)
+        t, info = run_reference(raw, spec)
+        ti = preprocessed_info(spec)
+        assert t.shape == ti.shape and t.dtype.name == ti.dtype, spec
+        assert (info["dst_width"], info["dst_height"]) == model_input_size(spec)
+        assert (info["src_width"], info["src_height"]) == (spec["input"]["width"], spec["input"]["height"])

@@ -108,7 +108,9 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
 
     ultralytics: ``r = min(dst_h/src_h, dst_w/src_w)``, resized size ``round(src*r)``,
     the padding split ``round(d/2 - 0.1)`` before and ``round(d/2 + 0.1)`` after.
-    center (ax-samples): resized size ``int(src*r)``, ``d // 2`` before, the rest after.
+    center (ax-samples): resized size ``int(src*r)`` evaluated as ax-samples does, with ``r``
+    stored in a float32 and the product in float32; ``d // 2`` before, the rest after.
+    ``scale_x``/``scale_y`` are ``r`` in double in both styles.
     """
     r = min(dst_h / src_h, dst_w / src_w)
     if style == "ultralytics":
@@ -117,7 +119,13 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
         left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
         top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
     elif style == "center":
-        nw, nh = max(1, int(src_w * r)), max(1, int(src_h * r))
+        # ax-samples (get_input_data_letterbox): the ratio is stored in a C++ float and the sizes
+        # are int(float * int), evaluated in float32 -- so a limiting side can come out one pixel
+        # short (100x1101 into 640x640 resizes to 58x639 and pads one row).
+        ratio = dst_h * 1.0 / src_h if dst_h * 1.0 / src_h < dst_w * 1.0 / src_w else dst_w * 1.0 / src_w
+        s32 = np.float32(ratio)
+        nw = max(1, int(s32 * np.float32(src_w)))
+        nh = max(1, int(s32 * np.float32(src_h)))
         left, top = (dst_w - nw) // 2, (dst_h - nh) // 2
         right, bottom = dst_w - nw - left, dst_h - nh - top
     else:
