@@ -24,7 +24,7 @@ from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, evaluate, meas
                             rule_for, strip)
 from .diagnose_detections import class_trials, detection_trials, evaluate_detections, match
 from .diagnose_pipeline import pipeline_trials
-from .diagnose_tensor import tensor_trials
+from .diagnose_tensor import composed_trials, tensor_trials
 
 __all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR"]
 
@@ -91,6 +91,11 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         families.insert(0, "class ids")
     missing_note = None
     found, ran = evaluate(trials, before, rspec)
+    if not any(h.explains for h in found):
+        tcolor = color if stage in ("raw_input", "preprocessed") else None
+        more, ran2 = evaluate(composed_trials(exp, act, layout, tcolor, spec), before, rspec)
+        found += more
+        ran += ran2
     if stage == "preprocessed" and not any(h.explains for h in found):
         # recomputing the pipeline is the costly part: only when no tensor transform explains it
         if spec is not None and raw_input is not None:

@@ -108,11 +108,13 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
     """Letterbox geometry: ``r``, resized size and the four paddings.
 
     ``"ultralytics"``: size ``round(w*r)``, padding ``round(d/2 -+ 0.1)``;
-    ``"center"`` (ax-samples): size ``int(w*r)``, padding ``d // 2`` then the rest.
+    ``"center"`` (ax-samples): size ``int(w*r)`` in float32 arithmetic, padding ``d // 2`` then the rest.
     """
     r = min(dst_h / src_h, dst_w / src_w)
     if style == "center":
-        nw, nh = max(1, int(src_w * r)), max(1, int(src_h * r))
+        # ax-samples keeps the ratio in a C++ float: int(float32(r) * float32(size))
+        r32 = np.float32(dst_h / src_h if dst_h / src_h < dst_w / src_w else dst_w / src_w)
+        nw, nh = max(1, int(r32 * np.float32(src_w))), max(1, int(r32 * np.float32(src_h)))
         left, top = (dst_w - nw) // 2, (dst_h - nh) // 2
         right, bottom = dst_w - nw - left, dst_h - nh - top
     else:

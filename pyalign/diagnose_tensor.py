@@ -331,6 +331,23 @@ def yuv_raw_trials(exp: np.ndarray, act: np.ndarray, color: Optional[str]) -> Li
     return trials
 
 
+def composed_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
+                    spec: Optional[Dict[str, Any]]) -> List[Trial]:
+    """Two mistakes at once: a structural one (channel order, layout) followed by a value one
+    (offset, scale, quantization, per-channel affine), e.g. BGR fed *and* no /255."""
+    out: List[Trial] = []
+    for first in channel_trials(exp, act, layout, color) + layout_trials(exp, act, layout):
+        pair = first.make()
+        if pair is None:
+            continue
+        e2, a2 = pair
+        for second in scale_trials(e2, a2) + quant_trials(e2, a2) + affine_trials(e2, a2, layout, spec):
+            text = f"{first.description}, then {second.description}"
+            out.append(Trial(f"{first.name}+{second.name}", text, second.family, 12 + second.priority,
+                             second.make, {**first.params, **second.params}))
+    return out
+
+
 def tensor_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
                   spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Every tensor-only trial for a pair of tensors."""

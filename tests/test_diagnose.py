@@ -157,6 +157,14 @@ def test_constant_scale_missing_div255(raw):
     assert "missing /255" in h.description
 
 
+def test_two_mistakes_bgr_fed_and_no_div255(raw):
+    spec = spec_letterbox(mean=[0, 0, 0], std=[255, 255, 255])
+    exp = to_tensor(ultralytics_box(raw), mean=[0, 0, 0], std=[255, 255, 255])
+    act = to_tensor(ultralytics_box(raw), mean=[0, 0, 0], std=[1, 1, 1], swap=False)
+    h = check_first(run(exp, act, raw, spec=spec), "channel_swap+scale")
+    assert "swapping B and R" in h.description and "missing /255" in h.description
+
+
 def test_constant_offset(expected):
     check_first(run(expected, expected + np.float32(0.5)), "offset")
 
