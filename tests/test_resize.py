@@ -153,6 +153,21 @@ def test_float32_linear_within_one_ulp_of_opencv(ipp_off):
     assert worst <= 1
 
 
+def test_float32_special_values_match_opencv_bitwise(ipp_off):
+    """inf, nan, -0.0: same bits as OpenCV's own algorithm (nan compares as nan)."""
+    rng = np.random.default_rng(12)
+    values = np.array([0.0, -0.0, 1.0, -2.5, np.inf, -np.inf, np.nan, 3.25], np.float32)
+    for _ in range(300):
+        sw, sh = (int(v) for v in rng.integers(1, 20, 2))
+        dw, dh = (int(v) for v in rng.integers(1, 40, 2))
+        cn = int(rng.integers(1, 5))
+        src = rng.choice(values, size=(sh, sw, cn))
+        expected = cv2.resize(src, (dw, dh)).reshape(dh, dw, cn)
+        actual = resize(src, (dw, dh)).reshape(dh, dw, cn)
+        same = (expected.view(np.uint32) == actual.view(np.uint32)) | (np.isnan(expected) & np.isnan(actual))
+        assert same.all(), (sw, sh, dw, dh, cn)
+
+
 def test_float32_large_within_one_ulp(ipp_off):
     rng = np.random.default_rng(5)
     src = _image(rng, 1080, 1920, 3, np.float32)

@@ -88,6 +88,7 @@ Tap linear_tap(int d, double scale) {
 struct Axis {
     std::vector<int32_t> i0, i1;  // clamped tap indices
     std::vector<float> w0, w1;    // float weights (1 - f, f)
+    int right = 0;                // columns only: first output clamped to the right edge pixel
 };
 
 // Columns: clamp as OpenCV does (weights become (1, 0) at both edges).
@@ -98,10 +99,14 @@ Axis column_axis(int src, int dst) {
     a.i1.resize(dst);
     a.w0.resize(dst);
     a.w1.resize(dst);
+    a.right = dst;
     for (int d = 0; d < dst; ++d) {
         Tap t = linear_tap(d, scale);
         if (t.s < 0) t = {0, 0.f};
-        if (t.s >= src - 1) t = {src - 1, 0.f};
+        if (t.s >= src - 1) {
+            t = {src - 1, 0.f};
+            a.right = std::min(a.right, d);
+        }
         a.i0[d] = t.s;
         a.i1[d] = std::min(t.s + 1, src - 1);
         a.w0[d] = 1.f - t.f;
@@ -165,18 +170,59 @@ void area2_pairs(const uint8_t* __restrict src, int16_t* __restrict out, int dst
 
 // ---- float linear -------------------------------------------------------------------------------
 
-void hpass_f32(const float* src, float* out, int dst_w, int cn, const Axis& ax) {
+// Float column tables: per pixel tap offsets (elements), per element weights.
+struct FloatColumns {
+    int dst_w = 0, cn = 0, right = 0;
+    std::vector<int32_t> x0, x1;
+    std::vector<float> a0, a1;
+};
+
+FloatColumns float_columns(int src_w, int dst_w, int cn) {
+    const Axis ax = column_axis(src_w, dst_w);
+    FloatColumns t;
+    t.dst_w = dst_w;
+    t.cn = cn;
+    t.right = ax.right;
+    t.x0.resize(dst_w);
+    t.x1.resize(dst_w);
+    t.a0.resize(static_cast<std::size_t>(dst_w) * cn);
+    t.a1.resize(static_cast<std::size_t>(dst_w) * cn);
     for (int dx = 0; dx < dst_w; ++dx) {
-        const float* p0 = src + static_cast<std::ptrdiff_t>(ax.i0[dx]) * cn;
-        const float* p1 = src + static_cast<std::ptrdiff_t>(ax.i1[dx]) * cn;
-        const float a0 = ax.w0[dx], a1 = ax.w1[dx];
-        float* o = out + static_cast<std::ptrdiff_t>(dx) * cn;
-        if (a1 == 0.f && a0 == 1.f) {  // clamped edge: OpenCV copies the edge pixel
-            for (int c = 0; c < cn; ++c) o[c] = p0[c];
-        } else {
-            for (int c = 0; c < cn; ++c) o[c] = p0[c] * a0 + p1[c] * a1;
+        t.x0[dx] = ax.i0[dx] * cn;
+        t.x1[dx] = ax.i1[dx] * cn;
+        for (int c = 0; c < cn; ++c) {
+            t.a0[static_cast<std::size_t>(dx) * cn + c] = ax.w0[dx];
+            t.a1[static_cast<std::size_t>(dx) * cn + c] = ax.w1[dx];
         }
     }
+    return t;
+}
+
+template <int CN>
+void gather_f32(const float* src, const FloatColumns& t, float* __restrict g0, float* __restrict g1) {
+    for (int dx = 0; dx < t.dst_w; ++dx) {
+        std::memcpy(g0 + CN * dx, src + t.x0[dx], CN * sizeof(float));
+        std::memcpy(g1 + CN * dx, src + t.x1[dx], CN * sizeof(float));
+    }
+}
+
+// OpenCV's float horizontal pass: S[x0]*a0 + S[x1]*a1, except the columns clamped to the right
+// edge, which copy the edge pixel. Gather into planes, then one vectorisable loop.
+void hpass_f32(const float* src, float* out, const FloatColumns& t, float* g0, float* g1) {
+    switch (t.cn) {
+        case 1: gather_f32<1>(src, t, g0, g1); break;
+        case 2: gather_f32<2>(src, t, g0, g1); break;
+        case 3: gather_f32<3>(src, t, g0, g1); break;
+        default: gather_f32<4>(src, t, g0, g1); break;
+    }
+    const int n = t.dst_w * t.cn;
+    const float* __restrict s0 = g0;
+    const float* __restrict s1 = g1;
+    const float* __restrict a0 = t.a0.data();
+    const float* __restrict a1 = t.a1.data();
+    float* __restrict o = out;
+    for (int i = 0; i < n; ++i) o[i] = s0[i] * a0[i] + s1[i] * a1[i];
+    for (int i = t.right * t.cn; i < n; ++i) o[i] = s0[i];
 }
 
 void vpass_f32(const float* h0, const float* h1, float b0, float b1, float* dst, int n) {
@@ -344,10 +390,12 @@ void resize_linear(const ImageView<const float>& src, const ImageView<float>& ds
         }
         return;
     }
-    const Axis cx = column_axis(src.width, dst.width);
+    const FloatColumns cx = float_columns(src.width, dst.width, cn);
     const Axis ry = row_axis(src.height, dst.height);
-    std::vector<float> buf(2 * n);
+    std::vector<float> buf(4 * n);
     float* slot[2] = {buf.data(), buf.data() + n};
+    float* g0 = buf.data() + 2 * n;
+    float* g1 = buf.data() + 3 * n;
     int held[2] = {-1, -1};
     int newest = 0, last = -1;
     for (int dy = 0; dy < dst.height; ++dy) {
@@ -355,7 +403,7 @@ void resize_linear(const ImageView<const float>& src, const ImageView<float>& ds
         for (int y : {y0, y1}) {
             if (y > last) {
                 newest ^= 1;
-                hpass_f32(src.row(y), slot[newest], dst.width, cn, cx);
+                hpass_f32(src.row(y), slot[newest], cx, g0, g1);
                 held[newest] = y;
                 last = y;
             }
