@@ -186,6 +186,22 @@ def test_fused_equals_pyalign_ops_one_by_one(fmt: str) -> None:
         assert same(preprocess(raw, spec), pyalign_ops(raw, spec)), spec
 
 
+@pytest.mark.parametrize("fmt", ["YUV420SP", "YVU420SP", "YUYV422", "UYVY422"])
+def test_integer_ratio_downscales_of_yuv_inputs(fmt: str) -> None:
+    # Integer ratios give zero-weight source rows, which the pipeline does not convert.
+    rng = np.random.default_rng(seed("ratio", fmt))
+    for k in (2, 3, 4, 5, 8):
+        for geometry in ("resize", "letterbox"):
+            w, h = 2 * int(rng.integers(3, 12)) * k, 2 * int(rng.integers(2, 8)) * k
+            size = [w // k, h // k] if geometry == "resize" else [w // k + 6, w // k + 6]
+            spec = {"input": {"format": fmt, "width": w, "height": h},
+                    "preprocess": [{"op": "csc", "to": "RGB", "mode": "opencv" if k % 2 else "limited_range"},
+                                   {"op": geometry, "size": size},
+                                   {"op": "normalize", "mean": [1, 2, 3], "std": [4, 5, 6]}]}
+            raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+            assert same(preprocess(raw, spec), cv2_chain(raw, spec)), spec
+
+
 def test_full_hd_nv12_letterbox_rgb_nchw() -> None:
     rng = np.random.default_rng(1)
     spec = {"input": {"format": "YUV420SP", "width": 1920, "height": 1080},

@@ -25,6 +25,26 @@ void check_side(int v, const char* what) {
                     std::to_string(v));
 }
 
+// Source rows a linear resize reads only with a zero weight. OpenCV's row rule is
+// fy = (float)((dy + 0.5) * (1 / (dst_h / src_h)) - 0.5), sy = floor(fy), weights (1 - f, f) with
+// f = fy - sy: when f is exactly 0 the second tap (row sy + 1) gets weight 0, so its content cannot
+// change the result and the (costly) YUV conversion of that row can be skipped. Conservative: any
+// row whose use is not provably weight-0 is marked needed.
+std::vector<char> rows_needed(const LinearResizeU8& rz) {
+    const int sh = rz.src_height(), dh = rz.dst_height();
+    std::vector<char> needed(static_cast<std::size_t>(sh), 0);
+    const double scale = 1.0 / (static_cast<double>(dh) / sh);
+    for (int dy = 0; dy < dh; ++dy) {
+        const int y0 = rz.row_y0(dy), y1 = rz.row_y1(dy);
+        const float fy = static_cast<float>((dy + 0.5) * scale - 0.5);
+        const int sy = static_cast<int>(std::floor(fy));
+        const bool zero_second = (fy - static_cast<float>(sy)) == 0.0f && sy == y0 && y1 == y0 + 1;
+        needed[static_cast<std::size_t>(y0)] = 1;
+        if (!zero_second) needed[static_cast<std::size_t>(y1)] = 1;
+    }
+    return needed;
+}
+
 }  // namespace
 
 Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
@@ -116,10 +136,11 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
                                        s.csc_mode == CscMode::Matrix ? s.csc_matrix : nullptr));
         rowbuf.resize(src_row);
     }
+    std::vector<char> needed;  // empty: every row; else rows worth converting (see rows_needed)
     auto get_row = [&](int y) -> const uint8_t* {
         if (conv) {
-            conv->convert_row(raw, y, rowbuf.data());
-            return rowbuf.data();
+            if (needed.empty() || needed[static_cast<std::size_t>(y)]) conv->convert_row(raw, y, rowbuf.data());
+            return rowbuf.data();  // a skipped row keeps the previous content: it is only weighted by 0
         }
         return raw + static_cast<std::size_t>(y) * src_row;
     };
@@ -132,6 +153,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
     if (s.geometry == GeometryOp::Resize) {
         if (s.interpolation == Interpolation::Linear) {
             LinearResizeU8 rz(s.width, s.height, out_w_, out_h_, C);
+            if (conv) needed = rows_needed(rz);
             rz.run(get_row, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
             return;
         }
@@ -176,6 +198,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
         for (int y = 0; y < s.height; ++y) put(y, get_row(y));
     } else {
         LinearResizeU8 rz(s.width, s.height, g.resized_width, g.resized_height, C);
+        if (conv) needed = rows_needed(rz);
         rz.run(get_row, put);
     }
     // the middle rows changed `full`; restore the padding for the bottom rows
