@@ -6,6 +6,7 @@ wrong file size, malformed option).
 """
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 from typing import Optional, Sequence
@@ -59,11 +60,15 @@ def compare_cmd(
 ) -> int:
     """Compare the ACTUAL capture set (or bare directory of .bin files) with REFERENCE.
 
+    REFERENCE may also be a directory of cases; each is compared with the
+    directory of the same relative path under ACTUAL.
+
     Default rules: raw_input exact; preprocessed |a-e| < 1e-4; model_output
     cosine >= 0.98; postprocessed |a-e| < 1e-3 (detections matched order-free).
     Exit 0 aligned, 1 misaligned, 2 usage or input error.
     """
-    from .comparator import compare
+    from .comparator import compare_tree
+    from .compare_report import report_junit
     from .compare_rules import parse_override_options
 
     try:
@@ -74,21 +79,42 @@ def compare_cmd(
         }
     except ValueError as e:
         raise click.UsageError(str(e)) from None
-    result = compare(
+    results = compare_tree(
         reference, actual, max_violations=max_violations, diagnose=not no_diagnose,
         stages=list(stages) or None, **rules,
     )
+    aligned = all(r.aligned for r in results)
     if junit:
-        _write(junit, result.to_junit())
+        _write(junit, report_junit(results))
     if html:
         try:
             from .report_html import write_html
         except ImportError:
             raise PyalignError("cannot write an HTML report: pyalign.report_html is not available", html) from None
-        write_html(result, html)
+        if len(results) == 1:
+            write_html(results[0], html)
+        else:  # one page per case next to the requested file
+            base = Path(html)
+            for r in results:
+                write_html(r, base.with_name(f"{base.stem}.{r.case}{base.suffix}"))
     if as_json:
-        click.echo(result.to_json())
+        if len(results) == 1:
+            click.echo(results[0].to_json())
+        else:
+            doc = {
+                "schema": "pyalign.compare.cases",
+                "version": 1,
+                "aligned": aligned,
+                "summary": {"cases": len(results), "aligned": sum(r.aligned for r in results)},
+                "cases": [r.to_dict() for r in results],
+            }
+            click.echo(json.dumps(doc, indent=2, allow_nan=False))
     else:
         use_color = sys.stdout.isatty() if color is None else color
-        click.echo(result.to_text(color=use_color), color=use_color)
-    return EXIT_OK if result.aligned else EXIT_MISALIGNED
+        texts = [r.to_text(color=use_color) for r in results]
+        if len(results) > 1:
+            n_ok = sum(r.aligned for r in results)
+            line = f"{'ALIGNED' if aligned else 'MISALIGNED'}: {n_ok} of {len(results)} cases aligned"
+            texts.append(click.style(line, fg="green" if aligned else "red", bold=True) if use_color else line)
+        click.echo("\n\n".join(texts), color=use_color)
+    return EXIT_OK if aligned else EXIT_MISALIGNED

@@ -19,9 +19,13 @@ from .compare_detections import FIELDS, detection_row, match_detections
 from .compare_metrics import named_index, stream_metrics
 from .compare_report import json_safe, report_junit, report_text, tensor_details, tensor_line
 from .compare_rules import Rule, RuleOverrides, resolve_rule
-from .store import STAGES, Case, TensorRecord, read_actual, read_case
+from .errors import CaptureError
+from .store import MANIFEST, STAGES, Case, TensorRecord, find_cases, read_actual, read_case
 
-__all__ = ["TensorResult", "ComparisonResult", "Rule", "compare", "compare_arrays", "assert_aligned", "SCHEMA_VERSION"]
+__all__ = [
+    "TensorResult", "ComparisonResult", "Rule", "compare", "compare_tree", "compare_arrays", "assert_aligned",
+    "SCHEMA_VERSION",
+]
 
 #: Version of the JSON document written by ``ComparisonResult.to_dict`` (docs/compare.md).
 SCHEMA_VERSION = 1
@@ -433,6 +437,65 @@ def compare(
         actual_dir=Path(act.dir),
         case=ref.name,
     )
+
+
+def _all_missing(ref: Case, actual_dir: Path, stages: Optional[Sequence[str]], rules: Dict[str, Any]) -> ComparisonResult:
+    wanted = set(stages) if stages else set(STAGES)
+    results = [
+        TensorResult(
+            stage=r.stage, name=r.name, rule=resolve_rule(r.stage, r.name, **rules), passed=False, status="missing",
+            layout=r.layout, kind=r.kind, shape=tuple(r.shape), dtype=r.dtype,
+            message=f"no actual directory {actual_dir}",
+        )
+        for r in ref.tensors
+        if r.stage in wanted
+    ]
+    return ComparisonResult(aligned=not results, tensors=results, reference_dir=Path(ref.dir), actual_dir=actual_dir, case=ref.name)
+
+
+def compare_tree(reference: Union[str, Path], actual: Union[str, Path], **kwargs: Any) -> List[ComparisonResult]:
+    """Compare every case under a reference root with the same relative directory under ``actual``.
+
+    Parameters
+    ----------
+    reference : path
+        A case directory, or a directory holding case directories (found with
+        :func:`pyalign.store.find_cases`).
+    actual : path
+        The matching case directory, or root whose sub-directories mirror the reference's.
+    **kwargs
+        As :func:`compare`.
+
+    Returns
+    -------
+    list of ComparisonResult
+        One per reference case, sorted by path. A case whose actual directory does not
+        exist is reported with every tensor ``missing``.
+
+    Raises
+    ------
+    CaptureError
+        No case under ``reference``, or a case cannot be read.
+    """
+    ref_root, act_root = Path(reference), Path(actual)
+    if (ref_root / MANIFEST).is_file():
+        return [compare(ref_root, act_root, **kwargs)]
+    if not ref_root.is_dir():
+        raise CaptureError("no such directory" if not ref_root.exists() else "not a directory", ref_root)
+    cases = find_cases(ref_root)
+    if not cases:
+        raise CaptureError(f"no capture set ({MANIFEST}) in this directory or below", ref_root)
+    if not act_root.is_dir():
+        raise CaptureError("no such directory" if not act_root.exists() else "not a directory", act_root)
+    out: List[ComparisonResult] = []
+    rules = {k: kwargs.get(k) for k in ("atol", "rtol", "cosine")}
+    for c in cases:
+        target = act_root / c.relative_to(ref_root)
+        if target.exists():
+            out.append(compare(c, target, **kwargs))
+        else:
+            out.append(_all_missing(read_case(c), target, kwargs.get("stages"), rules))
+    return out
 
 
 def assert_aligned(actual: Any, expected: Any, *, stage: str = "preprocessed", name: Optional[str] = None, **rules: Any) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any, Dict, List, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import click
 
@@ -164,13 +164,11 @@ def report_text(r: "ComparisonResult", color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def report_junit(r: "ComparisonResult", suite_name: str = "pyalign.compare") -> str:
-    """JUnit XML: one ``<testcase>`` per tensor, failures with the detail text."""
+def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> int:
     failed = [t for t in r.tensors if not t.passed]
-    root = ET.Element("testsuites", tests=str(len(r.tensors)), failures=str(len(failed)), errors="0")
     case_name = r.case or "case"
     suite = ET.SubElement(
-        root, "testsuite", name=f"{suite_name}.{case_name}", tests=str(len(r.tensors)), failures=str(len(failed)),
+        parent, "testsuite", name=f"{suite_name}.{case_name}", tests=str(len(r.tensors)), failures=str(len(failed)),
         errors="0", skipped="0",
     )
     props = ET.SubElement(suite, "properties")
@@ -184,5 +182,17 @@ def report_junit(r: "ComparisonResult", suite_name: str = "pyalign.compare") -> 
         else:
             out = ET.SubElement(tc, "system-out")
             out.text = tensor_line(t)
-    ET.indent(root) if hasattr(ET, "indent") else None
+    return len(failed)
+
+
+def report_junit(results: "Union[ComparisonResult, Sequence[ComparisonResult]]", suite_name: str = "pyalign.compare") -> str:
+    """JUnit XML: one ``<testsuite>`` per case, one ``<testcase>`` per tensor, failures with the detail text."""
+    many = list(results) if isinstance(results, (list, tuple)) else [results]
+    root = ET.Element("testsuites")
+    failures = sum(_junit_suite(root, r, suite_name) for r in many)
+    root.set("tests", str(sum(len(r.tensors) for r in many)))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    if hasattr(ET, "indent"):
+        ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -130,3 +130,24 @@ def test_bare_directory_actual(sets, tmp_path) -> None:
     (bare / "stray.bin").write_bytes(b"\0" * 4)
     p = run(str(ref), str(bare))
     assert p.returncode == 1 and "stray.bin" in p.stdout
+
+
+def test_directory_of_cases(sets, tmp_path) -> None:
+    _, ref, same, bad, pre, det = sets
+    refs, acts = tmp_path / "refs", tmp_path / "acts"
+    for name, src in (("a", same), ("b", same), ("c", bad)):
+        write(refs / "group" / name, pre, det)
+        if name != "b":
+            write(acts / "group" / name, pre if src is same else pre + np.float32(1e-3), det)
+    p = run(str(refs), str(acts), "--no-diagnose")
+    assert p.returncode == 1
+    assert "MISALIGNED: 1 of 3 cases aligned" in p.stdout
+    p = run(str(refs), str(acts), "--json", "--no-diagnose", "--junit", str(tmp_path / "j.xml"))
+    doc = json.loads(p.stdout)
+    assert doc["schema"] == "pyalign.compare.cases" and doc["summary"] == {"cases": 3, "aligned": 1}
+    statuses = [[t["status"] for t in c["tensors"]] for c in doc["cases"]]
+    assert statuses == [["pass", "pass"], ["missing", "missing"], ["fail", "pass"]]
+    root = ET.parse(tmp_path / "j.xml").getroot()
+    assert len(root.findall("testsuite")) == 3 and root.get("failures") == "3"
+    p = run(str(tmp_path / "acts" / "nothing_here"), str(acts))
+    assert p.returncode == 2
