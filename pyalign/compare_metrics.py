@@ -214,6 +214,9 @@ def stream_metrics(
     if max_violations < 0:
         raise ValueError("max_violations must be >= 0")
     dte, dta = _dtype_of(expected), _dtype_of(actual)
+    for dt in (dte, dta):
+        if np.dtype(dt).kind not in "biuf":
+            raise ValueError(f"cannot compare tensors of dtype {np.dtype(dt)} (numbers only)")
     kd = _kernel_dtype(dte)
     convert: Optional[np.dtype] = None
     if dte != dta or kd is None or _kernel_dtype(dta) is None:

@@ -196,3 +196,13 @@ def test_accumulator_rejects_bad_input() -> None:
         _core.CompareAccumulator("float32", "atol", -1.0)
     with pytest.raises(ValueError):
         _core.CompareAccumulator("float32", "sometimes")
+
+
+def test_non_numeric_dtypes_are_rejected() -> None:
+    with pytest.raises(ValueError, match="numbers only"):
+        stream_metrics(np.zeros(3, complex), np.zeros(3, complex), rule=Rule("exact"), shape=(3,))
+    # bool and big-endian arrays are compared in float64
+    m, _ = stream_metrics(np.array([True, False]), np.array([True, True]), rule=Rule("exact"), shape=(2,))
+    assert m["violations"] == 1
+    m, _ = stream_metrics(np.arange(5, dtype=">f4"), np.arange(5, dtype=">f4") + 1, rule=Rule("exact"), shape=(5,))
+    assert m["violations"] == 5 and m["max_abs_diff"] == 1.0
