@@ -81,6 +81,10 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
 
     before = measure(exp, act, rspec)
     if before.get("passed"):
+        if exp.dtype != act.dtype:
+            return [Hypothesis("dtype", f"dtype: the values match, only the dtype differs ({act.dtype} where "
+                                        f"the reference has {exp.dtype}); casting the actual to {exp.dtype}",
+                               strip(before), strip(before), True, False, "tensor", {}, 0)]
         return []
     if color is None and stage == "raw_input" and isinstance(spec, dict):
         color = (spec.get("input") or {}).get("format")

@@ -58,8 +58,13 @@ def _other_layout(layout: str) -> Optional[Tuple[str, Tuple[int, ...]]]:
 
 
 def layout_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str]) -> List[Trial]:
-    """Layout transposed: NCHW <-> NHWC, HWC <-> CHW, or the last two axes swapped."""
+    """Layout transposed: NCHW <-> NHWC, HWC <-> CHW, or the last two axes swapped; or only
+    the shape differs (same elements, e.g. a missing batch dimension)."""
     trials: List[Trial] = []
+    if act.shape != exp.shape and act.size == exp.size:
+        trials.append(Trial("reshape", f"shape: the actual holds the same elements shaped {list(act.shape)}; "
+                                       f"reshaping it to {list(exp.shape)}", "tensor", 19,
+                            lambda: (exp, np.reshape(act, exp.shape))))
     lay = guess_layout(exp.shape, layout)
     other = _other_layout(lay) if lay else None
     if other is not None:

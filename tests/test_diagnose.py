@@ -110,6 +110,15 @@ def test_layout_transposed_shape_nhwc(expected):
     assert h.params["actual_layout"] == "NHWC"
 
 
+def test_missing_batch_dimension(expected):
+    check_first(run(expected, expected[0].copy()), "reshape")
+
+
+def test_only_the_dtype_differs(expected):
+    hs = diagnose(expected, expected.astype(np.float64), stage="preprocessed")
+    assert [h.name for h in hs] == ["dtype"] and hs[0].explains and "float64" in hs[0].description
+
+
 def test_layout_hwc_vs_chw():
     img = synthetic_image(40, 48, seed=2)
     chw = np.ascontiguousarray(img.transpose(2, 0, 1))
