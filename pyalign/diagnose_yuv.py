@@ -13,10 +13,6 @@ import numpy as np
 
 YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 
-#: 3x4 matrices (rows R, G, B; columns Y, U, V, bias/256), Pulsar2 ``csc_mat`` semantics.
-MATRICES: Dict[str, List[float]] = {}
-
-
 def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) -> List[float]:
     """3x4 matrix of R = ky(Y-yoff) + rv(V-128), G = ky(Y-yoff) + gu(U-128) + gv(V-128), B = ..."""
     return [ky, 0.0, rv, (-ky * yoff - rv * 128) / 256,
@@ -24,14 +20,17 @@ def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) 
             ky, bu, 0.0, (-ky * yoff - bu * 128) / 256]
 
 
-# BT.601 entries written as the pipeline spec's full_range / limited_range modes define them
-MATRICES["bt601_limited"] = [1.164, 0.0, 1.596, -(1.164 * 16 + 1.596 * 128) / 256,
-                             1.164, -0.392, -0.813, (-1.164 * 16 + 0.392 * 128 + 0.813 * 128) / 256,
-                             1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256]
-MATRICES["bt601_full"] = [1.0, 0.0, 1.402, -1.402 * 128 / 256,
-                          1.0, -0.344136, -0.714136, (0.344136 + 0.714136) * 128 / 256,
-                          1.0, 1.772, 0.0, -1.772 * 128 / 256]
-MATRICES["bt709_limited"] = _matrix(1.164, 16, 1.793, -0.213, -0.533, 2.112)
+#: 3x4 matrices (rows R, G, B; columns Y, U, V, bias/256), Pulsar2 ``csc_mat`` semantics. The
+#: BT.601 entries are written exactly as the pipeline spec's full_range / limited_range modes.
+MATRICES: Dict[str, Tuple[float, ...]] = {
+    "bt601_limited": (1.164, 0.0, 1.596, -(1.164 * 16 + 1.596 * 128) / 256,
+                      1.164, -0.392, -0.813, (-1.164 * 16 + 0.392 * 128 + 0.813 * 128) / 256,
+                      1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256),
+    "bt601_full": (1.0, 0.0, 1.402, -1.402 * 128 / 256,
+                   1.0, -0.344136, -0.714136, (0.344136 + 0.714136) * 128 / 256,
+                   1.0, 1.772, 0.0, -1.772 * 128 / 256),
+    "bt709_limited": tuple(_matrix(1.164, 16, 1.793, -0.213, -0.533, 2.112)),
+}
 
 _CV_CODES = {
     ("YUV420SP", "BGR"): cv2.COLOR_YUV2BGR_NV12, ("YUV420SP", "RGB"): cv2.COLOR_YUV2RGB_NV12,

@@ -213,6 +213,18 @@ def test_resize_area_antialias(raw, expected):
     check_first(run(expected, act, raw), "resize.area")
 
 
+def test_partial_explanation(raw, expected):
+    """Area resize plus a few stray pixels: the resize hypothesis only partially explains it."""
+    boxed = ultralytics_box(raw, interp=cv2.INTER_AREA)
+    stray = np.random.default_rng(4).random(boxed.shape[:2]) < 0.003
+    boxed[stray] = 255 - boxed[stray]
+    hs = run(expected, to_tensor(boxed), raw)
+    h = hs[0]
+    assert h.name == "resize.area" and h.partial and not h.explains, [str(x) for x in hs]
+    assert "partially explains" in str(h)
+    assert h.after["violations"] * 10 <= h.before["violations"]
+
+
 @pytest.mark.parametrize("ipp", [True, False])
 def test_resize_float_path(raw, ipp):
     if ipp and not cv2.ipp.useIPP():
