@@ -8,9 +8,12 @@ from typing import List
 import numpy as np
 import pytest
 
+import pyalign.comparator  # noqa: F401  (kept loaded across in-process pytester runs)
 from pyalign.store import write_case
 
 pytest_plugins = ["pytester"]
+# pytest-benchmark, when installed, warns inside in-process runs of an xdist session; not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:Benchmarks are automatically disabled")
 
 CASES = ("cat_001", "dog_002")
 
@@ -273,6 +276,7 @@ def test_actual_from_files_and_directories(pytester: pytest.Pytester, captures: 
     pytester.makepyfile(
         test_files="""
 import numpy as np
+import pyalign.comparator  # noqa: F401  (kept loaded across in-process pytester runs)
 from pyalign.store import write_case
 
 def test_bin_file(pyalign_case, pyalign_check, tmp_path):

@@ -1,31 +1,40 @@
 """examples/board_suite: build the board program with CMake and run the example suite with pytester."""
 from __future__ import annotations
 
-import os
+import fcntl
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy  # noqa: F401  (imported once here: in-process pytester runs must not re-import it)
 import pytest
+
+import pyalign.comparator  # noqa: F401
+import pyalign.store  # noqa: F401
 
 pytest_plugins = ["pytester"]
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "board_suite"
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLE = ROOT / "examples" / "board_suite"
 SUITE_FILES = ("conftest.py", "test_board.py", "pytest.ini", "spec.json", "make_captures.py")
 
 
 @pytest.fixture(scope="module")
-def board_program(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def board_program() -> Path:
+    """Build the example with CMake in build/pytest-board-suite (incremental, once across xdist workers)."""
     if shutil.which("cmake") is None:
         pytest.skip("cmake is not installed")
-    build = tmp_path_factory.mktemp("board_build")
+    build = ROOT / "build" / "pytest-board-suite"
+    build.mkdir(parents=True, exist_ok=True)
     configure = ["cmake", "-S", str(EXAMPLE), "-B", str(build), "-DCMAKE_BUILD_TYPE=Release"]
     if shutil.which("ccache"):
         configure.append("-DCMAKE_CXX_COMPILER_LAUNCHER=ccache")
-    for cmd in (configure, ["cmake", "--build", str(build), "--target", "board_pipeline", "-j2"]):
-        proc = subprocess.run(cmd, capture_output=True, text=True)
-        assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    with open(build / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # xdist workers: one builds, the other waits and reuses it
+        for cmd in (configure, ["cmake", "--build", str(build), "--target", "board_pipeline", "-j2"]):
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            assert proc.returncode == 0, f"{' '.join(cmd)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
     exe = build / "board_pipeline"
     assert exe.is_file()
     return exe
@@ -57,7 +66,7 @@ def test_board_program_rejects_bad_input(board_program: Path, tmp_path: Path) ->
 
 
 def test_example_suite_passes(suite: pytest.Pytester, board_program: Path, captures: Path) -> None:
-    result = suite.runpytest_subprocess(
+    result = suite.runpytest(
         f"--pyalign-captures={captures}", f"--board-program={board_program}", "-p", "no:cacheprovider"
     )
     result.assert_outcomes(passed=6)
@@ -74,9 +83,9 @@ def test_example_suite_passes(suite: pytest.Pytester, board_program: Path, captu
 
 
 def test_example_suite_catches_a_channel_swap(suite: pytest.Pytester, board_program: Path, captures: Path) -> None:
-    result = suite.runpytest_subprocess(
+    result = suite.runpytest(
         f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=bgr",
-        "-n", "2", "-p", "no:cacheprovider",
+        "-p", "no:cacheprovider",
     )
     result.assert_outcomes(passed=4, failed=2)
     out = result.stdout.str()
@@ -91,12 +100,12 @@ def test_example_reciprocal_normalize_is_within_tolerance(
 ) -> None:
     # x * (1/255) differs from x / 255 by at most an ulp: aligned under the default 1e-4 rule,
     # misaligned when the suite demands bit-exactness.
-    ok = suite.runpytest_subprocess(
+    ok = suite.runpytest(
         f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=reciprocal",
         "-p", "no:cacheprovider", "-k", "preprocessing",
     )
     ok.assert_outcomes(passed=2)
-    strict = suite.runpytest_subprocess(
+    strict = suite.runpytest(
         f"--pyalign-captures={captures}", f"--board-program={board_program}", "--board-bug=reciprocal",
         "--pyalign-atol=preprocessed=1e-9", "-p", "no:cacheprovider", "-k", "preprocessing",
     )
