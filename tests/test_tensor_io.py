@@ -151,3 +151,16 @@ def test_read_bin(tmp_path):
         _core.read_bin(str(tmp_path / "y.bin"), "int16", [9])
     with pytest.raises(ValueError, match="unknown dtype"):
         _core.read_bin(str(tmp_path / "x.bin"), "bool", [9])
+
+
+def test_cpp_json_escapes_read_by_python(tmp_path):
+    name = 'out"put\\0\t\x01 café 😀'
+    _core.write_capture(str(tmp_path / "c"), 'case "q"', [("model_output", name, np.arange(3, dtype=np.uint8))])
+    case = read_case(tmp_path / "c")
+    assert case.name == 'case "q"'
+    assert case.tensors[0].name == name
+    assert _core.read_manifest(str(tmp_path / "c"))["tensors"][0]["name"] == name
+    # and a Python-written manifest with non-ASCII names is read by C++
+    write_case(tmp_path / "p", {("model_output", "é/😀"): np.zeros(2, np.float32)}, case="ünï")
+    man = _core.read_manifest(str(tmp_path / "p"))
+    assert man["case"] == "ünï" and man["tensors"][0]["name"] == "é/😀"

@@ -635,7 +635,12 @@ Manifest read_manifest(const std::string& case_dir) {
     if (!fs::is_directory(case_dir, ec)) throw Error(case_dir + ": not a directory");
     const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
     if (!fs::exists(mpath, ec)) throw Error(case_dir + ": no manifest.json (not a capture set)");
-    const std::string text = read_text_file(mpath, 64u << 20);
+    return parse_manifest(read_text_file(mpath, 64u << 20), case_dir);
+}
+
+Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
+    std::error_code ec;
+    const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
     const JValue root = JsonParser(text, mpath).parse();
     if (root.type != JValue::Object) throw Error(mpath + ": manifest must be a JSON object");
 

@@ -265,8 +265,10 @@ PA_TEST(manifest_validation_errors) {
         {"\"format\": \"pyalign.capture\"", "\"format\": \"other\"", "'format' must be"},
         {"\"layout\": \"HWC\"", "\"layout\": \"NCHW\"", "layout 'NCHW' has 4 dimensions"},
     };
+    const fs::path dir = make_case("bad");
+    const std::string good = read_text(dir / "manifest.json");
     for (std::size_t i = 0; i < bad.size(); ++i) {
-        const fs::path dir = make_case("bad" + std::to_string(i));
+        write_text(dir / "manifest.json", good);
         edit_manifest(dir, bad[i].from, bad[i].to);
         const std::string err = error_of([&] { pyalign::read_manifest(dir.string()); });
         if (!has(err, bad[i].expect) || !has(err, "manifest.json")) {
@@ -298,6 +300,54 @@ PA_TEST(tensor_file_errors) {
     write_text(outside, std::string(24, 'x'));
     fs::create_symlink(outside, raw.path);
     PA_CHECK(has(error_of([&] { pyalign::read_manifest(dir.string()); }), "symlink escape"));
+}
+
+PA_TEST(manifest_reader_survives_mutations) {
+    // Random byte edits, insertions and truncations of a valid manifest: the reader either accepts
+    // the text or throws pyalign::Error; never anything else (and nothing for ASan/UBSan to see).
+    const fs::path dir = make_case("fuzz");
+    const std::string good = read_text(dir / "manifest.json");
+    std::mt19937 rng(12345);
+    const std::string alphabet = "{}[]\":,.-+eE0123456789 \\/untfalsrNIy\x01\xff";
+    int accepted = 0, rejected = 0;
+    for (int iter = 0; iter < 2000; ++iter) {
+        std::string text = good;
+        const int edits = 1 + static_cast<int>(rng() % 4);
+        for (int k = 0; k < edits && !text.empty(); ++k) {
+            const std::size_t at = rng() % text.size();
+            switch (rng() % 4) {
+                case 0: text[at] = alphabet[rng() % alphabet.size()]; break;
+                case 1: text.insert(at, 1, alphabet[rng() % alphabet.size()]); break;
+                case 2: text.erase(at, 1 + rng() % 8); break;
+                default: text.resize(at); break;
+            }
+        }
+        try {
+            const pyalign::Manifest m = pyalign::parse_manifest(text, dir.string());
+            for (const auto& t : m.tensors) (void)t.nbytes();
+            ++accepted;
+        } catch (const pyalign::Error&) {
+            ++rejected;
+        }
+    }
+    PA_CHECK(rejected > 1000);
+    PA_CHECK(accepted > 0);  // edits inside a sha256 or a name leave a valid manifest
+}
+
+PA_TEST(json_strings_and_escapes) {
+    // A name with quotes, backslashes, control and non-ASCII characters survives the writer and reader.
+    const fs::path dir = scratch("escapes");
+    const std::string name = "out\"put\\0\t\x01 caf\xc3\xa9";
+    const std::uint8_t b = 1;
+    pyalign::CaptureWriter w(dir.string(), "case \"q\"");
+    w.add("model_output", name, DType::u8, {1}, &b);
+    w.commit();
+    const pyalign::Manifest m = pyalign::read_manifest(dir.string());
+    STR_EQ(m.tensors.at(0).name, name);
+    STR_EQ(m.case_name, std::string("case \"q\""));
+    // \u escapes, including a surrogate pair, decode to UTF-8
+    edit_manifest(dir, "\"case\": \"case \\\"q\\\"\"", "\"case\": \"\\u00e9\\ud83d\\ude00\"");
+    STR_EQ(pyalign::read_manifest(dir.string()).case_name, std::string("\xc3\xa9\xf0\x9f\x98\x80"));
 }
 
 int main() {

@@ -136,6 +136,10 @@ const std::vector<std::string>& capture_stages();
 /// Parse and validate `<case_dir>/manifest.json`. Throws Error naming the file and the problem.
 Manifest read_manifest(const std::string& case_dir);
 
+/// Parse and validate manifest JSON text whose tensors' files live in `case_dir` (read_manifest
+/// without reading the file; file names are still checked against the directory).
+Manifest parse_manifest(const std::string& json_text, const std::string& case_dir);
+
 /// Load one tensor's bytes with an exact size check (and the sha256 check when the
 /// manifest has one and `verify_sha256` is true).
 std::vector<std::uint8_t> load_tensor(const TensorInfo& info, bool verify_sha256 = true);
