@@ -187,7 +187,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
     std::vector<uint8_t> full(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
     for (int x = 0; x < out_w_; ++x)
         for (int c = 0; c < C; ++c) full[static_cast<std::size_t>(x) * C + c] = pad_[c];
-    for (int y = 0; y < g.pad_top; ++y) writer.write_row(y, full.data(), dst);
+    for (int y = 0; y < g.pad_top; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
     uint8_t* middle = full.data() + static_cast<std::size_t>(g.pad_left) * C;
     const std::size_t mid_bytes = static_cast<std::size_t>(g.resized_width) * C;
     auto put = [&](int dy, const uint8_t* row) {
@@ -201,9 +201,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
         if (conv) needed = rows_needed(rz);
         rz.run(get_row, put);
     }
-    // the middle rows changed `full`; restore the padding for the bottom rows
-    for (std::size_t i = 0; i < mid_bytes; ++i) middle[i] = pad_[i % static_cast<std::size_t>(C)];
-    for (int y = g.pad_top + g.resized_height; y < out_h_; ++y) writer.write_row(y, full.data(), dst);
+    for (int y = g.pad_top + g.resized_height; y < out_h_; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
 }
 
 }  // namespace pyalign
