@@ -101,7 +101,8 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
         return [], {"error": str(exc)}
     if base.shape == expected.shape:
         with np.errstate(invalid="ignore"):
-            info["baseline_max_abs_diff"] = float(np.nanmax(np.abs(base.astype(np.float64) - expected))) if base.size else 0.0
+            diff = np.abs(base.astype(np.float64) - expected)
+            info["baseline_max_abs_diff"] = float(np.nanmax(diff)) if base.size else 0.0
     else:
         info["baseline_shape"] = list(base.shape)
     ops = spec.get("preprocess") or []

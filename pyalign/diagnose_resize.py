@@ -8,7 +8,7 @@ family as PIL's antialiasing filter, not PIL's exact triangle filter).
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -136,7 +136,8 @@ def letterbox(img: np.ndarray, size: Sequence[int], pad_value: Any = 114, style:
     res = img if (nw, nh) == (img.shape[1], img.shape[0]) else resize(img, (nw, nh), variant)
     ch = 1 if res.ndim == 2 else res.shape[2]
     out = np.empty((int(size[1]), int(size[0])) + (() if res.ndim == 2 else (ch,)), res.dtype)
-    pv = np.broadcast_to(np.asarray(pad_value, np.float64).ravel(), (ch,)) if np.ndim(pad_value) else np.full(ch, float(pad_value))
+    pv = np.asarray(pad_value, np.float64).ravel()
+    pv = np.resize(pv, ch) if pv.size else np.zeros(ch)
     out[...] = pv if res.ndim == 3 else pv[0]
     top = g["pad_top"] + shift[1]
     left = g["pad_left"] + shift[0]

@@ -14,7 +14,7 @@ import html
 import math
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import cv2
 import numpy as np
@@ -508,8 +508,8 @@ def render_html(result: Any, *, reference: Any = None, actual: Any = None,
                            f'<td>{_e(getattr(t, "rule", ""))}</td><td>{first}</td></tr>')
             body.append(_tensor_section(idx, t, ref_case, act_case, spec))
             idx += 1
-    refs = ", ".join(f"<code>{_e(getattr(r, 'reference_dir', ''))}</code> vs <code>{_e(getattr(r, 'actual_dir', ''))}</code>"
-                     for r in results)
+    refs = ", ".join(f"<code>{_e(getattr(r, 'reference_dir', ''))}</code> vs "
+                     f"<code>{_e(getattr(r, 'actual_dir', ''))}</code>" for r in results)
     verdict = "ALIGNED" if aligned else "MISALIGNED"
     head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
             f'<style>{_CSS}</style></head><body>'
