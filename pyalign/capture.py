@@ -28,6 +28,7 @@ __all__ = [
     "capture_images",
     "read_image",
     "read_input",
+    "expand_inputs",
     "load_model_output",
     "OnnxModel",
     "result_kind",
@@ -372,6 +373,22 @@ class CaptureOutcome:
     error: Optional[str] = None
 
 
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".npy")
+
+
+def expand_inputs(inputs: Sequence[PathLike]) -> List[pathlib.Path]:
+    """Files as given; a directory stands for its image and raw-frame files (sorted, not recursive)."""
+    out: List[pathlib.Path] = []
+    for item in inputs:
+        p = pathlib.Path(os.fspath(item))
+        if p.is_dir():
+            out.extend(sorted(q for q in p.iterdir() if q.is_file()
+                              and q.suffix.lower() in IMAGE_SUFFIXES + RAW_SUFFIXES))
+        else:
+            out.append(p)
+    return out
+
+
 def _unique_names(paths: Sequence[pathlib.Path]) -> List[str]:
     names: List[str] = []
     seen: Dict[str, int] = {}
@@ -393,7 +410,8 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
     ----------
     images : sequence of path-like
         Image files (anything ``cv2.imread`` reads, or ``.npy``), or raw frames in
-        the spec's input format (see :func:`read_input`).
+        the spec's input format (see :func:`read_input`); a directory stands for
+        the image and raw-frame files in it.
     spec : dict or path
         The pipeline spec.
     out_dir : path-like
@@ -418,13 +436,15 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
         For problems that concern every image (bad spec, model, model output count).
     """
     spec = load_spec(spec)
+    paths = expand_inputs(images)
+    if not paths:
+        raise PyalignError("no input images (the directories given hold none)")
     if model is not None and model_outputs:
         raise PyalignError("give --model or --model-output, not both")
-    if model_outputs and len(model_outputs) not in (1, len(images)):
-        raise PyalignError(f"{len(model_outputs)} model outputs for {len(images)} images: give one, or one per image")
+    if model_outputs and len(model_outputs) not in (1, len(paths)):
+        raise PyalignError(f"{len(model_outputs)} model outputs for {len(paths)} images: give one, or one per image")
     runner = OnnxModel(model) if model is not None else None
     shared = load_model_output(model_outputs[0], output_shape, output_dtype) if len(model_outputs) == 1 else None
-    paths = [pathlib.Path(os.fspath(p)) for p in images]
     names = _unique_names(paths)
     out = pathlib.Path(os.fspath(out_dir))
     outcomes: List[CaptureOutcome] = []

@@ -57,7 +57,7 @@ def demo_cmd(out: Optional[str], html: Optional[str]) -> int:
 
 
 @click.command("capture")
-@click.argument("images", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("images", nargs=-1, required=True, type=click.Path())
 @click.option("--spec", "spec", required=True, type=click.Path(dir_okay=False), help="The pipeline spec (JSON).")
 @click.option("-o", "--out", "out", required=True, type=click.Path(file_okay=False),
               help="Directory of the capture sets (one per image, named by the image stem).")
@@ -75,7 +75,8 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     format by OpenCV's rules (NV12, YUYV, ...), preprocessed by the cv2/numpy
     reference, run through the model (or given its output) and postprocessed.
     Raw frames already in the input format (.npy of its shape, or .bin/.raw/
-    .yuv/.nv12/.nv21/.yuyv/.uyvy of its byte size) are used as they are.
+    .yuv/.nv12/.nv21/.yuyv/.uyvy of its byte size) are used as they are. A
+    directory stands for the image and raw-frame files in it.
     Exit 0 when every image was captured, 1 when some failed (each reported on
     stderr, the others captured), 2 when none could be.
     """
@@ -91,9 +92,8 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
         raise click.UsageError(f"--output-shape {output_shape!r}: expected non-negative integers like 1,84,8400")
 
     def progress(items: Any) -> Any:
-        if len(images) < 2:
-            return items
-        return _Progress(items)
+        items = list(items)
+        return items if len(items) < 2 else _Progress(items)
 
     outcomes = capture_images(list(images), spec, out, model=model, model_outputs=list(model_outputs),
                               output_shape=shape, output_dtype=output_dtype, progress=progress)

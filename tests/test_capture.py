@@ -240,3 +240,33 @@ def test_raw_frames_are_captured_as_they_are(tmp_path):
     with pytest.raises(CaptureError, match=r"a raw YUV420SP input must be uint8 \[540, 640\], got uint8 \[538, 640\]"):
         capture_image(frame[:538], spec, tmp_path / "x", is_raw=True)
     assert not (tmp_path / "x").exists()
+
+
+def test_directories_expand_to_their_images(tmp_path):
+    (tmp_path / "imgs").mkdir()
+    _images(tmp_path / "imgs", 2)
+    (tmp_path / "imgs" / "notes.txt").write_text("skip me")
+    (tmp_path / "empty").mkdir()
+    spec = bundled_spec("rgb_yolox")
+    outcomes = capture_images([tmp_path / "imgs"], spec, tmp_path / "caps")
+    assert [o.path.name for o in outcomes] == ["img0", "img1"] and all(o.error is None for o in outcomes)
+    with pytest.raises(PyalignError, match="no input images"):
+        capture_images([tmp_path / "empty"], spec, tmp_path / "caps")
+
+
+def test_cli_spec_check_list_show(tmp_path):
+    from pyalign.data import spec_path
+
+    r = _pyalign("spec", "check", str(spec_path("yuyv_yolov5")), cwd=tmp_path)
+    assert r.returncode == 0
+    import json
+
+    assert json.loads(r.stdout) == bundled_spec("yuyv_yolov5")
+    assert "# raw input: uint8 [480, 640, 2] YUYV422" in r.stderr
+    assert "# preprocessed: float32 [1, 3, 320, 320] NCHW RGB" in r.stderr
+    r = _pyalign("spec", "list", cwd=tmp_path)
+    assert r.returncode == 0 and [line.split()[0] for line in r.stdout.splitlines()] == spec_names()
+    r = _pyalign("spec", "show", "demo", cwd=tmp_path)
+    assert r.returncode == 0 and json.loads(r.stdout)["input"]["format"] == "YUV420SP"
+    r = _pyalign("spec", "show", "nope", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.startswith("error: no bundled spec 'nope' (known: bgr_classification")
