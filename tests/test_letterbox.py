@@ -38,22 +38,27 @@ def ultralytics_reference(img, new_shape_wh, color=114):
 
 
 def center_reference(img, new_shape_wh, color=0):
-    """ax-samples style: truncated content size (exact rational floor), top = d // 2."""
+    """Axera ax-samples get_input_data_letterbox: float32 ratio, int(ratio * side) in float32,
+    top = d / 2, bottom = (d + 1) / 2."""
     h, w = img.shape[:2]
     dst_w, dst_h = new_shape_wh
-    r = min(Fraction(dst_w, w), Fraction(dst_h, h))
-    new_w, new_h = int(w * r), int(h * r)  # Fraction -> int truncates exactly
+    rows_ratio, cols_ratio = dst_h * 1.0 / h, dst_w * 1.0 / w
+    scale = np.float32(rows_ratio if rows_ratio < cols_ratio else cols_ratio)
+    new_w, new_h = int(scale * np.float32(w)), int(scale * np.float32(h))
+    r = min(rows_ratio, cols_ratio)
+    if min(new_w, new_h) < 1:
+        return None, (r, 0, 0, 0, 0, (new_w, new_h))
     if (new_w, new_h) != (w, h):
         img = cv2.resize(img, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
-    top = (dst_h - new_h) // 2
-    left = (dst_w - new_w) // 2
+    top, bottom = (dst_h - new_h) // 2, (dst_h - new_h + 1) // 2
+    left, right = (dst_w - new_w) // 2, (dst_w - new_w + 1) // 2
     cn = 1 if img.ndim == 2 else img.shape[2]
     out = np.empty((dst_h, dst_w) + img.shape[2:], img.dtype)
     out[...] = np.array(_pad_tuple(color, cn), dtype=img.dtype).reshape((cn,) if img.ndim == 3 else ())
     out[top : top + new_h, left : left + new_w] = img.reshape(out[top : top + new_h, left : left + new_w].shape)
     if out.ndim == 3 and out.shape[2] == 1:  # single-channel results are 2-D, as cv2 gives them
         out = out[:, :, 0]
-    return out, (float(r), left, top, dst_w - new_w - left, dst_h - new_h - top, (new_w, new_h))
+    return out, (r, left, top, right, bottom, (new_w, new_h))
 
 
 def _random_case(rng):
@@ -138,6 +143,9 @@ def test_common_camera_geometry():
     assert info.scale_x == pytest.approx(1 / 3)
     c = letterbox_info((1920, 1080), (640, 640), "center")
     assert (c.resized_width, c.resized_height, c.pad_top, c.pad_bottom) == (640, 360, 140, 140)
+    # ax-samples' float32 sizes: the limiting side can be one pixel short
+    c = letterbox_info((100, 1101), (640, 640), "center")
+    assert (c.resized_width, c.resized_height, c.pad_top, c.pad_bottom) == (58, 639, 0, 1)
     # odd padding split differs between the styles: 100x51 -> 64x64
     u = letterbox_info((100, 51), (64, 64), "ultralytics")  # round(32.64) = 33 rows, 31 pad: 15 / 16
     c = letterbox_info((100, 51), (64, 64), "center")  # int(32.64) = 32 rows, 32 pad: 16 / 16

@@ -470,17 +470,16 @@ LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
         g.pad_left = static_cast<int>(std::nearbyint(dw - 0.1));
         g.pad_right = static_cast<int>(std::nearbyint(dw + 0.1));
     } else {
-        // Center (ax-samples): truncated sizes. Computed in exact integer arithmetic: the limiting
-        // axis gets the full destination size, the other floor(src_other * dst_lim / src_lim).
-        const long long wl = static_cast<long long>(dst_w) * src_h;  // compare dst_w/src_w vs dst_h/src_h
-        const long long hl = static_cast<long long>(dst_h) * src_w;
-        if (wl <= hl) {  // width limits
-            g.resized_width = dst_w;
-            g.resized_height = static_cast<int>(static_cast<long long>(src_h) * dst_w / src_w);
-        } else {
-            g.resized_height = dst_h;
-            g.resized_width = static_cast<int>(static_cast<long long>(src_w) * dst_h / src_h);
-        }
+        // Center: Axera ax-samples' get_input_data_letterbox, operation for operation: the ratio is
+        // chosen in double (the column ratio on ties), stored in a float, and each size is
+        // int(float_ratio * side) evaluated in float32 -- so a limiting side can come out one pixel
+        // short (100x1101 into 640x640 gives 58x639).
+        const double rr = dst_h * 1.0 / src_h, rc = dst_w * 1.0 / src_w;
+        const float fr = static_cast<float>(rr < rc ? rr : rc);
+        const float fw = fr * static_cast<float>(src_w);
+        const float fh = fr * static_cast<float>(src_h);
+        g.resized_width = fw < 1.f ? 0 : static_cast<int>(fw);
+        g.resized_height = fh < 1.f ? 0 : static_cast<int>(fh);
         const int dw = dst_w - g.resized_width, dh = dst_h - g.resized_height;
         g.pad_left = dw / 2;
         g.pad_right = dw - g.pad_left;

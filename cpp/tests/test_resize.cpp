@@ -242,10 +242,17 @@ PA_TEST(letterbox_geometry_center) {
     PA_CHECK_EQ(g.resized_height, 213);
     PA_CHECK_EQ(g.pad_top, 213);
     PA_CHECK_EQ(g.pad_bottom, 214);
-    // 1920x1080 -> 640x640 gives exactly 360 rows (no floating-point 359.999 truncation).
+    // 1920x1080 -> 640x640: float32(1/3) * 1080 = 360 exactly after rounding.
     const auto h = pyalign::letterbox_geometry(1920, 1080, 640, 640, LetterboxStyle::Center);
     PA_CHECK_EQ(h.resized_height, 360);
     PA_CHECK_EQ(h.pad_top, 140);
+    // ax-samples' float32 arithmetic: 100x1101 -> 640x640 gives 58x639 (the limiting side is one
+    // pixel short: float(640/1101) * 1101 = 639.99994f), padding 1 row at the bottom.
+    const auto k = pyalign::letterbox_geometry(100, 1101, 640, 640, LetterboxStyle::Center);
+    PA_CHECK_EQ(k.resized_width, 58);
+    PA_CHECK_EQ(k.resized_height, 639);
+    PA_CHECK_EQ(k.pad_top, 0);
+    PA_CHECK_EQ(k.pad_bottom, 1);
 }
 
 PA_TEST(letterbox_image_pads_and_places) {

@@ -209,8 +209,11 @@ def letterbox_info(src_size: Tuple[int, int], dsize: Tuple[int, int], style: str
     style : {"ultralytics", "center"}
         ``ultralytics``: ``r = min(H/h, W/w)``, content ``round(w*r) x round(h*r)`` (half to
         even), ``top = round(dh - 0.1)``, ``bottom = round(dh + 0.1)`` with ``dh`` half the
-        padding (same for left/right). ``center`` (Axera ax-samples): content size truncated
-        (exact integer ``floor``), ``top = d // 2``, ``bottom = d - top``.
+        padding (same for left/right). ``center`` (Axera ax-samples ``get_input_data_letterbox``):
+        the ratio stored in a float32, content ``int(ratio * side)`` computed in float32 (so a
+        limiting side can be one pixel short, e.g. 100x1101 into 640x640 gives 58x639),
+        ``top = d // 2``, ``bottom = d - top``. ``scale_x = scale_y = r`` (double) in both.
+        A content size of 0 pixels raises ``ValueError`` (cv2.resize would fail).
 
     Returns
     -------

@@ -179,8 +179,10 @@ struct LetterboxGeometry {
 
 /// Ultralytics: r = min(dst_h/src_h, dst_w/src_w); resized = round(src*r) (half to even);
 ///   d = (dst - resized) / 2; top/left = round(d - 0.1), bottom/right = round(d + 0.1).
-/// Center (Axera ax-samples): resized = int(src * r) (truncated); top/left = d // 2; rest on the
-///   bottom/right. scale_x = scale_y = r for both styles.
+/// Center (Axera ax-samples get_input_data_letterbox): the ratio stored in a float, resized =
+///   int(ratio_f32 * side) computed in float32 (truncated; a limiting side can be one pixel short);
+///   top/left = d / 2, bottom/right = d - top. scale_x = scale_y = r (double) for both styles.
+/// A content size that rounds/truncates to 0 pixels throws pyalign::Error (cv::resize would fail).
 enum class LetterboxStyle { Ultralytics, Center };
 
 LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, LetterboxStyle style);
