@@ -13,6 +13,7 @@ import numpy as np
 
 YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 
+
 def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) -> List[float]:
     """3x4 matrix of R = ky(Y-yoff) + rv(V-128), G = ky(Y-yoff) + gu(U-128) + gv(V-128), B = ..."""
     return [ky, 0.0, rv, (-ky * yoff - rv * 128) / 256,
