@@ -177,3 +177,13 @@ def test_odd_tensors_render():
             diagnosis=["a<b>"], expected=e, actual=a))
     text = render_html(types.SimpleNamespace(aligned=False, reference_dir=None, actual_dir=None, tensors=tensors))
     assert all(f"/t{i}" in text for i in range(60)) and "a&lt;b&gt;" in text and "a<b>" not in text
+
+
+def test_several_cases_in_one_page(report, tmp_path):
+    from pyalign.comparator import compare
+
+    _, _, result = report
+    same = compare(result.reference_dir, result.reference_dir)
+    text = write_html([result, same], tmp_path / "all.html").read_text(encoding="utf-8")
+    assert text.count("<h1 style") == 2 and "MISALIGNED" in text
+    assert text.count('href="#t') == len(result.tensors) + len(same.tensors)
