@@ -112,7 +112,7 @@ def _quant_config(cfg: Mapping[str, Any], name: Optional[str]) -> Optional[Mappi
     if not isinstance(items, list):
         return None
     dicts = [x for x in items if isinstance(x, Mapping)]
-    for want in (name, "DEFAULT"):
+    for want in (name, "DEFAULT"):  # tensor_name values that are not strings never match
         for x in dicts:
             if want is not None and x.get("tensor_name") == want:
                 return x
@@ -192,6 +192,8 @@ def spec_from_pulsar2(config: Union[PathLike, Mapping[str, Any]], *, size: Optio
     if not proc:
         warnings.append("no input_processors: assuming src_format = tensor_format = BGR, NCHW")
     name = proc.get("tensor_name", tensor_name)
+    if name is not None and not isinstance(name, str):
+        raise fail(f"input_processors.tensor_name: expected a string, got {json.dumps(name)}")
 
     tensor_format = proc.get("tensor_format", "AutoColorSpace")
     src_format = proc.get("src_format", "AutoColorSpace")
@@ -224,7 +226,7 @@ def spec_from_pulsar2(config: Union[PathLike, Mapping[str, Any]], *, size: Optio
         raise fail(f"src_format {src_format} to tensor_format GRAY is not supported by the spec")
 
     csc_mode = proc.get("csc_mode", "NoCSC")
-    if csc_mode not in _CSC_MODES:
+    if not isinstance(csc_mode, str) or csc_mode not in _CSC_MODES:
         raise fail(f"input_processors.csc_mode: unknown {csc_mode!r} (known: {', '.join(_CSC_MODES)})")
     csc_mat = _floats(proc.get("csc_mat"), "input_processors.csc_mat", fail)
     ops: List[Dict[str, Any]] = []

@@ -265,7 +265,7 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
         if "op" not in op:
             raise c.fail(where, "missing key 'op'")
         name = op["op"]
-        if name not in _ORDER:
+        if not isinstance(name, str) or name not in _ORDER:
             raise c.fail(f"{where}.op", f"unknown op {json.dumps(name) if _jsonable(name) else repr(name)} "
                          f"(known: {', '.join(PREPROCESS_OPS)})")
         if name == "csc" and fmt not in YUV_FORMATS:
@@ -291,7 +291,7 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
     if "op" not in d:
         raise c.fail("postprocess", "missing key 'op'")
     name = d["op"]
-    if name not in _POST_KEYS:
+    if not isinstance(name, str) or name not in _POST_KEYS:
         raise c.fail("postprocess.op", f"unknown op {json.dumps(name) if _jsonable(name) else repr(name)} "
                      f"(known: {', '.join(POSTPROCESS_OPS)})")
     _keys(c, "postprocess", d, _POST_KEYS[name])

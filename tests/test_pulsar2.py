@@ -108,6 +108,17 @@ def test_size_is_required():
         spec_from_pulsar2(cfg(proc(), shapes=""))
 
 
+@pytest.mark.parametrize("kw,needle", [
+    (dict(csc_mode=[1]), r"csc_mode: unknown \[1\]"),
+    (dict(src_format=[1]), r"src_format: unknown \[1\]"),
+    (dict(tensor_name=[1]), r"tensor_name: expected a string, got \[1\]"),
+    (dict(std=[1, "x"]), r"std: expected a list of numbers"),
+])
+def test_wrong_types_are_spec_errors(kw, needle):
+    with pytest.raises(SpecError, match=needle):
+        spec_from_pulsar2(cfg(proc(**kw)))
+
+
 def test_relaxed_json():
     text = '{\n // a comment\n "a": "http://x#y", # another\n "b": [1, 2,], /* block */ "c": {"d": 1,},\n}'
     assert json.loads(strip_relaxed_json(text)) == {"a": "http://x#y", "b": [1, 2], "c": {"d": 1}}
@@ -133,3 +144,29 @@ def test_cli_from_pulsar2(tmp_path):
     r = _run("spec", "from-pulsar2", "bad.json", cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.startswith("error: bad.json: not valid (relaxed) JSON") and r.stderr.count("\n") == 1
+
+
+def test_any_mutation_is_mapped_or_a_spec_error():
+    """Random field values (hypothesis) never escape as anything but SpecError."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.none() | st.booleans() | st.integers(-5, 5000) | st.floats() | st.text(max_size=6) | st.sampled_from(
+        ["YUV420SP", "NoCSC", "Matrix", "NHWC", "GRAY", "RAW", "AutoColorSpace", "DEFAULT"]) | st.lists(
+        st.integers(-3, 300) | st.floats(), max_size=13)
+    keys = ["tensor_format", "src_format", "tensor_layout", "src_layout", "src_dtype", "csc_mode", "csc_mat",
+            "mean", "std", "tensor_name", "padding"]
+
+    @settings(max_examples=600, deadline=None)
+    @given(st.dictionaries(st.sampled_from(keys), values, max_size=2), values)
+    def check(fields, shapes):
+        c = cfg(proc(**fields), shapes=shapes if isinstance(shapes, str) else "images:1x3x64x64",
+                quant=[{"tensor_name": "DEFAULT", "calibration_mean": shapes}])
+        try:
+            spec, warns = spec_from_pulsar2(c, size=None if isinstance(shapes, str) else (64, 64))
+        except SpecError as e:
+            assert str(e) and "\n" not in str(e)
+            return
+        assert all(isinstance(w, str) for w in warns)
+
+    check()
