@@ -391,6 +391,27 @@ def _violations_table(items: Any) -> str:
     return f"<h3>First violations</h3><table><tr>{head}</tr>{''.join(rows)}</table>"
 
 
+def _detections_table(det: Any) -> str:
+    """The comparator's matching summary and its unmatched detections (first 10 of each)."""
+    if not isinstance(det, dict):
+        return ""
+    out = [f'<div class="note">detections: {_e(det.get("expected_count"))} expected, '
+           f'{_e(det.get("actual_count"))} actual, {len(det.get("matched") or [])} paired '
+           f'({_e(det.get("matching", ""))})</div>']
+    rows = []
+    for label, key in (("missing (expected only)", "unmatched_expected"),
+                       ("unexpected (actual only)", "unmatched_actual")):
+        for d in list(det.get(key) or [])[:10]:
+            if isinstance(d, dict):
+                rows.append(f"<tr><td>{label}</td><td>{_e(d.get('index'))}</td><td>{_e(d.get('class'))}</td>"
+                            f"<td class=\"num\">{_e(_fmt_metric(d.get('score')))}</td>"
+                            f"<td class=\"num\">{_e(_fmt_metric(d.get('box')))}</td></tr>")
+    if rows:
+        out.append("<table><tr><th></th><th>#</th><th>class</th><th>score</th><th>box</th></tr>"
+                   + "".join(rows) + "</table>")
+    return "".join(out)
+
+
 def _diagnosis(items: Any, passed: bool) -> str:
     if passed:
         return ""
@@ -424,7 +445,13 @@ def _tensor_section(idx: int, t: Any, ref_case: Any, act_case: Any, spec: Any) -
             ("dtype", getattr(t, "dtype", None)), ("layout", layout), ("kind", kind), ("color", color)]
     out.append('<div class="note">' + " &middot; ".join(f"{k}: <code>{_e(v)}</code>" for k, v in info
                                                       if v is not None) + "</div>")
+    message = getattr(t, "message", "")
+    if message:
+        out.append(f'<p><b>{_e(message)}</b></p>')
+    for note in getattr(t, "notes", None) or []:
+        out.append(f'<div class="note">note: {_e(note)}</div>')
     out.append(_metrics_table(getattr(t, "metrics", None)))
+    out.append(_detections_table(getattr(t, "detections", None)))
     out.append(_diagnosis(getattr(t, "diagnosis", None), bool(getattr(t, "passed", False))))
     out.append(_violations_table(getattr(t, "first_violations", None)))
     exp = getattr(t, "expected", None)

@@ -92,6 +92,7 @@ def test_pictures_per_kind(report):
     assert "channel R: max |diff|" in pre_s and "Expected and actual" in pre_s
     assert "heatmap" not in out_s and "<svg" in out_s
     assert "Detections over the raw input" in det_s and "expected (2)" in det_s and "actual (2)" in det_s
+    assert "detections: 2 expected, 2 actual" in det_s         # the comparator's matching summary
 
 
 def test_heatmap_shows_where_it_differs(tmp_path):
@@ -187,3 +188,14 @@ def test_several_cases_in_one_page(report, tmp_path):
     text = write_html([result, same], tmp_path / "all.html").read_text(encoding="utf-8")
     assert text.count("<h1 style") == 2 and "MISALIGNED" in text
     assert text.count('href="#t') == len(result.tensors) + len(same.tensors)
+
+
+def test_unmatched_detections_listed(tmp_path):
+    from pyalign.comparator import compare
+
+    dets = np.array([[5, 6, 40, 50, 0.9, 2], [50, 10, 90, 60, 0.6, 7]], np.float32)
+    ref = write_case(tmp_path / "ref", [("postprocessed", "detections", dets, {"kind": "detections"})])
+    act = write_case(tmp_path / "act", [("postprocessed", "detections", dets[:1].copy(), {"kind": "detections"})])
+    text = render_html(compare(ref.dir, act.dir))
+    assert "missing (expected only)" in text and "without a match" in text
+    assert "Detections over the raw input" in text and "blank canvas" in text
