@@ -123,6 +123,10 @@ def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.nd
         notes.append(f"postprocessed not verified: {why}")
     if not reference.stage("preprocessed"):
         notes.append("the capture has no preprocessed tensor: the C++ preprocessing is not checked")
+    raw = reference.get("raw_input")
+    if raw.color is not None and raw.color != spec["input"]["format"]:
+        notes.append(f"the captured raw_input is tagged {raw.color} but the spec's input format is "
+                     f"{spec['input']['format']}: the C++ core read it as {spec['input']['format']}")
     return notes
 
 

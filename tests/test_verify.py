@@ -201,3 +201,15 @@ def test_center_letterbox_follows_ax_samples_float32(tmp_path):
             "preprocess": [{"op": "letterbox", "size": [640, 640], "pad_value": 0, "style": "center"}]}
     case = capture_image(synthetic_image(1101, 100, seed=1), spec, tmp_path / "c")
     assert verify_case(case).aligned
+
+
+def test_note_when_the_raw_input_colour_disagrees_with_the_spec(tmp_path):
+    spec = {"input": {"format": "BGR", "width": 32, "height": 24}, "preprocess": [{"op": "swap_rb"}]}
+    img = synthetic_image(24, 32)
+    with Capture(tmp_path / "c", spec=spec) as cap:
+        cap.raw_input(img, color="RGB")
+        cap.preprocessed(img[..., ::-1], layout="HWC", color="RGB")
+    r = verify_case(tmp_path / "c")
+    assert r.aligned
+    assert r.notes == ["the captured raw_input is tagged RGB but the spec's input format is BGR: "
+                       "the C++ core read it as BGR"]
