@@ -167,7 +167,10 @@ def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleS
     found: List[Hypothesis] = []
     ran = 0
     for t in trials:
-        pair = t.make()
+        try:
+            pair = t.make()
+        except Exception:  # noqa: BLE001 - a transform that cannot be computed is not a hypothesis
+            pair = None
         if pair is None:
             continue
         ran += 1
