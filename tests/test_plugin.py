@@ -326,3 +326,10 @@ def test_kw(pyalign_case, pyalign_check):
             "*unknown rule keyword(s) atoll*",
         ]
     )
+
+
+def test_captures_dir_that_is_one_case(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest(f"--pyalign-captures={captures / 'dog_002'}", "-v")
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["*pyalign: 1 capture sets in *dog_002", "*test_preprocessed?dog_002? PASSED*"])
