@@ -127,6 +127,11 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
     if info.get("baseline_max_abs_diff", 0.0) > 0 or "baseline_shape" in info:
         note = " (note: this recomputation of the reference itself differs from the captured reference)"
     trials: List[Trial] = []
+    if note and base.shape == actual.shape:
+        trials.append(Trial("reference_off_spec",
+                            "the reference itself does not follow its spec: the spec recomputed from the raw "
+                            "input (cv2/numpy) matches the actual", "reference", 49,
+                            lambda: (base, actual), {"baseline_max_abs_diff": info.get("baseline_max_abs_diff")}))
     seen = set()
     for name, text, fam, prio, knob in variants:
         if name in seen:

@@ -316,6 +316,13 @@ def test_yuv_float_limited_range_instead_of_opencv(raw):
     assert h.name == "yuv.limited_range" and (h.explains or h.partial), [str(x) for x in hs]
 
 
+def test_reference_that_does_not_follow_its_spec(raw):
+    board = to_tensor(ultralytics_box(raw))                      # follows the spec
+    stale = to_tensor(ultralytics_box(raw, pad=0))               # the reference was made with pad 0
+    h = check_first(run(stale, board, raw), "reference_off_spec")
+    assert h.params["baseline_max_abs_diff"] > 0
+
+
 def test_letterbox_pad_value(raw, expected):
     check_first(run(expected, to_tensor(ultralytics_box(raw, pad=0)), raw), "letterbox.pad_0")
 
