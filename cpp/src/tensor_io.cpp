@@ -75,21 +75,24 @@ void Sha256::block(const std::uint8_t* p) {
         w[i] = w[i - 16] + s0 + w[i - 7] + s1;
     }
     std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-    for (int i = 0; i < 64; ++i) {
-        const std::uint32_t S1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25);
-        const std::uint32_t ch = (e & f) ^ (~e & g);
-        const std::uint32_t t1 = h + S1 + ch + kSha256K[i] + w[i];
-        const std::uint32_t S0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22);
-        const std::uint32_t maj = (a & b) ^ (a & c) ^ (b & c);
-        const std::uint32_t t2 = S0 + maj;
-        h = g;
-        g = f;
-        f = e;
-        e = d + t1;
-        d = c;
-        c = b;
-        b = a;
-        a = t1 + t2;
+    // Eight rounds per iteration with the working variables renamed instead of shifted.
+    auto round = [&w](std::uint32_t a_, std::uint32_t b_, std::uint32_t c_, std::uint32_t& d_, std::uint32_t e_,
+                      std::uint32_t f_, std::uint32_t g_, std::uint32_t& h_r, int i) {
+        const std::uint32_t t1 = h_r + (rotr(e_, 6) ^ rotr(e_, 11) ^ rotr(e_, 25)) + ((e_ & f_) ^ (~e_ & g_)) +
+                                 kSha256K[i] + w[i];
+        const std::uint32_t t2 = (rotr(a_, 2) ^ rotr(a_, 13) ^ rotr(a_, 22)) + ((a_ & b_) ^ (a_ & c_) ^ (b_ & c_));
+        d_ += t1;
+        h_r = t1 + t2;
+    };
+    for (int i = 0; i < 64; i += 8) {
+        round(a, b, c, d, e, f, g, h, i);
+        round(h, a, b, c, d, e, f, g, i + 1);
+        round(g, h, a, b, c, d, e, f, i + 2);
+        round(f, g, h, a, b, c, d, e, i + 3);
+        round(e, f, g, h, a, b, c, d, i + 4);
+        round(d, e, f, g, h, a, b, c, i + 5);
+        round(c, d, e, f, g, h, a, b, i + 6);
+        round(b, c, d, e, f, g, h, a, i + 7);
     }
     h_[0] += a;
     h_[1] += b;
