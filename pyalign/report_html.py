@@ -309,7 +309,12 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
             out.append(f'<div class="panel">{_img_tag(_reduce(pic), label)}<div class="cap">{label}</div></div>')
     out.append("</div>")
     if a_hwc is not None and e_hwc is not None and a_hwc.shape == e_hwc.shape:
-        names = _channel_names(e_hwc.shape[2], color if stage != "raw_input" or color in ("RGB", "BGR") else None)
+        if color in ("YUV420SP", "YVU420SP") and stage == "raw_input":
+            names = ["frame (Y plane above, interleaved chroma below)"]
+        elif color in ("YUYV422", "UYVY422") and stage == "raw_input":
+            names = ["Y" if color == "YUYV422" else "U/V", "U/V" if color == "YUYV422" else "Y"]
+        else:
+            names = _channel_names(e_hwc.shape[2], color if stage != "raw_input" or color in ("RGB", "BGR") else None)
         out.append("<h3>|diff| per channel</h3>")
         out.append(_heatmaps(e_hwc, a_hwc, names))
     return "".join(out)
