@@ -427,9 +427,9 @@ def _inside(child: Path, parent: Path) -> bool:
         return False
 
 
-def _resolve_inside(case_dir_real: Path, file: str, where: str, manifest_path: Path) -> Path:
-    path = case_dir_real / file
-    real = Path(os.path.realpath(path))
+def _resolve_inside(case_dir: Path, case_dir_real: Path, file: str, where: str, manifest_path: Path) -> Path:
+    path = case_dir / file
+    real = Path(os.path.realpath(case_dir_real / file))
     if not _inside(real, case_dir_real):
         raise CaptureError(
             f"{where}: file {file!r} resolves to {real}, outside the case directory (symlink escape)",
@@ -468,7 +468,7 @@ def _opt_str(entry: Mapping[str, Any], key: str, where: str, manifest_path: Path
 
 
 def _parse_tensor(
-    i: int, entry: Any, case_dir_real: Path, manifest_path: Path
+    i: int, entry: Any, case_dir: Path, case_dir_real: Path, manifest_path: Path
 ) -> TensorRecord:
     where = f"tensors[{i}]"
     if not isinstance(entry, dict):
@@ -500,7 +500,7 @@ def _parse_tensor(
         sha = sha.lower()
         if not _HEX64.fullmatch(sha):
             raise CaptureError(f"{where}: sha256 {entry['sha256']!r} is not 64 hex digits", manifest_path)
-    path = _resolve_inside(case_dir_real, file, where, manifest_path)
+    path = _resolve_inside(case_dir, case_dir_real, file, where, manifest_path)
     extra = {k: v for k, v in entry.items() if k not in _KNOWN_TENSOR_KEYS}
     return TensorRecord(stage, name, file, dtype, shape, layout, color, kind, sha, extra, path)
 
@@ -587,7 +587,7 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
     seen: Dict[Tuple[str, str], int] = {}
     files: Dict[str, int] = {}
     for i, entry in enumerate(tensors_raw):
-        rec = _parse_tensor(i, entry, case_dir_real, manifest_path)
+        rec = _parse_tensor(i, entry, case_dir, case_dir_real, manifest_path)
         if rec.key in seen:
             raise CaptureError(
                 f"tensors[{i}]: duplicate (stage, name) ({rec.stage}, {rec.name}), also tensors[{seen[rec.key]}]",
@@ -662,7 +662,7 @@ def read_actual(path: PathLike, reference: Case) -> Case:
             if candidate in used or not (case_dir / candidate).exists():
                 continue
             where = f"bare .bin for {ref.stage}/{ref.name}"
-            path_c = _resolve_inside(case_dir_real, candidate, where, case_dir / candidate)
+            path_c = _resolve_inside(case_dir, case_dir_real, candidate, where, case_dir / candidate)
             rec = TensorRecord(
                 ref.stage, ref.name, candidate, ref.dtype, ref.shape, ref.layout, ref.color, ref.kind,
                 None, dict(ref.extra), path_c,

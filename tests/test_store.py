@@ -545,3 +545,39 @@ def test_load_npy_errors(tmp_path):
     np.save(tmp_path / "obj.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
     with pytest.raises(CaptureError, match="obj.npy: not a readable .npy file"):
         load_npy(tmp_path / "obj.npy")
+
+
+def test_case_dir_reached_through_a_symlink(tmp_path):
+    d = _simple_case(tmp_path)
+    link = tmp_path / "link"
+    link.symlink_to(d, target_is_directory=True)
+    case = read_case(link)
+    assert case.get("raw_input").path == link.absolute() / "raw_input.bin"  # paths as the user gave them
+    np.testing.assert_array_equal(case.array("raw_input"), read_case(d).array("raw_input"))
+
+
+# ------------------------------------------------------------------------------------ property test
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_dtype_strategy = st.sampled_from([np.dtype(d).newbyteorder(o) for d in DTYPES for o in "<>"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(arrays=st.lists(hnp.arrays(_dtype_strategy, hnp.array_shapes(min_dims=0, max_dims=4, min_side=0, max_side=5)),
+                       min_size=1, max_size=3))
+def test_property_round_trip_bytes_equal_numpy(tmp_path, arrays):
+    """Any arrays of the supported dtypes (either byte order), any shapes incl. 0-d and empty: the files
+    hold numpy's little-endian bytes, and the reader gives back the same values and shapes."""
+    d = tmp_path / "prop"
+    case = write_case(d, [("model_output", f"o{i}", a) for i, a in enumerate(arrays)])
+    back = read_case(d)
+    for a, rec, w in zip(arrays, back.tensors, case.tensors):
+        le = a.astype(a.dtype.newbyteorder("<"))
+        assert rec.path.read_bytes() == le.tobytes()
+        assert rec.sha256 == w.sha256 == hashlib.sha256(le.tobytes()).hexdigest()
+        b = rec.load()
+        assert b.shape == a.shape and b.dtype.name == a.dtype.name
+        assert b.tobytes() == le.tobytes()  # bitwise, NaN payloads included
