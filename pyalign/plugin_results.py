@@ -144,8 +144,23 @@ def _worse(a: Mapping[str, Any], b: Mapping[str, Any]) -> bool:
     return va < vb if a.get("name") == "cosine" else va > vb
 
 
-def summarize(records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
+OTHER_STAGE = "(other)"
+
+
+def summarize(
+    records: Iterable[Mapping[str, Any]], tests: Iterable[Mapping[str, Any]] = ()
+) -> List[Dict[str, Any]]:
     """Group check records by case × stage: verdict, counts and worst metric per kind.
+
+    Parameters
+    ----------
+    records : iterable of dict
+        Check records.
+    tests : iterable of dict, optional
+        Test outcomes (``nodeid``, ``case``, ``outcome``, ``when``). A failed test
+        with no failing check (the board program crashed, a plain ``assert``
+        failed, the capture set is invalid) adds a ``FAIL`` row with stage
+        ``(other)`` to its case, so that no failure is missing from the table.
 
     Returns
     -------
@@ -154,9 +169,15 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
         ``{"case", "stage", "verdict": "PASS"|"FAIL", "checks", "failed", "worst": [metrics], "worst_text"}``.
         Within a group failing checks decide the worst metric when there are any.
     """
+    records = list(records)
     groups: Dict[Tuple[str, str], List[Mapping[str, Any]]] = {}
     for r in records:
         groups.setdefault((str(r["case"]), str(r["stage"])), []).append(r)
+    failing_nodes = {r["nodeid"] for r in records if not r.get("passed")}
+    others: Dict[str, List[Mapping[str, Any]]] = {}
+    for t in tests:
+        if t.get("outcome") == "failed" and t.get("case") and t["nodeid"] not in failing_nodes:
+            others.setdefault(str(t["case"]), []).append(t)
     rows = []
     for (case, stage), recs in groups.items():
         failed = [r for r in recs if not r.get("passed")]
@@ -185,9 +206,28 @@ def summarize(records: Iterable[Mapping[str, Any]]) -> List[Dict[str, Any]]:
                 ),
             }
         )
+    for case, failed_tests in others.items():
+        names = [f"{_test_name(t['nodeid'])} failed ({t.get('when', 'call')})" for t in failed_tests]
+        rows.append(
+            {
+                "case": case,
+                "stage": OTHER_STAGE,
+                "verdict": "FAIL",
+                "checks": len(failed_tests),
+                "failed": len(failed_tests),
+                "worst": [{"name": "status", "value": "test failed"}],
+                "worst_text": "; ".join(sorted(names)),
+            }
+        )
     order = {s: i for i, s in enumerate(STAGE_ORDER)}
     rows.sort(key=lambda r: (r["case"], order.get(r["stage"], len(order)), r["stage"]))
     return rows
+
+
+def _test_name(nodeid: str) -> str:
+    """``path/test_x.py::Class::test_y[case]`` -> ``test_y``."""
+    name = nodeid.rsplit("::", 1)[-1]
+    return name.split("[", 1)[0]
 
 
 def _metric_with_tensor(metric: Mapping[str, Any], n_tensors: int) -> str:
@@ -235,7 +275,7 @@ def build_report(
     captures : Path or None
         The captures directory.
     """
-    rows = summarize(records)
+    rows = summarize(records, tests)
     ordered = sorted(records, key=lambda r: (str(r["case"]), str(r["nodeid"])))
     failed_tests = [t for t in tests if t.get("outcome") == "failed"]
     return {

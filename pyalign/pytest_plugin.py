@@ -391,15 +391,16 @@ class _Reporter:
     def pytest_terminal_summary(self, terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
         if self.state.is_worker:
             return
-        from .plugin_results import summarize, summary_lines
+        from .plugin_results import OTHER_STAGE, summarize, summary_lines
 
         tr = terminalreporter
         records = self.state.records
         tr.write_sep("=", "pyalign alignment summary")
-        if not records:
+        tests = list(self.state.tests.values())
+        rows = summarize(records, tests)
+        if not rows:
             tr.write_line("no alignment checks ran")
         else:
-            rows = summarize(records)
             lines = summary_lines(rows)
             tr.write_line(lines[0], bold=True)
             for row, line in zip(rows, lines[1:]):
@@ -408,8 +409,12 @@ class _Reporter:
                 else:
                     tr.write_line(line, green=True)
             failed = sum(1 for r in records if not r.get("passed"))
-            cases = len({r["case"] for r in records})
-            tr.write_line(f"{len(records)} checks on {cases} cases: {len(records) - failed} aligned, {failed} misaligned")
+            cases = len({r["case"] for r in rows})
+            line = f"{len(records)} checks on {cases} cases: {len(records) - failed} aligned, {failed} misaligned"
+            others = sum(r["checks"] for r in rows if r["stage"] == OTHER_STAGE)
+            if others:
+                line += f"; {others} failed tests outside the checks"
+            tr.write_line(line)
         if self.state.report_written is not None:
             tr.write_line(f"pyalign report: {self.state.report_written}")
         if self.state.report_error is not None:

@@ -150,3 +150,19 @@ def test_format_metric_and_json_safe(tmp_path: Path) -> None:
     assert back["aligned"] is False
     assert back["counts"] == {"cases": 1, "checks": 1, "passed": 0, "failed": 1, "tests": 1, "tests_failed": 1}
     assert back["checks"][0]["worst"]["value"] == "inf"
+
+
+def test_summarize_lists_failed_tests_without_failing_checks() -> None:
+    records = [_rec("a", "preprocessed", "img", True, {"name": "max_abs_diff", "value": 0.0}),
+               _rec("b", "preprocessed", "img", False, {"name": "max_abs_diff", "value": 1.0})]
+    tests = [
+        {"nodeid": "t.py::t[a]", "case": "a", "outcome": "failed", "when": "call"},      # failed after its check
+        {"nodeid": "t.py::u[a]", "case": "a", "outcome": "failed", "when": "setup"},     # board crashed
+        {"nodeid": "t.py::t[b]", "case": "b", "outcome": "failed", "when": "call"},      # its check failed
+        {"nodeid": "t.py::v[b]", "case": "b", "outcome": "passed"},
+    ]
+    rows = summarize(records, tests)
+    assert [(r["case"], r["stage"], r["verdict"]) for r in rows] == [
+        ("a", "preprocessed", "PASS"), ("a", "(other)", "FAIL"), ("b", "preprocessed", "FAIL"),
+    ]
+    assert rows[1]["worst_text"] == "t failed (call); u failed (setup)"
