@@ -72,13 +72,15 @@ def planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarra
     raise ValueError(f"not a YUV format: {fmt}")
 
 
-def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str) -> np.ndarray:
-    """Convert with a 3x4 matrix (rows R, G, B; last column times 256), rounded half away from zero, saturated."""
+def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str, trunc: bool = False) -> np.ndarray:
+    """Convert with a 3x4 matrix (rows R, G, B; last column times 256), saturated; rounded half
+    away from zero, or truncated when ``trunc``."""
     m = np.asarray(matrix, np.float64).reshape(3, 4)
     y, u, v = planes(raw, fmt)
     rgb = [m[i, 0] * y + m[i, 1] * u + m[i, 2] * v + m[i, 3] * 256.0 for i in range(3)]
     x = np.stack(rgb, -1)
-    x = np.sign(x) * np.floor(np.abs(x) + 0.5)  # round half away from zero
+    # round half away from zero, or truncate toward zero like a C cast
+    x = np.trunc(x) if trunc else np.sign(x) * np.floor(np.abs(x) + 0.5)
     out = np.clip(x, 0, 255).astype(np.uint8)
     return out if to == "RGB" else out[..., ::-1].copy()
 
@@ -97,16 +99,21 @@ def convert(raw: np.ndarray, fmt: str, to: str = "BGR", mode: str = "opencv",
         ``"BGR"`` or ``"RGB"``.
     mode : str
         ``"opencv"`` (cv2.cvtColor), ``"limited_range"`` / ``"full_range"`` (BT.601 float
-        matrices), ``"bt709_limited"`` or ``"matrix"`` (with ``matrix``).
+        matrices), ``"bt709_limited"`` or ``"matrix"`` (with ``matrix``); a ``"_trunc"`` suffix
+        truncates instead of rounding (``"opencv_trunc"``: the BT.601 limited-range matrix).
     """
+    trunc = mode.endswith("_trunc")
+    if trunc:
+        mode = mode[: -len("_trunc")]
+        mode = "limited_range" if mode == "opencv" else mode
     if mode == "opencv":
         return cv2.cvtColor(np.ascontiguousarray(raw), _CV_CODES[(fmt, to)])
     if mode == "matrix":
         if matrix is None:
             raise ValueError("csc mode 'matrix' needs a matrix")
-        return apply_matrix(raw, fmt, matrix, to)
+        return apply_matrix(raw, fmt, matrix, to, trunc)
     key = {"limited_range": "bt601_limited", "full_range": "bt601_full"}.get(mode, mode)
-    return apply_matrix(raw, fmt, MATRICES[key], to)
+    return apply_matrix(raw, fmt, MATRICES[key], to, trunc)
 
 
 MODE_TEXT = {
@@ -131,4 +138,7 @@ def csc_variants(op: Dict[str, Any], fmt: str) -> List[Tuple[str, str, Dict[str,
             continue
         out.append((f"yuv.{alt}", f"YUV: converted with {MODE_TEXT[alt]} instead of "
                                   f"{MODE_TEXT.get(mode, mode)}", {"mode": alt}))
+    what = "the BT.601 limited-range matrix" if mode == "opencv" else MODE_TEXT.get(mode, mode)
+    out.append(("rounding.csc_trunc", f"rounding: YUV conversion with {what} truncated to uint8 instead of "
+                                      "rounded", {"mode": f"{mode}_trunc"}))
     return out

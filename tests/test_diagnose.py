@@ -394,6 +394,25 @@ def test_raw_frame_422_orders(raw, mistake):
     check_first(diagnose(yuyv, bad, stage="raw_input", color="YUYV422"), mistake)
 
 
+def test_rounding_truncated_csc(raw):
+    spec = {"input": {"format": "YUV420SP", "width": W, "height": H},
+            "preprocess": [{"op": "csc", "to": "BGR", "mode": "full_range"}]}
+    frame = nv12_from_bgr(raw)
+
+    def full(trunc):
+        y = frame[:H].astype(np.float64)
+        uv = frame[H:].reshape(H // 2, -1, 2).astype(np.float64) - 128
+        u = uv[..., 0].repeat(2, 0).repeat(2, 1)
+        v = uv[..., 1].repeat(2, 0).repeat(2, 1)
+        bgr = np.stack([y + 1.772 * u, y - 0.344136 * u - 0.714136 * v, y + 1.402 * v], -1)
+        bgr = np.trunc(bgr) if trunc else np.sign(bgr) * np.floor(np.abs(bgr) + 0.5)
+        return np.clip(bgr, 0, 255).astype(np.uint8)
+
+    hs = diagnose(full(False), full(True), stage="preprocessed", layout="HWC", spec=spec, raw_input=frame)
+    h = hs[0]
+    assert h.name == "rounding.csc_trunc" and h.explains, [str(x) for x in hs]
+
+
 def test_yuv_nv12_nv21(raw):
     frame, exp, act = yuv_case(raw, lambda f: cv2.cvtColor(f, cv2.COLOR_YUV2BGR_NV21))
     hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=YUV_SPEC, raw_input=frame)
