@@ -164,3 +164,13 @@ def test_cpp_json_escapes_read_by_python(tmp_path):
     write_case(tmp_path / "p", {("model_output", "é/😀"): np.zeros(2, np.float32)}, case="ünï")
     man = _core.read_manifest(str(tmp_path / "p"))
     assert man["case"] == "ünï" and man["tensors"][0]["name"] == "é/😀"
+
+
+def test_read_bin_checks_size_before_allocating(tmp_path):
+    np.zeros(4, np.uint8).tofile(tmp_path / "x.bin")
+    with pytest.raises(ValueError, match="truncated: file is 4 bytes, expected 1099511627776"):
+        _core.read_bin(str(tmp_path / "x.bin"), "uint8", [2**40])  # 1 TiB: never allocated
+    with pytest.raises(ValueError, match="overflows"):
+        _core.read_bin(str(tmp_path / "x.bin"), "uint8", [2**62, 4])
+    with pytest.raises(ValueError, match="negative"):
+        _core.read_bin(str(tmp_path / "x.bin"), "uint8", [-4])

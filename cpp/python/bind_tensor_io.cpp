@@ -86,9 +86,14 @@ py::array empty_array(const pyalign::TensorInfo& t) {
 
 /// Read a tensor's file into a new array (exact size check, sha256 when asked), GIL released.
 py::array load_into_array(const pyalign::TensorInfo& t, bool verify_sha256) {
+    const std::size_t n = t.nbytes();
+    {
+        // Check the file before allocating: a wrong or huge shape must not cost memory.
+        py::gil_scoped_release nogil;
+        if (pyalign::file_size(t.path) != n) pyalign::read_bin_into(t.path, nullptr, n);  // throws the size error
+    }
     py::array out = empty_array(t);
     void* dst = out.mutable_data();
-    const std::size_t n = t.nbytes();
     {
         py::gil_scoped_release nogil;
         pyalign::read_bin_into(t.path, dst, n);
