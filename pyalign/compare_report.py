@@ -106,9 +106,15 @@ def tensor_details(t: "TensorResult") -> List[str]:
                 f"  max |diff| {fmt(m['max_abs_diff'])} at {fmt_index(m['max_abs_index'])}: "
                 f"expected {fmt(m['expected_at_max'])}, actual {fmt(m['actual_at_max'])}"
             )
+        if m.get("min_atol_to_pass") is None:
+            min_atol = "none (NaN/Inf mismatch)"
+        elif not m.get("max_abs_diff"):
+            min_atol = "any > 0"
+        else:
+            min_atol = fmt(m["min_atol_to_pass"])
         out.append(
             f"  mean |diff| {fmt(m['mean_abs_diff'])}, rmse {fmt(m['rmse'])}, max rel {fmt(m['max_rel_diff'])}, "
-            f"cosine {m['cosine']:.8f}, snr {fmt(m['snr_db'])} dB, min atol to pass {fmt(m['min_atol_to_pass'])}"
+            f"cosine {m['cosine']:.8f}, snr {fmt(m['snr_db'])} dB, min atol to pass {min_atol}"
         )
         nf = [f"{k} {m[k]}" for k in ("nan_expected", "nan_actual", "inf_expected", "inf_actual", "nonfinite_mismatch") if m.get(k)]
         if nf:
