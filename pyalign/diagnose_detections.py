@@ -88,6 +88,35 @@ def _xyxy_from(boxes: np.ndarray, kind: str) -> np.ndarray:
     return b
 
 
+def _frame_fit(exp: np.ndarray, act: np.ndarray) -> Optional[Tuple[float, float, float, float]]:
+    """Least-squares ``x_e = ax*x_a + bx``, ``y_e = ay*y_a + by`` over rows paired by rank of score.
+
+    Only when both sets have the same count (>= 2) and the same scores: the boxes alone changed.
+    """
+    if len(exp) != len(act) or len(exp) < 2:
+        return None
+    e = np.asarray(exp, np.float64)[np.argsort(-np.asarray(exp, np.float64)[:, 4], kind="stable")]
+    a = act[np.argsort(-act[:, 4], kind="stable")]
+    if not np.allclose(e[:, 4], a[:, 4], atol=1e-3, rtol=0):
+        return None
+    out = []
+    for cols in ([0, 2], [1, 3]):
+        x, y = a[:, cols].ravel(), e[:, cols].ravel()
+        if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+            return None
+        xm, ym = x.mean(), y.mean()
+        var = float(np.dot(x - xm, x - xm))
+        if var == 0:
+            return None
+        k = float(np.dot(x - xm, y - ym) / var)
+        if not np.isfinite(k) or abs(k) < 1e-9:
+            return None
+        out += [k, float(ym - k * xm)]
+    if all(abs(out[i] - 1) < 1e-9 and abs(out[i + 1]) < 1e-9 for i in (0, 2)):
+        return None  # the identity: nothing to try
+    return out[0], out[1], out[2], out[3]
+
+
 def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Transforms of the actual's rows that undo the usual detection mistakes."""
     if exp.ndim != 2 or act.ndim != 2 or exp.shape[1] < 6 or act.shape[1] != exp.shape[1]:
@@ -116,6 +145,25 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
                             "detections", 10, back,
                             {"scale_x": geo["scale_x"], "scale_y": geo["scale_y"],
                              "pad_left": geo["pad_left"], "pad_top": geo["pad_top"]}))
+    fit = _frame_fit(exp, a)
+    if fit is not None:
+        ax, bx, ay, by = fit
+
+        def refit() -> Tuple[np.ndarray, np.ndarray]:
+            b = a[:, :4].copy()
+            b[:, [0, 2]] = b[:, [0, 2]] * ax + bx
+            b[:, [1, 3]] = b[:, [1, 3]] * ay + by
+            return exp, with_boxes(b)
+
+        hint = ""
+        if abs(bx) < 1e-3 and abs(by) < 1e-3 and ax > 1.5 and ay > 1.5:
+            hint = f" (boxes normalized to 0..1: the image is {ax:.6g} x {ay:.6g})"
+        elif abs(ax - ay) <= 1e-6 * abs(ax):
+            hint = f" (letterbox coordinates: r = {1 / ax:.6g}, pad {-bx / ax:.6g}, {-by / ay:.6g})"
+        trials.append(Trial("detections.coordinate_frame",
+                            f"detections: the actual's boxes are in another coordinate frame: x*{ax:.6g} + {bx:.6g}, "
+                            f"y*{ay:.6g} + {by:.6g} maps them onto the expected{hint}", "detections", 15, refit,
+                            {"ax": ax, "bx": bx, "ay": ay, "by": by}))
     trials.append(Trial("detections.xy_swap", "detections: x and y swapped in the actual's boxes; swapping back",
                         "detections", 20, lambda: (exp, with_boxes(a[:, [1, 0, 3, 2]]))))
 

@@ -96,11 +96,20 @@ def test_order_free_matching(dets):
     assert m["unmatched"] == 3 and not m["passed"]
 
 
-def test_letterbox_needs_spec(dets):
+def test_letterbox_without_spec_is_a_coordinate_frame(dets):
     act = dets.copy()
-    act[:, :4] *= 0.5
-    h, hs = first(dets, act, spec=None)
-    assert all(x.name != "detections.letterbox_coords" for x in hs)
+    act[:, [0, 2]] = dets[:, [0, 2]] * 0.5
+    act[:, [1, 3]] = dets[:, [1, 3]] * 0.5 + 140
+    h = assert_named(dets, act, "detections.coordinate_frame", spec=None)
+    assert "letterbox coordinates: r = 0.5" in h.description
+
+
+def test_normalized_boxes(dets):
+    act = dets.copy()
+    act[:, [0, 2]] /= SRC_W
+    act[:, [1, 3]] /= SRC_H
+    h = assert_named(dets, act, "detections.coordinate_frame", spec=None)
+    assert "normalized to 0..1" in h.description and h.params["ax"] == pytest.approx(SRC_W, rel=1e-5)
 
 
 def test_random_detections_unexplained(dets):
