@@ -103,6 +103,40 @@ pyalign::BoxMapping mapping_of(const std::vector<double>& m) {
     return b;
 }
 
+py::array_t<float> detections_array(const std::vector<float>& rows) {
+    py::array_t<float> out({static_cast<py::ssize_t>(rows.size() / 6), py::ssize_t{6}});
+    std::copy(rows.begin(), rows.end(), out.mutable_data());
+    return out;
+}
+
+/// NMS settings of the fused decode + NMS + mapping calls.
+struct Finish {
+    double iou;
+    bool class_agnostic;
+    int64_t max_det;
+    bool has_mapping;
+    pyalign::BoxMapping mapping;
+};
+
+Finish finish_of(double iou, bool class_agnostic, int64_t max_det, const py::object& mapping) {
+    Finish f{iou, class_agnostic, max_det, !mapping.is_none(), {}};
+    if (f.has_mapping) f.mapping = mapping_of(mapping.cast<std::vector<double>>());
+    return f;
+}
+
+/// Runs the decoder and NMS without the GIL; returns (detections [N, 6], stats).
+template <typename Decode>
+py::tuple fused(Decode decode, const Finish& f) {
+    pyalign::Candidates c;
+    std::vector<float> rows;
+    {
+        py::gil_scoped_release release;
+        c = decode();
+        rows = pyalign::detections(c, f.iou, f.class_agnostic, f.max_det, f.has_mapping ? &f.mapping : nullptr);
+    }
+    return py::make_tuple(detections_array(rows), stats_dict(c.stats));
+}
+
 }  // namespace
 
 void bind_postprocess(pybind11::module_& parent) {
@@ -216,6 +250,38 @@ void bind_postprocess(pybind11::module_& parent) {
             c = pyalign::decode_yolox(ts, num_classes, strides, o);
         }
         return candidates_tuple(c);
+    });
+
+    m.def("detect_yolov8", [](const std::vector<py::array>& outputs, int num_classes, int reg_max,
+                              const std::vector<int>& strides, double conf, int64_t pre_nms_topk, int64_t input_w,
+                              int64_t input_h, int activated, double iou, bool class_agnostic, int64_t max_det,
+                              const py::object& mapping) {
+        const std::vector<pyalign::FloatTensor> ts = tensors_of(outputs);
+        const pyalign::DecodeOptions o = options(conf, pre_nms_topk, input_w, input_h);
+        const pyalign::Activation act = activated < 0   ? pyalign::Activation::Auto
+                                        : activated == 0 ? pyalign::Activation::Logits
+                                                         : pyalign::Activation::Probabilities;
+        return fused([&] { return pyalign::decode_yolov8(ts, num_classes, reg_max, strides, o, act); },
+                     finish_of(iou, class_agnostic, max_det, mapping));
+    });
+
+    m.def("detect_yolov5", [](const std::vector<py::array>& outputs, int num_classes,
+                              const std::vector<std::vector<double>>& anchors, const std::vector<int>& strides,
+                              bool activated, double conf, int64_t pre_nms_topk, double iou, bool class_agnostic,
+                              int64_t max_det, const py::object& mapping) {
+        const std::vector<pyalign::FloatTensor> ts = tensors_of(outputs);
+        const pyalign::DecodeOptions o = options(conf, pre_nms_topk, 0, 0);
+        return fused([&] { return pyalign::decode_yolov5(ts, num_classes, anchors, strides, activated, o); },
+                     finish_of(iou, class_agnostic, max_det, mapping));
+    });
+
+    m.def("detect_yolox", [](const std::vector<py::array>& outputs, int num_classes, const std::vector<int>& strides,
+                             double conf, int64_t pre_nms_topk, int64_t input_w, int64_t input_h, double iou,
+                             bool class_agnostic, int64_t max_det, const py::object& mapping) {
+        const std::vector<pyalign::FloatTensor> ts = tensors_of(outputs);
+        const pyalign::DecodeOptions o = options(conf, pre_nms_topk, input_w, input_h);
+        return fused([&] { return pyalign::decode_yolox(ts, num_classes, strides, o); },
+                     finish_of(iou, class_agnostic, max_det, mapping));
     });
 
     m.def("nms", [](const py::array& boxes, const py::array& scores, double iou, const py::object& classes,

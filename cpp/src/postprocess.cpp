@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <sstream>
@@ -75,29 +76,89 @@ struct Block {
     int64_t cell_stride;
 };
 
-constexpr int64_t kBlock = 512;
+constexpr int64_t kBlock = 256;
 
-/// Scans channels [first, first + count) of cells [cell0, cell0 + n): the running maximum
-/// (first index on ties) and whether any value is non-finite.
-void scan_channels(const Block& b, int64_t cell0, int64_t n, int first, int count, float* best, int32_t* idx,
-                   unsigned char* bad) {
+/// Scans channels [first, first + count) of cells [cell0, cell0 + n): best[j] receives the
+/// maximum, from[j] a channel at or before its first occurrence (relative to first; the
+/// first occurrence is at most 3 channels later), bad[j] whether any value is NaN or +-Inf.
+/// Branch-free so that it vectorises: a non-finite v makes v * 0 NaN, which sticks in the
+/// accumulator. The exact argmax is found afterwards for the few candidates (first_index);
+/// tracking it here, row by row, would double the cost of the scan.
+void scan_channels(const Block& b, int64_t cell0, int64_t n, int first, int count, float* __restrict best,
+                   int32_t* __restrict from, unsigned char* __restrict bad) {
     const float* p0 = b.base + first * b.ch_stride + cell0 * b.cell_stride;
-    for (int64_t j = 0; j < n; ++j) {
-        const float v = p0[j * b.cell_stride];
-        best[j] = v;
-        idx[j] = 0;
-        bad[j] = finite(v) ? 0 : 1;
-    }
-    for (int c = 1; c < count; ++c) {
-        const float* p = p0 + c * b.ch_stride;
+    float acc[kBlock];
+    if (b.cell_stride == 1) {
         for (int64_t j = 0; j < n; ++j) {
-            const float v = p[j * b.cell_stride];
-            bad[j] |= finite(v) ? 0 : 1;
-            if (v > best[j]) {
-                best[j] = v;
-                idx[j] = c;
+            const float v = p0[j];
+            best[j] = v;
+            from[j] = 0;
+            acc[j] = v * 0.0f;
+        }
+        // Four rows per pass: best and acc go through the registers once per four rows, and
+        // from[j] records the group of four in which the maximum last grew.
+        int32_t c = 1;
+        for (; c + 3 < count; c += 4) {
+            const float* __restrict p = p0 + c * b.ch_stride;
+            const float* __restrict q = p + b.ch_stride;
+            const float* __restrict r = q + b.ch_stride;
+            const float* __restrict t = r + b.ch_stride;
+            for (int64_t j = 0; j < n; ++j) {
+                const float v0 = p[j], v1 = q[j], v2 = r[j], v3 = t[j];
+                acc[j] += ((v0 * 0.0f + v1 * 0.0f) + (v2 * 0.0f + v3 * 0.0f));
+                const float old = best[j];
+                float m = old;
+                m = v0 > m ? v0 : m;
+                m = v1 > m ? v1 : m;
+                m = v2 > m ? v2 : m;
+                m = v3 > m ? v3 : m;
+                best[j] = m;
+                const int32_t grew = -static_cast<int32_t>(m > old);
+                from[j] = (from[j] & ~grew) | (c & grew);
             }
         }
+        for (; c < count; ++c) {
+            const float* __restrict p = p0 + c * b.ch_stride;
+            for (int64_t j = 0; j < n; ++j) {
+                const float v = p[j];
+                const float old = best[j];
+                acc[j] += v * 0.0f;
+                best[j] = v > old ? v : old;
+                const int32_t grew = -static_cast<int32_t>(v > old);
+                from[j] = (from[j] & ~grew) | (c & grew);
+            }
+        }
+    } else {
+        for (int64_t j = 0; j < n; ++j) {
+            const float* __restrict q = p0 + j * b.cell_stride;
+            float m = q[0];
+            float a = q[0] * 0.0f;
+            int32_t k = 0;
+            for (int32_t c = 1; c < count; ++c) {
+                const float v = q[c * b.ch_stride];
+                a += v * 0.0f;
+                k = v > m ? c : k;
+                m = v > m ? v : m;
+            }
+            best[j] = m;
+            from[j] = k;
+            acc[j] = a;
+        }
+    }
+    for (int64_t j = 0; j < n; ++j) bad[j] = acc[j] == 0.0f ? 0 : 1;
+}
+
+/// For the cells cells[0..m) of a block (indices relative to cell0), the first channel in
+/// [first, first + count) whose value equals best[cells[k]] (numpy's argmax when best is the
+/// maximum), searching from from[cells[k]].
+void first_index(const Block& b, int64_t cell0, int first, int count, const int32_t* cells, int64_t m,
+                 const float* best, const int32_t* from, int32_t* out) {
+    for (int64_t k = 0; k < m; ++k) {
+        const float* p = b.base + first * b.ch_stride + (cell0 + cells[k]) * b.cell_stride;
+        const float v = best[cells[k]];
+        int32_t c = from[cells[k]];
+        while (c + 1 < count && !(p[c * b.ch_stride] == v)) ++c;
+        out[k] = c;
     }
 }
 
@@ -109,6 +170,7 @@ public:
     bool passes(float score) const { return static_cast<double>(score) > options_.conf_threshold; }
 
     void add(double x1, double y1, double x2, double y2, float score, int64_t cls) {
+        if (out_.scores.size() >= static_cast<std::size_t>(UINT32_MAX)) throw Error("too many candidates");
         const float b[4] = {static_cast<float>(x1), static_cast<float>(y1), static_cast<float>(x2),
                             static_cast<float>(y2)};
         if (!(finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]))) {
@@ -125,10 +187,28 @@ public:
     Candidates finish() {
         const std::size_t n = out_.scores.size();
         out_.stats.candidates = static_cast<int64_t>(n);
-        std::vector<std::size_t> order(n);
-        std::iota(order.begin(), order.end(), std::size_t{0});
-        const std::vector<float>& s = out_.scores;
-        std::stable_sort(order.begin(), order.end(), [&s](std::size_t a, std::size_t b) { return s[a] > s[b]; });
+        // Score descending, ties by the lower anchor (= insertion) index. Candidate scores
+        // passed score > conf_threshold >= 0, so they are positive and their bit patterns order
+        // like their values: a stable LSD radix sort on the complemented bits gives the order.
+        std::vector<uint32_t> order(n), tmp(n), keys(n), tmp_keys(n);
+        for (std::size_t i = 0; i < n; ++i) {
+            uint32_t bits;
+            std::memcpy(&bits, &out_.scores[i], sizeof bits);
+            keys[i] = ~bits;
+            order[i] = static_cast<uint32_t>(i);
+        }
+        for (int shift = 0; shift < 32; shift += 8) {
+            std::size_t count[257] = {0};
+            for (std::size_t i = 0; i < n; ++i) ++count[((keys[i] >> shift) & 0xFFu) + 1];
+            for (int d = 0; d < 256; ++d) count[d + 1] += count[d];
+            for (std::size_t i = 0; i < n; ++i) {
+                const std::size_t dst = count[(keys[i] >> shift) & 0xFFu]++;
+                tmp[dst] = order[i];
+                tmp_keys[dst] = keys[i];
+            }
+            order.swap(tmp);
+            keys.swap(tmp_keys);
+        }
         std::size_t m = n;
         if (options_.pre_nms_topk > 0 && static_cast<uint64_t>(options_.pre_nms_topk) < m)
             m = static_cast<std::size_t>(options_.pre_nms_topk);
@@ -398,32 +478,40 @@ Candidates decode_yolov8(const std::vector<FloatTensor>& outputs, int num_classe
 
     Collector col(options);
     std::vector<float> best(kBlock);
-    std::vector<int32_t> idx(kBlock);
     std::vector<unsigned char> bad(kBlock);
+    std::vector<int32_t> cells(kBlock), idx(kBlock), from(kBlock);
+    std::vector<float> scores(kBlock);
     for (const Level& lv : levels) {
-        const int64_t cells = lv.gh * lv.gw;
-        col.stats().anchors += cells;
-        for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
-            const int64_t n = std::min(kBlock, cells - c0);
-            scan_channels(lv.block, c0, n, nbox, num_classes, best.data(), idx.data(), bad.data());
+        const int64_t count = lv.gh * lv.gw;
+        const int64_t cs = lv.block.ch_stride;
+        col.stats().anchors += count;
+        for (int64_t c0 = 0; c0 < count; c0 += kBlock) {
+            const int64_t n = std::min(kBlock, count - c0);
+            scan_channels(lv.block, c0, n, nbox, num_classes, best.data(), from.data(), bad.data());
+            int64_t m = 0;
             for (int64_t j = 0; j < n; ++j) {
                 if (bad[j]) {
                     ++col.stats().nonfinite_scores;
                     continue;
                 }
-                const float* cell = lv.block.base + (c0 + j) * lv.block.cell_stride;
-                const int64_t cs = lv.block.ch_stride;
-                float score;
-                int64_t cls;
-                if (probabilities) {
-                    score = best[j];
-                    cls = idx[j];
-                    if (!col.passes(score)) continue;
-                } else {
-                    score = sigmoid(best[j]);
-                    if (!col.passes(score)) continue;
-                    cls = idx[j];
-                    for (int c = 0; c < idx[j]; ++c) {
+                // sigmoid is monotonic: the best probability is sigmoid(best logit)
+                const float score = probabilities ? best[j] : sigmoid(best[j]);
+                if (!col.passes(score)) continue;
+                cells[m] = static_cast<int32_t>(j);
+                scores[m] = score;
+                ++m;
+            }
+            if (m == 0) continue;
+            first_index(lv.block, c0, nbox, num_classes, cells.data(), m, best.data(), from.data(), idx.data());
+            for (int64_t k = 0; k < m; ++k) {
+                const int64_t cell_index = c0 + cells[k];
+                const float* cell = lv.block.base + cell_index * lv.block.cell_stride;
+                const float score = scores[k];
+                int64_t cls = idx[k];
+                if (!probabilities) {
+                    // numpy's argmax over the rounded probabilities: an earlier class may round to
+                    // the same probability as the best logit
+                    for (int c = 0; c < idx[k]; ++c) {
                         if (sigmoid(cell[(nbox + c) * cs]) == score) {
                             cls = c;
                             break;
@@ -438,13 +526,12 @@ Candidates decode_yolov8(const std::vector<FloatTensor>& outputs, int num_classe
                     x2 = cx + w / 2.0;
                     y2 = cy + h / 2.0;
                 } else {
-                    const int64_t cell_index = c0 + j;
                     const double ax = static_cast<double>(cell_index % lv.gw) + 0.5;
                     const double ay = static_cast<double>(cell_index / lv.gw) + 0.5;
                     double d[4];
-                    for (int k = 0; k < 4; ++k)
-                        d[k] = reg_max > 0 ? dfl_distance(cell + static_cast<int64_t>(k) * reg_max * cs, cs, reg_max)
-                                           : static_cast<double>(cell[k * cs]);
+                    for (int s = 0; s < 4; ++s)
+                        d[s] = reg_max > 0 ? dfl_distance(cell + static_cast<int64_t>(s) * reg_max * cs, cs, reg_max)
+                                           : static_cast<double>(cell[s * cs]);
                     x1 = (ax - d[0]) * lv.stride;
                     y1 = (ay - d[1]) * lv.stride;
                     x2 = (ax + d[2]) * lv.stride;
@@ -498,11 +585,9 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
     for (std::size_t i = 0; i < outputs.size(); ++i) check_tensor(outputs[i], output_name(i));
     const int64_t no = 5 + static_cast<int64_t>(num_classes);
     Collector col(options);
-    std::vector<float> best(kBlock);
-    std::vector<int32_t> idx(kBlock);
-    std::vector<unsigned char> bad(kBlock), badobj(kBlock);
-    std::vector<float> dummy(kBlock);
-    std::vector<int32_t> dummy_idx(kBlock);
+    std::vector<float> best(kBlock), dummy(kBlock);
+    std::vector<int32_t> from(kBlock);
+    std::vector<unsigned char> bad(kBlock);
 
     if (outputs.size() == 1 && (outputs[0].shape.size() == 2 || outputs[0].shape.size() == 3)) {
         const std::vector<int64_t> s = drop_batch(outputs[0], 2, "outputs[0]");
@@ -513,7 +598,7 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
         col.stats().anchors = s[0];
         for (int64_t c0 = 0; c0 < s[0]; c0 += kBlock) {
             const int64_t n = std::min(kBlock, s[0] - c0);
-            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), dummy_idx.data(), bad.data());
+            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), from.data(), bad.data());
             for (int64_t j = 0; j < n; ++j) {
                 if (bad[j]) {
                     ++col.stats().nonfinite_scores;
@@ -567,7 +652,7 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
             col.stats().anchors += cells;
             for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
                 const int64_t n = std::min(kBlock, cells - c0);
-                scan_channels(b, c0, n, 5, num_classes, best.data(), idx.data(), bad.data());
+                scan_channels(b, c0, n, 5, num_classes, best.data(), from.data(), bad.data());
                 for (int64_t j = 0; j < n; ++j) {
                     const float* cell = b.base + (c0 + j) * cell_stride;
                     if (bad[j] || !finite(cell[4 * ch_stride])) {
@@ -586,9 +671,12 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
                         if (!col.passes(obj)) continue;  // obj * cls <= obj
                         score = obj * sigmoid(best[j]);
                         if (!col.passes(score)) continue;
-                        cls = idx[j];
-                        for (int c = 0; c < idx[j]; ++c) {
-                            if (obj * sigmoid(cell[(5 + c) * ch_stride]) == score) {
+                        // numpy's argmax over the float products: the first class whose rounded
+                        // product equals the best (the best logit's class at the latest)
+                        cls = 0;
+                        for (int c = 0; c < num_classes; ++c) {
+                            const float v = cell[(5 + c) * ch_stride];
+                            if (v == best[j] || obj * sigmoid(v) == score) {
                                 cls = c;
                                 break;
                             }
@@ -625,7 +713,7 @@ Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes
     const auto shapes = grid_shapes(s[0], strides, options.input_width, options.input_height);
     Collector col(options);
     std::vector<float> dummy(kBlock);
-    std::vector<int32_t> dummy_idx(kBlock);
+    std::vector<int32_t> from(kBlock);
     std::vector<unsigned char> bad(kBlock);
     int64_t offset = 0;
     for (std::size_t l = 0; l < shapes.size(); ++l) {
@@ -636,7 +724,7 @@ Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes
         col.stats().anchors += cells;
         for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
             const int64_t n = std::min(kBlock, cells - c0);
-            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), dummy_idx.data(), bad.data());
+            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), from.data(), bad.data());
             for (int64_t j = 0; j < n; ++j) {
                 if (bad[j]) {
                     ++col.stats().nonfinite_scores;
@@ -676,7 +764,10 @@ std::vector<int64_t> nms(const float* boxes, const float* scores, int64_t n, dou
         areas[i] = (b[2] - b[0]) * (b[3] - b[1]);
         if (finite(scores[i]) && finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3])) order.push_back(i);
     }
-    std::stable_sort(order.begin(), order.end(), [scores](int64_t a, int64_t b) { return scores[a] > scores[b]; });
+    // score descending, ties by the lower index (a total order: plain sort is stable here);
+    // decoder candidates arrive in this order already
+    auto before = [scores](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); };
+    if (!std::is_sorted(order.begin(), order.end(), before)) std::sort(order.begin(), order.end(), before);
     const std::size_t limit = max_det < 0 ? static_cast<std::size_t>(n) : static_cast<std::size_t>(max_det);
     std::vector<int64_t> keep;
     std::unordered_map<int64_t, std::vector<int64_t>> kept_by_class;

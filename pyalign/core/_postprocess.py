@@ -330,17 +330,24 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *, retu
         else:
             res, st = segment_argmax(arrays[0], p["layout"], return_stats=True)
         return (res, st) if return_stats else res
-    size = _ref.input_size_for(p, info)
-    common = dict(num_classes=p["num_classes"], strides=p["strides"], conf_threshold=p["conf_threshold"], pre_nms_topk=p["pre_nms_topk"])
-    if op == "yolov8":
-        cand = decode_yolov8(outputs, reg_max=p["reg_max"], input_size=size, activated=p["activated"], **common)
-    elif op == "yolov5":
-        cand = decode_yolov5(outputs, anchors=p["anchors"], activated=p["activated"], **common)
+    # one C++ call: decode, NMS, max_det and mapping (arguments validated by parse_spec and in C++)
+    arrays = _ref._as_output_list(outputs)
+    nc, conf, ptk = p["num_classes"], float(p["conf_threshold"]), p["pre_nms_topk"] or 0
+    strides = list(p["strides"])
+    finish = (float(p["iou_threshold"]), p["class_agnostic"], -1 if p["max_det"] is None else p["max_det"],
+              None if info is None else _mapping(info))
+    if op == "yolov5":
+        det, stats = _pp.detect_yolov5(arrays, nc, _ref._check_anchors(p["anchors"], len(strides)), strides,
+                                       p["activated"], conf, ptk, *finish)
     else:
-        cand = decode_yolox(outputs, input_size=size, **common)
-    det = detections_from_candidates(cand, p["iou_threshold"], p["class_agnostic"], p["max_det"], info)
+        w, h = _size(_ref.input_size_for(p, info))
+        if op == "yolov8":
+            act = -1 if p["activated"] is None else int(p["activated"])
+            det, stats = _pp.detect_yolov8(arrays, nc, p["reg_max"], strides, conf, ptk, w, h, act, *finish)
+        else:
+            det, stats = _pp.detect_yolox(arrays, nc, strides, conf, ptk, w, h, *finish)
     if return_stats:
-        st = dict(cand.stats)
+        st = {k: int(v) for k, v in stats.items()}
         st["detections"] = int(det.shape[0])
         return det, st
     return det

@@ -799,12 +799,18 @@ def nms(
 _INFO_KEYS = ("scale_x", "scale_y", "pad_left", "pad_top", "src_width", "src_height")
 
 
+def _info_mapping(info: Any) -> Any:
+    """A LetterboxInfo-like object as a dict of its mapping fields (a Mapping is returned as is)."""
+    if isinstance(info, Mapping) or not hasattr(info, "scale_x"):
+        return info
+    return {k: getattr(info, k, None) for k in _INFO_KEYS + ("dst_width", "dst_height")}
+
+
 def info_dict(info: Any) -> Dict[str, float]:
     """The mapping fields of a LetterboxInfo (or of a dict with the same keys), validated."""
     if info is None:
         raise ValueError("info is None")
-    if hasattr(info, "to_dict") and not isinstance(info, Mapping):
-        info = info.to_dict()
+    info = _info_mapping(info)
     if not isinstance(info, Mapping):
         raise ValueError(f"info must be a LetterboxInfo or a dict, got {type(info).__name__}")
     missing = [k for k in _INFO_KEYS if k not in info]
@@ -977,8 +983,7 @@ def input_size_for(p: Mapping[str, Any], info: Any) -> Optional[Tuple[int, int]]
         return tuple(p["input_size"])  # type: ignore[return-value]
     if info is None:
         return None
-    if hasattr(info, "to_dict") and not isinstance(info, Mapping):
-        info = info.to_dict()
+    info = _info_mapping(info)
     if isinstance(info, Mapping) and info.get("dst_width") and info.get("dst_height"):
         return int(info["dst_width"]), int(info["dst_height"])
     return None
