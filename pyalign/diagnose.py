@@ -89,7 +89,8 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     if color is None and stage == "raw_input" and isinstance(spec, dict):
         color = (spec.get("input") or {}).get("format")
     trials = tensor_trials(exp, act, layout, color if stage in ("raw_input", "preprocessed") else None, spec)
-    families = ["channel order", "layout", "offset/scale", "quantization", "uint8 cast", "affine"]
+    families = ["channel order", "layout", "offset/scale", "quantization", "uint8 cast", "affine",
+                "two-step combinations"]
     if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
         trials = class_trials(exp, act) + trials
         families.insert(0, "class ids")

@@ -52,20 +52,20 @@ def image_size(raw: np.ndarray, fmt: str) -> Tuple[int, int]:
 
 
 def planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split a frame into full-resolution float64 Y, U, V planes (chroma replicated)."""
+    """Split a frame into full-resolution uint8 Y, U, V planes (chroma replicated)."""
     if fmt in ("YUV420SP", "YVU420SP"):
         h = raw.shape[0] * 2 // 3
         w = raw.shape[1]
-        y = raw[:h].astype(np.float64)
-        uv = raw[h:h + h // 2].reshape(h // 2, w // 2, 2).astype(np.float64)
+        y = raw[:h]
+        uv = raw[h:h + h // 2].reshape(h // 2, w // 2, 2)
         u, v = (uv[..., 0], uv[..., 1]) if fmt == "YUV420SP" else (uv[..., 1], uv[..., 0])
         u = np.repeat(np.repeat(u, 2, 0), 2, 1)
         v = np.repeat(np.repeat(v, 2, 0), 2, 1)
         return y, u, v
     if fmt in ("YUYV422", "UYVY422"):
         yi, ci = (0, 1) if fmt == "YUYV422" else (1, 0)
-        y = raw[..., yi].astype(np.float64)
-        c = raw[..., ci].astype(np.float64)
+        y = raw[..., yi]
+        c = raw[..., ci]
         u = np.repeat(c[:, 0::2], 2, 1)
         v = np.repeat(c[:, 1::2], 2, 1)
         return y, u, v
@@ -74,14 +74,28 @@ def planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarra
 
 def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str, trunc: bool = False) -> np.ndarray:
     """Convert with a 3x4 matrix (rows R, G, B; last column times 256), saturated; rounded half
-    away from zero, or truncated when ``trunc``."""
+    away from zero, or truncated when ``trunc``.
+
+    Evaluated in float64 as ``m0*Y + m1*U + m2*V + m3*256`` (left to right); the products come
+    from 256-entry tables, which gives the same bits as multiplying every sample.
+    """
     m = np.asarray(matrix, np.float64).reshape(3, 4)
-    y, u, v = planes(raw, fmt)
-    rgb = [m[i, 0] * y + m[i, 1] * u + m[i, 2] * v + m[i, 3] * 256.0 for i in range(3)]
-    x = np.stack(rgb, -1)
-    # round half away from zero, or truncate toward zero like a C cast
-    x = np.trunc(x) if trunc else np.sign(x) * np.floor(np.abs(x) + 0.5)
-    out = np.clip(x, 0, 255).astype(np.uint8)
+    y, u, v = planes(np.asarray(raw, np.uint8), fmt)
+    levels = np.arange(256, dtype=np.float64)
+    out = np.empty(y.shape + (3,), np.uint8)
+    for i in range(3):
+        x = (m[i, 0] * levels)[y]
+        x += (m[i, 1] * levels)[u]
+        x += (m[i, 2] * levels)[v]
+        x += m[i, 3] * 256.0
+        # values below 0 saturate to 0 either way, so round half away from zero = floor(x + 0.5)
+        # and truncation toward zero = floor(x) on the non-negative part
+        np.maximum(x, 0.0, out=x)
+        if not trunc:
+            x += 0.5
+        np.floor(x, out=x)
+        np.minimum(x, 255.0, out=x)
+        out[..., i] = x
     return out if to == "RGB" else out[..., ::-1].copy()
 
 
