@@ -34,6 +34,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 STAGES = ("raw_input", "preprocessed", "model_output", "postprocessed")
+SUMMARY_MODES = ("auto", "all", "failed", "off")
+#: With ``--pyalign-summary auto``, a table longer than this shows its failing rows only.
+SUMMARY_AUTO_ROWS = 40
 RULE_KEYS = ("atol", "rtol", "cosine")
 
 #: A rule value as users write it: a number for every tensor, or per stage / tensor.
@@ -213,11 +216,15 @@ class PluginSettings:
         Report file to write at the end (``.json`` or ``.html``).
     overrides : dict
         Normalized command-line / ini rules (``{kind: {key: value}}``).
+    summary : {"auto", "all", "failed", "off"}
+        Which rows of the terminal summary to print (``auto``: all rows up to
+        :data:`SUMMARY_AUTO_ROWS`, only the failing ones beyond).
     """
 
     captures: Optional[Path] = None
     report: Optional[Path] = None
     overrides: Dict[str, Dict[str, float]] = field(default_factory=dict)
+    summary: str = "auto"
 
     @property
     def active(self) -> bool:
@@ -240,6 +247,7 @@ def make_settings(
     rule_inis: Mapping[str, Optional[List[str]]],
     invocation_dir: Path,
     ini_dir: Path,
+    summary: Optional[str] = None,
 ) -> PluginSettings:
     """Build the settings from option and ini values.
 
@@ -270,4 +278,7 @@ def make_settings(
         if merged:
             overrides[kind] = merged
     check_conflicts(overrides, "--pyalign-atol/--pyalign-rtol/--pyalign-cosine")
-    return PluginSettings(captures=captures, report=report, overrides=overrides)
+    mode = (summary or "auto").strip().lower()
+    if mode not in SUMMARY_MODES:
+        raise OptionError(f"--pyalign-summary {summary}: expected one of {', '.join(SUMMARY_MODES)}")
+    return PluginSettings(captures=captures, report=report, overrides=overrides, summary=mode)

@@ -14,6 +14,8 @@ Options (and ini keys)
     Write a ``.json`` or ``.html`` report of every check at the end.
 ``--pyalign-atol/--pyalign-rtol/--pyalign-cosine [STAGE[.NAME]=]VALUE`` (``pyalign_atol`` ...)
     Tolerance overrides, repeatable, as in ``pyalign compare``.
+``--pyalign-summary auto|all|failed|off`` (``pyalign_summary``)
+    Which rows of the case × stage table to print.
 
 Fixtures
 --------
@@ -38,7 +40,15 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import pytest
 
-from .plugin_options import RULE_KEYS, OptionError, PluginSettings, make_settings, normalize_rules, rule_for
+from .plugin_options import (
+    RULE_KEYS,
+    SUMMARY_AUTO_ROWS,
+    OptionError,
+    PluginSettings,
+    make_settings,
+    normalize_rules,
+    rule_for,
+)
 
 _EXTRA_RULE_KEYS = ("max_violations",)
 _WORKER_KEY = "pyalign_records"
@@ -91,6 +101,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"{what} for a stage or tensor, repeatable (ini: pyalign_{kind}).",
         )
         parser.addini(f"pyalign_{kind}", f"pyalign {what}: [STAGE[.NAME]=]V per line.", type="linelist")
+    group.addoption(
+        "--pyalign-summary",
+        metavar="MODE",
+        default=None,
+        help="terminal summary rows: auto (all, or only failing ones when there are many), all, failed, off "
+        "(ini: pyalign_summary).",
+    )
+    parser.addini("pyalign_summary", "pyalign: terminal summary rows (auto, all, failed, off).", type="string", default="")
     parser.addini("pyalign_captures", "pyalign: root directory of the capture sets.", type="string", default="")
     parser.addini("pyalign_report", "pyalign: report file (.json or .html).", type="string", default="")
 
@@ -106,6 +124,7 @@ def _settings_from(config: pytest.Config) -> PluginSettings:
         rule_inis={k: config.getini(f"pyalign_{k}") for k in RULE_KEYS},
         invocation_dir=Path(config.invocation_params.dir),
         ini_dir=Path(ini_dir),
+        summary=config.getoption("pyalign_summary") or config.getini("pyalign_summary") or None,
     )
 
 
@@ -225,6 +244,34 @@ class _Checker:
     def __repr__(self) -> str:
         return f"<pyalign_check for case {self._case.id!r}>"
 
+    def all(self, actual: Any, stages: Optional[List[str]] = None, **rules: Any) -> List[Any]:
+        """Check every tensor of every stage a board output directory holds.
+
+        Parameters
+        ----------
+        actual : str or Path
+            A directory the board wrote: a capture set, or bare ``.bin`` files
+            named like the reference's.
+        stages : list of str, optional
+            The stages to check; default: the stages present in ``actual``.
+            Every reference tensor of those stages is checked (one missing from
+            ``actual`` is a failure).
+        **rules
+            As for a single check.
+
+        Returns
+        -------
+        list of TensorResult
+            When everything is aligned.
+
+        Raises
+        ------
+        AssertionError
+            With the report of every misaligned or missing tensor.
+        """
+        __tracebackhide__ = True
+        return _check_all(self, actual, stages, rules)
+
     def __call__(self, actual: Any, stage: str = "preprocessed", name: Optional[str] = None, **rules: Any) -> Any:
         """Compare ``actual`` with the current case's tensor; fail the test when misaligned.
 
@@ -313,6 +360,39 @@ class _Checker:
         return result
 
 
+def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], rules: Dict[str, Any]) -> List[Any]:
+    __tracebackhide__ = True
+    from .errors import PyalignError
+    from .plugin_options import STAGES
+    from .store import read_actual
+
+    case = checker._case
+    path = Path(actual)
+    if not path.is_dir():
+        raise ValueError(f"pyalign_check.all: {path} is not a directory (a capture set or bare .bin files)")
+    got = read_actual(path, case.case)
+    if stages is None:
+        stages = [s for s in STAGES if got.stage(s)]
+    results: List[Any] = []
+    failures: List[str] = []
+    for stage in stages:
+        if stage not in STAGES:
+            raise ValueError(f"pyalign_check.all: unknown stage {stage!r} (stages: {', '.join(STAGES)})")
+        if not case.has(stage):
+            failures.append(f"capture set {case.id} has no stage {stage}")
+            continue
+        for rec in case.records(stage):
+            try:
+                results.append(checker(path, stage=stage, name=rec.name, **rules))
+            except AssertionError as e:
+                failures.append(str(e))
+            except PyalignError as e:
+                failures.append(f"{stage}/{rec.name}: not in the board's output: {e}")
+    if failures:
+        raise AssertionError("\n\n".join(failures))
+    return results
+
+
 def _actual_dir(actual: Any) -> Optional[str]:
     if isinstance(actual, (str, Path)) and Path(actual).is_dir():
         return str(Path(actual).resolve())
@@ -394,6 +474,10 @@ class _Reporter:
         from .plugin_results import OTHER_STAGE, summarize, summary_lines
 
         tr = terminalreporter
+        mode = self.state.settings.summary
+        if mode == "off":
+            self._report_lines(tr)
+            return
         records = self.state.records
         tr.write_sep("=", "pyalign alignment summary")
         tests = list(self.state.tests.values())
@@ -401,13 +485,19 @@ class _Reporter:
         if not rows:
             tr.write_line("no alignment checks ran")
         else:
-            lines = summary_lines(rows)
-            tr.write_line(lines[0], bold=True)
-            for row, line in zip(rows, lines[1:]):
-                if row["verdict"] == "FAIL":
-                    tr.write_line(line, red=True)
-                else:
-                    tr.write_line(line, green=True)
+            shown = rows
+            if mode == "failed" or (mode == "auto" and len(rows) > SUMMARY_AUTO_ROWS):
+                shown = [r for r in rows if r["verdict"] != "PASS"]
+            if shown:
+                lines = summary_lines(shown)
+                tr.write_line(lines[0], bold=True)
+                for row, line in zip(shown, lines[1:]):
+                    if row["verdict"] == "FAIL":
+                        tr.write_line(line, red=True)
+                    else:
+                        tr.write_line(line, green=True)
+            if len(shown) < len(rows):
+                tr.write_line(f"({len(rows) - len(shown)} passing case x stage rows not shown: --pyalign-summary=all)")
             failed = sum(1 for r in records if not r.get("passed"))
             cases = len({r["case"] for r in rows})
             line = f"{len(records)} checks on {cases} cases: {len(records) - failed} aligned, {failed} misaligned"
@@ -415,6 +505,9 @@ class _Reporter:
             if others:
                 line += f"; {others} failed tests outside the checks"
             tr.write_line(line)
+        self._report_lines(tr)
+
+    def _report_lines(self, tr: Any) -> None:
         if self.state.report_written is not None:
             tr.write_line(f"pyalign report: {self.state.report_written}")
         if self.state.report_error is not None:

@@ -337,3 +337,36 @@ def test_captures_dir_that_is_one_case(pytester: pytest.Pytester, captures: Path
     result = pytester.runpytest(f"--pyalign-captures={captures / 'dog_002'}", "-v")
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(["*pyalign: 1 capture sets in *dog_002", "*test_preprocessed?dog_002? PASSED*"])
+
+
+def test_check_all_and_summary_modes(pytester: pytest.Pytester, captures: Path) -> None:
+    pytester.makepyfile(
+        test_all="""
+import numpy as np
+from pyalign.store import write_case
+
+def test_all(pyalign_case, pyalign_check, tmp_path):
+    pre = pyalign_case.preprocessed.copy()
+    if pyalign_case.id == "dog_002":
+        pre[0, 2, 1, 1] += np.float32(0.5)
+    write_case(tmp_path / "out", [("preprocessed", "images", pre),
+                                  ("model_output", "out0", pyalign_case.model_output["out0"])])
+    results = pyalign_check.all(tmp_path / "out")      # preprocessed + model_output (out1 is missing)
+"""
+    )
+    result = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=failed")
+    result.assert_outcomes(failed=2)
+    out = result.stdout.str()
+    assert "model_output/out1: not in the board's output" in out
+    assert "preprocessed/images: fail" in out and "violations: 1 of 144" in out
+    summary = _summary(out)
+    assert [l.split()[:3] for l in summary[1:4]] == [
+        ["cat_001", "(other)", "FAIL"],          # only the missing tensor failed there
+        ["dog_002", "preprocessed", "FAIL"],
+        ["(3", "passing", "case"],
+    ]
+    result.stdout.fnmatch_lines(["4 checks on 2 cases: 3 aligned, 1 misaligned; 1 failed tests outside the checks"])
+    off = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=off")
+    assert "pyalign alignment summary" not in off.stdout.str()
+    bad = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=some")
+    assert bad.ret == pytest.ExitCode.USAGE_ERROR
