@@ -20,8 +20,11 @@ def random_spec(rng):
     w, h = 2 * int(rng.integers(8, 60)), 2 * int(rng.integers(8, 50))
     ops = []
     if fmt in ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422"):
-        mode = ["opencv", "full_range", "limited_range"][rng.integers(3)]
+        mode = ["opencv", "full_range", "limited_range", "matrix"][rng.integers(4)]
         ops.append({"op": "csc", "to": ["BGR", "RGB"][rng.integers(2)], "mode": mode})
+        if mode == "matrix":   # Pulsar2's documented example, perturbed
+            ops[-1]["matrix"] = [float(m + rng.uniform(-0.05, 0.05)) for m in
+                                 [1.164, 0, 1.596, -0.871, 1.164, -0.392, -0.813, 0.529, 1.164, 2.017, 0, -1.082]]
     size = [int(rng.integers(4, 90)), int(rng.integers(4, 90))]
     if rng.random() < 0.5:
         ops.append({"op": "letterbox", "size": size, "pad_value": int(rng.integers(0, 256)),
@@ -47,7 +50,7 @@ def raw_for(spec, seed):
 
 def test_runner_matches_reference_on_random_specs():
     rng = np.random.default_rng(1234)
-    for i in range(40):
+    for i in range(60):
         spec = random_spec(rng)
         raw = raw_for(spec, i)
         want, _ = reference.run_reference(raw, spec)
