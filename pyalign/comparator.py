@@ -16,7 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from .compare_detections import FIELDS, detection_row, match_detections
-from .compare_metrics import named_index, stream_metrics
+from .compare_metrics import stream_metrics
 from .compare_report import json_safe, report_junit, report_text, tensor_details, tensor_line
 from .compare_rules import Rule, RuleOverrides, resolve_rule
 from .errors import CaptureError

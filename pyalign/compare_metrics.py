@@ -8,7 +8,6 @@ compared in place (views, no copies) when they are C-contiguous.
 from __future__ import annotations
 
 import mmap
-import os
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -299,10 +298,3 @@ def _metrics_from_raw(
         "nonfinite_mismatch": int(raw["nonfinite_mismatch"]),
     }
 
-
-def file_size_ok(path: Union[str, os.PathLike], nbytes: int) -> bool:
-    """True when the file holds exactly ``nbytes`` bytes."""
-    try:
-        return os.stat(path).st_size == nbytes
-    except OSError:
-        return False
