@@ -147,14 +147,14 @@ void copy_rows(const unsigned char* src, std::ptrdiff_t sstride, unsigned char* 
 template <int CN>
 void gather_cn(const uint8_t* src, int dst_w, const int32_t* x0, const int32_t* x1, int wide_w,
                uint8_t* __restrict g0, uint8_t* __restrict g1) {
-    int dx = 0;
+    std::size_t dx = 0;
     if (CN == 3) {
-        for (; dx < wide_w; ++dx) {
+        for (; dx < static_cast<std::size_t>(wide_w); ++dx) {
             std::memcpy(g0 + 3 * dx, src + x0[dx], 4);
             std::memcpy(g1 + 3 * dx, src + x1[dx], 4);
         }
     }
-    for (; dx < dst_w; ++dx) {
+    for (; dx < static_cast<std::size_t>(dst_w); ++dx) {
         std::memcpy(g0 + CN * dx, src + x0[dx], CN);
         std::memcpy(g1 + CN * dx, src + x1[dx], CN);
     }
@@ -163,8 +163,9 @@ void gather_cn(const uint8_t* src, int dst_w, const int32_t* x0, const int32_t* 
 // Exact 2x downscale: sums of horizontal pixel pairs.
 template <int CN>
 void area2_pairs(const uint8_t* __restrict src, int16_t* __restrict out, int dst_w) {
-    for (int dx = 0; dx < dst_w; ++dx)
-        for (int c = 0; c < CN; ++c)
+    const std::size_t w = static_cast<std::size_t>(dst_w);
+    for (std::size_t dx = 0; dx < w; ++dx)
+        for (std::size_t c = 0; c < CN; ++c)
             out[dx * CN + c] = static_cast<int16_t>(src[2 * dx * CN + c] + src[2 * dx * CN + CN + c]);
 }
 
@@ -200,7 +201,7 @@ FloatColumns float_columns(int src_w, int dst_w, int cn) {
 
 template <int CN>
 void gather_f32(const float* src, const FloatColumns& t, float* __restrict g0, float* __restrict g1) {
-    for (int dx = 0; dx < t.dst_w; ++dx) {
+    for (std::size_t dx = 0; dx < static_cast<std::size_t>(t.dst_w); ++dx) {
         std::memcpy(g0 + CN * dx, src + t.x0[dx], CN * sizeof(float));
         std::memcpy(g1 + CN * dx, src + t.x1[dx], CN * sizeof(float));
     }
@@ -225,6 +226,32 @@ void hpass_f32(const float* src, float* out, const FloatColumns& t, float* g0, f
     for (int i = t.right * t.cn; i < n; ++i) o[i] = s0[i];
 }
 
+// One output row of the float exact-2x path; size_t indices (vectorises also under -fwrapv).
+template <std::size_t CN>
+void area2_row_f32_cn(const float* __restrict s0, const float* __restrict s1, float* __restrict d, std::size_t dst_w,
+                      std::size_t pair_end) {
+    for (std::size_t dx = 0; dx < pair_end; ++dx)
+        for (std::size_t c = 0; c < CN; ++c) {
+            const std::size_t i = 2 * dx * CN + c;
+            d[dx * CN + c] = ((s0[i] + s0[i + CN]) + (s1[i] + s1[i + CN])) * 0.25f;
+        }
+    for (std::size_t dx = pair_end; dx < dst_w; ++dx)
+        for (std::size_t c = 0; c < CN; ++c) {
+            const std::size_t i = 2 * dx * CN + c;
+            d[dx * CN + c] = (((s0[i] + s0[i + CN]) + s1[i]) + s1[i + CN]) * 0.25f;
+        }
+}
+
+void area2_row_f32(const float* s0, const float* s1, float* d, int dst_w, int cn, int pair_end) {
+    const std::size_t w = static_cast<std::size_t>(dst_w), p = static_cast<std::size_t>(pair_end);
+    switch (cn) {
+        case 1: area2_row_f32_cn<1>(s0, s1, d, w, p); break;
+        case 2: area2_row_f32_cn<2>(s0, s1, d, w, p); break;
+        case 3: area2_row_f32_cn<3>(s0, s1, d, w, p); break;
+        default: area2_row_f32_cn<4>(s0, s1, d, w, p); break;
+    }
+}
+
 void vpass_f32(const float* h0, const float* h1, float b0, float b1, float* dst, int n) {
     for (int i = 0; i < n; ++i) dst[i] = h0[i] * b0 + h1[i] * b1;
 }
@@ -237,9 +264,11 @@ PYALIGN_CLONES void linear_u8_hpass(const uint8_t* src, int16_t* out, const Line
     if (t.channels == 1) {
         // One channel: gather both taps of a pixel with one 2-byte copy into an interleaved buffer
         // (where the right edge is clamped, a1 = 0 and the second byte does not matter).
-        const int w = t.dst_w;
-        int dx = 0;
-        for (; dx < t.wide_w; ++dx) std::memcpy(g0 + 2 * dx, src + t.xofs0[dx], 2);
+        // Indices are size_t: the build may use -fwrapv (Python's CFLAGS), under which int index
+        // arithmetic like 2 * i blocks vectorisation.
+        const std::size_t w = static_cast<std::size_t>(t.dst_w);
+        std::size_t dx = 0;
+        for (; dx < static_cast<std::size_t>(t.wide_w); ++dx) std::memcpy(g0 + 2 * dx, src + t.xofs0[dx], 2);
         for (; dx < w; ++dx) {
             g0[2 * dx] = src[t.xofs0[dx]];
             g0[2 * dx + 1] = src[t.xofs1[dx]];
@@ -248,7 +277,8 @@ PYALIGN_CLONES void linear_u8_hpass(const uint8_t* src, int16_t* out, const Line
         const int16_t* __restrict a0 = t.alpha0;
         const int16_t* __restrict a1 = t.alpha1;
         int16_t* __restrict o = out;
-        for (int i = 0; i < w; ++i) o[i] = static_cast<int16_t>((g[2 * i] * a0[i] + g[2 * i + 1] * a1[i]) >> 4);
+        for (std::size_t i = 0; i < w; ++i)
+            o[i] = static_cast<int16_t>((g[2 * i] * a0[i] + g[2 * i + 1] * a1[i]) >> 4);
         return;
     }
     switch (t.channels) {
@@ -376,17 +406,7 @@ void resize_linear(const ImageView<const float>& src, const ImageView<float>& ds
     if (src.width == 2 * dst.width && src.height == 2 * dst.height) {
         const int pair_end = cn == 4 ? dst.width : (cn == 1 ? (dst.width & ~3) : 0);
         for (int dy = 0; dy < dst.height; ++dy) {
-            const float* s0 = src.row(2 * dy);
-            const float* s1 = src.row(2 * dy + 1);
-            float* d = dst.row(dy);
-            for (int dx = 0; dx < dst.width; ++dx) {
-                for (int c = 0; c < cn; ++c) {
-                    const int i = 2 * dx * cn + c;
-                    const float sum = dx < pair_end ? (s0[i] + s0[i + cn]) + (s1[i] + s1[i + cn])
-                                                    : ((s0[i] + s0[i + cn]) + s1[i]) + s1[i + cn];
-                    d[dx * cn + c] = sum * 0.25f;
-                }
-            }
+            area2_row_f32(src.row(2 * dy), src.row(2 * dy + 1), dst.row(dy), dst.width, cn, pair_end);
         }
         return;
     }
@@ -426,18 +446,31 @@ std::vector<int32_t> nearest_table(int src, int dst) {
     return t;
 }
 
+template <typename T, int CN>
+void nearest_row(const T* __restrict s, T* __restrict d, const std::vector<int32_t>& xs) {
+    const std::size_t w = xs.size();
+    for (std::size_t dx = 0; dx < w; ++dx) {
+        std::memcpy(d + dx * CN, s + static_cast<std::size_t>(xs[dx]) * CN, CN * sizeof(T));
+    }
+}
+
 template <typename T>
 void nearest_impl(const ImageView<const T>& src, const ImageView<T>& dst) {
     check_pair(src, dst);
     const int cn = src.channels;
     const std::vector<int32_t> xs = nearest_table(src.width, dst.width);
     const std::vector<int32_t> ys = nearest_table(src.height, dst.height);
+    const std::size_t row_bytes = static_cast<std::size_t>(dst.width) * cn * sizeof(T);
     for (int dy = 0; dy < dst.height; ++dy) {
-        const T* s = src.row(ys[dy]);
-        T* d = dst.row(dy);
-        for (int dx = 0; dx < dst.width; ++dx) {
-            const T* p = s + static_cast<std::ptrdiff_t>(xs[dx]) * cn;
-            for (int c = 0; c < cn; ++c) d[dx * cn + c] = p[c];
+        if (dy > 0 && ys[dy] == ys[dy - 1]) {  // same source row: copy the previous output row
+            std::memcpy(dst.row(dy), dst.row(dy - 1), row_bytes);
+            continue;
+        }
+        switch (cn) {
+            case 1: nearest_row<T, 1>(src.row(ys[dy]), dst.row(dy), xs); break;
+            case 2: nearest_row<T, 2>(src.row(ys[dy]), dst.row(dy), xs); break;
+            case 3: nearest_row<T, 3>(src.row(ys[dy]), dst.row(dy), xs); break;
+            default: nearest_row<T, 4>(src.row(ys[dy]), dst.row(dy), xs); break;
         }
     }
 }
