@@ -225,7 +225,10 @@ def _marker_rules(node: pytest.Item) -> Dict[str, Any]:
     merged: Dict[str, Any] = {}
     for mark in reversed(list(node.iter_markers("pyalign"))):  # closest last, so it wins
         if mark.args:
-            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.pyalign takes keywords only")
+            raise TypeError(f"{node.nodeid}: @pytest.mark.pyalign takes keywords only (atol=, rtol=, cosine=)")
+        unknown = sorted(set(mark.kwargs) - set(RULE_KEYS) - set(_EXTRA_RULE_KEYS))
+        if unknown:
+            raise TypeError(f"{node.nodeid}: @pytest.mark.pyalign: unknown rule keyword(s) {', '.join(unknown)}")
         merged.update(mark.kwargs)
     return merged
 

@@ -308,16 +308,22 @@ def test_bad_capture_set_and_missing_stage(pytester: pytest.Pytester, captures: 
     pytester.makepyfile(
         test_bad="""
 import numpy as np
+import pytest
 
 def test_pre(pyalign_case, pyalign_check):
     pyalign_check(np.zeros(3, np.float32), stage="model_output", name="nope")
 
 def test_kw(pyalign_case, pyalign_check):
     pyalign_check(pyalign_case.preprocessed, atoll=1)
+
+@pytest.mark.pyalign(cosin=0.9)
+def test_marker_kw(pyalign_check):
+    pass
 """
     )
     result = pytester.runpytest(f"--pyalign-captures={captures}", "-rfE")
-    result.assert_outcomes(failed=2, errors=2)
+    result.assert_outcomes(failed=2, errors=4)
+    result.stdout.fnmatch_lines(["*@pytest.mark.pyalign: unknown rule keyword(s) cosin*"])
     result.stdout.fnmatch_lines(
         [
             "*ERROR at setup of test_pre?dog_002?*",
@@ -325,9 +331,9 @@ def test_kw(pyalign_case, pyalign_check):
             "*capture set cat_001 has no tensor model_output.nope*",
             "*unknown rule keyword(s) atoll*",
             "*pyalign alignment summary*",
-            "cat_001*(other)*FAIL*0/2*test_kw failed (call); test_pre failed (call)",
-            "dog_002*(other)*FAIL*0/2*test_kw failed (setup); test_pre failed (setup)",
-            "0 checks on 2 cases: 0 aligned, 0 misaligned; 4 failed tests outside the checks",
+            "cat_001*(other)*FAIL*0/3*test_kw failed (call); test_marker_kw failed (setup); test_pre failed (call)",
+            "dog_002*(other)*FAIL*0/3*test_kw failed (setup); test_marker_kw failed (setup); test_pre failed (setup)",
+            "0 checks on 2 cases: 0 aligned, 0 misaligned; 6 failed tests outside the checks",
         ]
     )
 
