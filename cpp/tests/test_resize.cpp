@@ -132,6 +132,41 @@ PA_TEST(matches_independent_model_random) {
     }
 }
 
+PA_TEST(nearest_and_float_random_sizes_in_bounds) {
+    // Random sizes and 1..4 channels on exactly-sized buffers (the sanitizer build checks bounds);
+    // nearest against its rule, float linear against a uint8-valued image's float formula bounds.
+    uint32_t seed = 777;
+    auto rnd = [&]() { seed = seed * 1664525u + 1013904223u; return seed >> 8; };
+    for (int it = 0; it < 300; ++it) {
+        int sw = 1 + rnd() % 19, sh = 1 + rnd() % 19, dw = 1 + rnd() % 37, dh = 1 + rnd() % 37;
+        const int cn = 1 + it % 4;
+        if (it % 5 == 0) { sw = 2 * dw; sh = 2 * dh; }
+        std::vector<uint8_t> src(static_cast<std::size_t>(sw) * sh * cn);
+        std::vector<float> srcf(src.size());
+        for (std::size_t i = 0; i < src.size(); ++i) srcf[i] = src[i] = static_cast<uint8_t>(rnd());
+        std::vector<uint8_t> dst(static_cast<std::size_t>(dw) * dh * cn);
+        pyalign::resize_nearest(view<const uint8_t>(src, sw, sh, cn), view<uint8_t>(dst, dw, dh, cn));
+        int bad = 0;
+        for (int y = 0; y < dh; ++y)
+            for (int x = 0; x < dw; ++x) {
+                const int sx = std::min(static_cast<int>(std::floor(x * (1.0 / (static_cast<double>(dw) / sw)))), sw - 1);
+                const int sy = std::min(static_cast<int>(std::floor(y * (1.0 / (static_cast<double>(dh) / sh)))), sh - 1);
+                for (int c = 0; c < cn; ++c)
+                    bad += dst[(static_cast<std::size_t>(y) * dw + x) * cn + c] !=
+                           src[(static_cast<std::size_t>(sy) * sw + sx) * cn + c];
+            }
+        PA_CHECK_EQ(bad, 0);
+        // Float linear: a convex combination, so every output lies within the source range and
+        // rounds to within 1 of the uint8 result.
+        std::vector<float> dstf(dst.size());
+        pyalign::resize_linear(view<const float>(srcf, sw, sh, cn), view<float>(dstf, dw, dh, cn));
+        const auto dst8 = resize_u8(src, sw, sh, dw, dh, cn);
+        int far = 0;
+        for (std::size_t i = 0; i < dstf.size(); ++i) far += std::fabs(dstf[i] - dst8[i]) > 1.0f;
+        PA_CHECK_EQ(far, 0);
+    }
+}
+
 PA_TEST(channels_are_independent) {
     // A 3-channel resize equals three 1-channel resizes of the planes.
     const int sw = 17, sh = 9, dw = 6, dh = 13;
