@@ -42,7 +42,10 @@ def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None,
                 img = yuv.convert(img, fmt, op.get("to", "BGR"), mode, op.get("matrix"))
                 if cache is not None:
                     cache[key] = img
-        elif kind == "resize":
+        elif kind == "resize" and "letterbox_instead" in knobs:
+            style, pad = knobs["letterbox_instead"]
+            img = rz.letterbox(img, op["size"], pad, style, knobs.get("resize", "linear"))
+        elif kind == "resize" or (kind == "letterbox" and knobs.get("stretch")):
             interp = op.get("interpolation", "linear")
             img = rz.resize(img, tuple(op["size"]), knobs.get("resize", interp))
         elif kind == "letterbox":
@@ -123,6 +126,14 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
             if kind == "letterbox":
                 for name, text, knob in rz.letterbox_variants(op):
                     variants.append((name, text, "letterbox", 55, knob))
+                variants.append(("letterbox.stretch", "letterbox: a plain resize to the model size (aspect "
+                                 "ratio not kept, no padding) instead of a letterbox", "letterbox", 54,
+                                 {"stretch": True}))
+            else:
+                for style, pad in (("ultralytics", 114), ("center", 0)):
+                    variants.append((f"letterbox.instead_of_resize_{style}",
+                                     f"letterbox: a {style!r} letterbox (pad {pad}) instead of a plain resize",
+                                     "letterbox", 54, {"letterbox_instead": (style, pad)}))
     note = ""
     if info.get("baseline_max_abs_diff", 0.0) > 0 or "baseline_shape" in info:
         note = " (note: this recomputation of the reference itself differs from the captured reference)"

@@ -335,6 +335,21 @@ def test_letterbox_style(raw):
     check_first(run(exp, act, raw), "letterbox.style_center")
 
 
+def test_stretched_instead_of_letterbox(raw, expected):
+    act = to_tensor(cv2.resize(raw, DST, interpolation=cv2.INTER_LINEAR))
+    check_first(run(expected, act, raw), "letterbox.stretch")
+
+
+def test_letterbox_instead_of_resize(raw):
+    spec = {"input": {"format": "BGR", "width": W, "height": H},
+            "preprocess": [{"op": "resize", "size": list(DST), "interpolation": "linear"},
+                           {"op": "swap_rb"}, {"op": "normalize", "mean": MEAN, "std": STD},
+                           {"op": "layout", "to": "NCHW"}]}
+    exp = to_tensor(cv2.resize(raw, DST, interpolation=cv2.INTER_LINEAR))
+    check_first(run(exp, to_tensor(ultralytics_box(raw)), raw, spec=spec),
+                "letterbox.instead_of_resize_ultralytics")
+
+
 def test_letterbox_shifted_by_one(raw, expected):
     act = to_tensor(ultralytics_box(raw, shift=(0, 1)))
     check_first(run(expected, act, raw), "letterbox.shift_0_1")
