@@ -145,6 +145,18 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
                             "detections", 10, back,
                             {"scale_x": geo["scale_x"], "scale_y": geo["scale_y"],
                              "pad_left": geo["pad_left"], "pad_top": geo["pad_top"]}))
+    inp = spec.get("input") if isinstance(spec, dict) else None
+    if isinstance(inp, dict) and inp.get("width") and inp.get("height"):
+        iw, ih = float(inp["width"]), float(inp["height"])
+
+        def clip() -> Tuple[np.ndarray, np.ndarray]:
+            b = a[:, :4].copy()
+            b[:, [0, 2]] = np.clip(b[:, [0, 2]], 0, iw)
+            b[:, [1, 3]] = np.clip(b[:, [1, 3]], 0, ih)
+            return exp, with_boxes(b)
+
+        trials.append(Trial("detections.not_clipped", f"detections: the actual's boxes are not clipped to the "
+                                                      f"{iw:g}x{ih:g} image; clipping them", "detections", 12, clip))
     fit = _frame_fit(exp, a)
     if fit is not None:
         ax, bx, ay, by = fit

@@ -52,6 +52,16 @@ def test_letterbox_coordinates(dets):
     assert h.params["pad_top"] == top and h.params["scale_x"] == pytest.approx(r)
 
 
+def test_boxes_not_clipped(dets):
+    exp = dets.copy()
+    exp[0, 0] = 0.0                    # the reference clipped these two boxes
+    exp[1, 3] = SRC_H
+    act = exp.copy()
+    act[0, 0] = -12.5
+    act[1, 3] = SRC_H + 30
+    assert_named(exp, act, "detections.not_clipped")
+
+
 def test_xy_swapped(dets):
     assert_named(dets, dets[:, [1, 0, 3, 2, 4, 5]].copy(), "detections.xy_swap")
 
