@@ -201,6 +201,18 @@ def test_non_contiguous_inputs_are_copied():
         np.testing.assert_array_equal(resize(view, (33, 17)), cv2.resize(np.ascontiguousarray(view), (33, 17)))
 
 
+def test_misaligned_float_input_is_copied_and_rejected_by_the_raw_binding(ipp_off):
+    from pyalign import _core
+
+    raw = np.zeros(4 * 12 * 10 + 1, np.uint8)
+    misaligned = raw[1:].view(np.float32).reshape(12, 10)
+    misaligned[...] = np.arange(120, dtype=np.float32).reshape(12, 10)
+    assert not misaligned.flags.aligned
+    np.testing.assert_array_equal(resize(misaligned, (7, 5)), cv2.resize(np.array(misaligned), (7, 5)))
+    with pytest.raises(ValueError, match="aligned"):
+        _core.resize(misaligned, 7, 5, "linear")
+
+
 def test_output_is_a_new_contiguous_array_and_input_untouched():
     src = _image(np.random.default_rng(0), 9, 7, 3)
     before = src.copy()

@@ -35,6 +35,8 @@ Shape image_shape(const py::array& a) {
         throw pyalign::Error("image of " + std::to_string(w) + "x" + std::to_string(h) + " is too large");
     }
     if (!(a.flags() & py::array::c_style)) throw pyalign::Error("image must be C-contiguous");
+    constexpr int kNpyAligned = 0x0100;  // NPY_ARRAY_ALIGNED
+    if (!(a.flags() & kNpyAligned)) throw pyalign::Error("image data must be aligned for its dtype");
     return {static_cast<int>(h), static_cast<int>(w), static_cast<int>(cn), a.ndim() == 3};
 }
 

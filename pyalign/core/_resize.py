@@ -118,8 +118,8 @@ def _check_image(src: Any, dtypes: Sequence[np.dtype], what: str = "src") -> np.
         raise ValueError(f"{what} must have 1 to 4 channels, got {src.shape[2]} (shape {src.shape})")
     if src.shape[0] > _MAX_SIDE or src.shape[1] > _MAX_SIDE:
         raise ValueError(f"{what} of shape {src.shape} is too large (max {_MAX_SIDE} per side)")
-    # Non-contiguous views (slices, transposes) are accepted through one copy.
-    return np.ascontiguousarray(src)
+    # Non-contiguous (slices, transposes) or misaligned arrays are accepted through one copy.
+    return np.require(src, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
 def _check_dst_bytes(w: int, h: int, src: np.ndarray) -> None:
