@@ -91,12 +91,7 @@ def compare_cmd(
             from .report_html import write_html
         except ImportError:
             raise PyalignError("cannot write an HTML report: pyalign.report_html is not available", html) from None
-        if len(results) == 1:
-            write_html(results[0], html)
-        else:  # one page per case next to the requested file
-            base = Path(html)
-            for r in results:
-                write_html(r, base.with_name(f"{base.stem}.{r.case}{base.suffix}"))
+        write_html(results[0] if len(results) == 1 else results, html)
     if as_json:
         if len(results) == 1:
             click.echo(results[0].to_json())

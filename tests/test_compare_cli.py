@@ -151,3 +151,12 @@ def test_directory_of_cases(sets, tmp_path) -> None:
     assert len(root.findall("testsuite")) == 3 and root.get("failures") == "3"
     p = run(str(tmp_path / "acts" / "nothing_here"), str(acts))
     assert p.returncode == 2
+
+
+def test_html_report_written(sets, tmp_path) -> None:
+    _, ref, _, bad, *_ = sets
+    out = tmp_path / "r.html"
+    p = run(str(ref), str(bad), "--html", str(out), "--no-diagnose")
+    assert p.returncode == 1, p.stderr
+    text = out.read_text()
+    assert "<html" in text.lower() and "preprocessed" in text
