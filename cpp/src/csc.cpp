@@ -37,7 +37,7 @@ void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     int32_t ruv[kChunk], guv[kChunk], buv[kChunk];
     uint8_t r[kChunk], g[kChunk], b[kChunk];
     const int half = n / 2;
-    for (int k = 0; k < half; ++k) {
+    for (std::size_t k = 0; k < static_cast<std::size_t>(half); ++k) {
         const int32_t u = static_cast<int32_t>(U[k]) - 128;
         const int32_t v = static_cast<int32_t>(V[k]) - 128;
         const int32_t rr = kHalf + kCVR * v;
@@ -50,7 +50,7 @@ void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
         buv[2 * k] = bb;
         buv[2 * k + 1] = bb;
     }
-    for (int i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         int32_t yy = static_cast<int32_t>(Y[i]) - 16;
         yy = (yy < 0 ? 0 : yy) * kCY;
         int32_t R = (yy + ruv[i]) >> kShift;
@@ -65,7 +65,7 @@ void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     }
     const uint8_t* c0 = rgb ? r : b;
     const uint8_t* c2 = rgb ? b : r;
-    for (int i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         out[3 * i] = c0[i];
         out[3 * i + 1] = g[i];
         out[3 * i + 2] = c2[i];
@@ -78,7 +78,7 @@ void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     double ud[kChunk], vd[kChunk];
     uint8_t ch[3][kChunk];
     const int half = n / 2;
-    for (int k = 0; k < half; ++k) {
+    for (std::size_t k = 0; k < static_cast<std::size_t>(half); ++k) {
         const double u = static_cast<double>(U[k]);
         const double v = static_cast<double>(V[k]);
         ud[2 * k] = u;
@@ -89,7 +89,7 @@ void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     for (int k = 0; k < 3; ++k) {
         const double c0 = mat.m[k][0], c1 = mat.m[k][1], c2 = mat.m[k][2], c3 = mat.m[k][3] * 256.0;
         uint8_t* dst = ch[k];
-        for (int i = 0; i < n; ++i) {
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
             const double x = ((c0 * static_cast<double>(Y[i]) + c1 * ud[i]) + c2 * vd[i]) + c3;
             // |x| < 2^21 (bounded entries): trunc(x + 0.5) == floor(x + 0.5) for x + 0.5 >= 0, and
             // anything negative saturates to 0 anyway.
@@ -101,7 +101,7 @@ void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     // ch[0] = R, ch[1] = G, ch[2] = B
     const uint8_t* a = rgb ? ch[0] : ch[2];
     const uint8_t* c = rgb ? ch[2] : ch[0];
-    for (int i = 0; i < n; ++i) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         out[3 * i] = a[i];
         out[3 * i + 1] = ch[1][i];
         out[3 * i + 2] = c[i];
@@ -258,7 +258,7 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
         for (int x0 = 0; x0 < width_; x0 += kChunk) {
             const int n = std::min(kChunk, width_ - x0);
             const uint8_t* p = row + 2 * static_cast<std::size_t>(x0);
-            for (int i = 0; i < n; ++i) ybuf[i] = p[2 * i + yo];
+            for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) ybuf[i] = p[2 * i + yo];
             for (int k = 0; k < n / 2; ++k) {
                 ubuf[k] = p[4 * k + uo];
                 vbuf[k] = p[4 * k + uo + 2];

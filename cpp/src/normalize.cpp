@@ -27,25 +27,25 @@ template <int C>
 PYALIGN_HOT_KERNEL void plane_f32(const uint8_t* src, int off, int n, float m, float s, bool norm, float* dst) {
     const uint8_t* p = src + off;
     if (norm) {
-        for (int x = 0; x < n; ++x) dst[x] = (static_cast<float>(p[C * x]) - m) / s;
+        for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = (static_cast<float>(p[C * x]) - m) / s;
     } else {
-        for (int x = 0; x < n; ++x) dst[x] = static_cast<float>(p[C * x]);
+        for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = static_cast<float>(p[C * x]);
     }
 }
 
 template <int C>
 void plane_u8(const uint8_t* src, int off, int n, uint8_t* dst) {
     const uint8_t* p = src + off;
-    for (int x = 0; x < n; ++x) dst[x] = p[C * x];
+    for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = p[C * x];
 }
 
 // Interleaved: dst[i] = (float(src[i]) - mrow[i]) / srow[i] over n = W*C elements.
 PYALIGN_HOT_KERNEL
 void interleaved_f32(const uint8_t* src, int n, const float* mrow, const float* srow, bool norm, float* dst) {
     if (norm) {
-        for (int i = 0; i < n; ++i) dst[i] = (static_cast<float>(src[i]) - mrow[i]) / srow[i];
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) dst[i] = (static_cast<float>(src[i]) - mrow[i]) / srow[i];
     } else {
-        for (int i = 0; i < n; ++i) dst[i] = static_cast<float>(src[i]);
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) dst[i] = static_cast<float>(src[i]);
     }
 }
 
@@ -151,7 +151,7 @@ void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
         const int m = static_cast<int>(n - i0 < static_cast<std::size_t>(tile) ? n - i0 : static_cast<std::size_t>(tile));
         const uint8_t* s = row + i0;
         if (spec_.swap_rb) {
-            for (int i = 0; i < m; i += C) {
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); i += static_cast<std::size_t>(C)) {
                 sw[i] = s[i + 2];
                 sw[i + 1] = s[i + 1];
                 sw[i + 2] = s[i];
@@ -184,7 +184,7 @@ void RowWriter::fill_pixels(int y, int x0, int n, const uint8_t* pixel, void* ds
         for (int c = 0; c < C; ++c) {
             if (spec_.to_float) {
                 float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start;
-                for (int i = 0; i < n; ++i) d[i] = fv[c];
+                for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) d[i] = fv[c];
             } else {
                 uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + start;
                 std::memset(d, uv[c], static_cast<std::size_t>(n));
@@ -194,11 +194,11 @@ void RowWriter::fill_pixels(int y, int x0, int n, const uint8_t* pixel, void* ds
     }
     if (spec_.to_float) {
         float* d = static_cast<float*>(dst) + start * static_cast<std::size_t>(C);
-        for (int i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
             for (int c = 0; c < C; ++c) d[static_cast<std::size_t>(i) * C + c] = fv[c];
     } else {
         uint8_t* d = static_cast<uint8_t*>(dst) + start * static_cast<std::size_t>(C);
-        for (int i = 0; i < n; ++i)
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i)
             for (int c = 0; c < C; ++c) d[static_cast<std::size_t>(i) * C + c] = uv[c];
     }
 }
