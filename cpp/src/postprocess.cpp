@@ -66,7 +66,17 @@ std::vector<int64_t> drop_batch(const FloatTensor& t, std::size_t ndim, const st
 
 inline bool finite(float v) { return std::fabs(v) <= FLT_MAX; }
 
-inline float sigmoid(float x) { return static_cast<float>(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); }
+/// double -> float with IEEE round-to-nearest, defined for every input (a plain cast of an
+/// out-of-range value is undefined in C++): at or beyond FLT_MAX + half an ulp it is +-Inf.
+inline float narrow(double x) {
+    const double limit = 340282356779733661637539395458142568448.0;  // 2^128 - 2^103
+    if (std::isnan(x)) return std::numeric_limits<float>::quiet_NaN();
+    if (x >= limit) return std::numeric_limits<float>::infinity();
+    if (x <= -limit) return -std::numeric_limits<float>::infinity();
+    return static_cast<float>(x);
+}
+
+inline float sigmoid(float x) { return narrow(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); }
 
 /// One block of cells of a level: anchor points with their channels at base + c * ch_stride
 /// + cell * cell_stride.
@@ -171,8 +181,7 @@ public:
 
     void add(double x1, double y1, double x2, double y2, float score, int64_t cls) {
         if (out_.scores.size() >= static_cast<std::size_t>(UINT32_MAX)) throw Error("too many candidates");
-        const float b[4] = {static_cast<float>(x1), static_cast<float>(y1), static_cast<float>(x2),
-                            static_cast<float>(y2)};
+        const float b[4] = {narrow(x1), narrow(y1), narrow(x2), narrow(y2)};
         if (!(finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3]))) {
             ++out_.stats.nonfinite_boxes;
             return;
@@ -810,12 +819,12 @@ void map_boxes(float* boxes, int64_t n, const BoxMapping& m) {
     if (!(std::isfinite(m.src_width) && std::isfinite(m.src_height) && m.src_width >= 0 && m.src_height >= 0))
         throw Error("info src_width/src_height must be finite and >= 0");
     if (n > 0 && boxes == nullptr) throw Error("map_boxes: null data");
-    const float w = static_cast<float>(m.src_width), h = static_cast<float>(m.src_height);
+    const float w = narrow(m.src_width), h = narrow(m.src_height);
     for (int64_t i = 0; i < n; ++i) {
         float* b = boxes + 4 * i;
         for (int k = 0; k < 4; k += 2) {
-            const float x = static_cast<float>((static_cast<double>(b[k]) - m.pad_left) / m.scale_x);
-            const float y = static_cast<float>((static_cast<double>(b[k + 1]) - m.pad_top) / m.scale_y);
+            const float x = narrow((static_cast<double>(b[k]) - m.pad_left) / m.scale_x);
+            const float y = narrow((static_cast<double>(b[k + 1]) - m.pad_top) / m.scale_y);
             b[k] = std::min(std::max(x, 0.0f), w);
             b[k + 1] = std::min(std::max(y, 0.0f), h);
         }

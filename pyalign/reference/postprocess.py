@@ -857,10 +857,10 @@ def map_boxes(boxes: ArrayLike, info: Any) -> np.ndarray:
     d = info_dict(info)
     out = np.empty_like(b)
     with np.errstate(invalid="ignore", over="ignore"):
-        xs = (b[:, 0::2].astype(np.float64) - d["pad_left"]) / d["scale_x"]
-        ys = (b[:, 1::2].astype(np.float64) - d["pad_top"]) / d["scale_y"]
-    out[:, 0::2] = np.clip(xs.astype(np.float32), np.float32(0), np.float32(d["src_width"]))
-    out[:, 1::2] = np.clip(ys.astype(np.float32), np.float32(0), np.float32(d["src_height"]))
+        xs = ((b[:, 0::2].astype(np.float64) - d["pad_left"]) / d["scale_x"]).astype(np.float32)
+        ys = ((b[:, 1::2].astype(np.float64) - d["pad_top"]) / d["scale_y"]).astype(np.float32)
+        out[:, 0::2] = np.clip(xs, np.float32(0), np.float32(d["src_width"]))
+        out[:, 1::2] = np.clip(ys, np.float32(0), np.float32(d["src_height"]))
     return out
 
 
