@@ -26,7 +26,17 @@ from .diagnose_detections import class_trials, detection_trials, evaluate_detect
 from .diagnose_pipeline import pipeline_trials
 from .diagnose_tensor import composed_trials, tensor_trials
 
-__all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR"]
+__all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR", "MAX_REPORTED"]
+
+#: At most this many hypotheses are reported: every full explanation (up to this many) and,
+#: only when there is none, the best partial ones.
+MAX_REPORTED = 5
+
+
+def _best(found: List[Hypothesis]) -> List[Hypothesis]:
+    ranked = rank(found)
+    full = [h for h in ranked if h.explains]
+    return (full or ranked)[:MAX_REPORTED]
 
 
 def _is_detections(arr: np.ndarray, other: np.ndarray, stage: str, kind: Optional[str]) -> bool:
@@ -62,9 +72,9 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     Returns
     -------
     list of Hypothesis
-        Full explanations first (simplest first), then partial ones (smallest residual
-        first). When nothing explains the mismatch, one ``"unexplained"`` entry says so.
-        Empty when the tensors pass their rule.
+        The full explanations, simplest first; when there is none, the partial ones,
+        smallest residual first (at most :data:`MAX_REPORTED`). When nothing explains the
+        mismatch, one ``"unexplained"`` entry says so. Empty when the tensors pass their rule.
     """
     exp = np.asarray(expected)
     act = np.asarray(actual)
@@ -77,7 +87,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
             return []
         trials = detection_trials(exp, act, spec)
         found, ran = evaluate_detections(trials, before, rspec)
-        return rank(found) or [_unexplained(strip(before), ran, ["detections"], None)]
+        return _best(found) or [_unexplained(strip(before), ran, ["detections"], None)]
 
     before = measure(exp, act, rspec)
     if before.get("passed"):
@@ -114,7 +124,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         else:
             missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
                             "and the spec in the reference capture")
-    return rank(found) or [_unexplained(strip(before), ran, families, missing_note)]
+    return _best(found) or [_unexplained(strip(before), ran, families, missing_note)]
 
 
 def _unexplained(before: Dict[str, Any], ran: int, families: List[str], note: Optional[str]) -> Hypothesis:
