@@ -84,6 +84,22 @@ def test_uint8_linear_matches_cv2_random_cases():
     assert failures == []
 
 
+def test_uint8_linear_mid_size_random_match_cv2():
+    """Larger random sizes (up to 2000 px per side): float rounding of far coordinates."""
+    rng = np.random.default_rng(31)
+    for i in range(120):
+        sw, sh = (int(v) for v in rng.integers(1, 2000, 2))
+        dw, dh = (int(v) for v in rng.integers(1, 700, 2))
+        if i % 2:
+            sw, dw = dw, sw
+        src = _image(rng, sh, 7 if i % 3 == 0 else min(sw, 64), [1, 3, 4][i % 3])
+        src = cv2.resize(src, (sw, sh), interpolation=cv2.INTER_NEAREST)  # cheap large image...
+        ramp = (np.add.outer(np.arange(sh) * 13, np.arange(sw) * 7) % 256).astype(np.uint8)
+        src = src + (ramp if src.ndim == 2 else ramp[:, :, None])  # ...whose neighbours all differ
+        np.testing.assert_array_equal(resize(src, (dw, dh)), cv2.resize(src, (dw, dh)),
+                                      err_msg=f"{sw}x{sh}->{dw}x{dh}")
+
+
 def test_uint8_linear_large_images_match_cv2():
     rng = np.random.default_rng(1)
     for (sw, sh), (dw, dh), cn in [
