@@ -14,6 +14,8 @@ import pyalign.comparator  # noqa: F401
 import pyalign.store  # noqa: F401
 
 pytest_plugins = ["pytester"]
+# pytest-benchmark, when installed, warns inside in-process runs of an xdist session; not ours.
+pytestmark = pytest.mark.filterwarnings("ignore:Benchmarks are automatically disabled")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "board_suite"
