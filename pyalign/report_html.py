@@ -280,12 +280,16 @@ def _channel_names(c: int, color: Optional[str]) -> List[str]:
 
 
 def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
-                   kind: Optional[str], spec: Any, stage: str) -> str:
+                   kind: Optional[str], spec: Any, stage: str, act_layout: Optional[str] = None) -> str:
     if color in _YUV_CODES and stage == "raw_input":
         e_pic, a_pic = _raw_picture(exp, color), _raw_picture(act, color)
         e_hwc, a_hwc = exp.reshape(exp.shape[0], exp.shape[1], -1), act.reshape(act.shape[0], act.shape[1], -1)
     else:
-        e_hwc, a_hwc = _to_hwc(exp, layout), _to_hwc(act, layout)
+        if act.shape != exp.shape and act_layout is None:
+            from .diagnose_tensor import guess_layout
+
+            act_layout = guess_layout(act.shape, None)
+        e_hwc, a_hwc = _to_hwc(exp, layout), _to_hwc(act, act_layout or layout)
         if e_hwc is None or e_hwc.size == 0 or e_hwc.shape[2] == 0:
             return ""
         if a_hwc is not None and (a_hwc.ndim != 3 or a_hwc.size == 0):
@@ -468,14 +472,15 @@ def _tensor_section(idx: int, t: Any, ref_case: Any, act_case: Any, spec: Any) -
             out.append('<div class="note">tensor data not available to the report</div>')
         return "".join(out)
     try:
-        out.append(_pictures(exp, act, stage, layout, kind, color, ref_case, spec))
+        act_layout = getattr(_record(act_case, stage, name), "layout", None) if act_case is not None else None
+        out.append(_pictures(exp, act, stage, layout, kind, color, ref_case, spec, act_layout))
     except (ValueError, cv2.error, IndexError, TypeError) as exc:
         out.append(f'<div class="note">no pictures: {_e(exc)}</div>')
     return "".join(out)
 
 
 def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str], kind: Optional[str],
-              color: Optional[str], ref_case: Any, spec: Any) -> str:
+              color: Optional[str], ref_case: Any, spec: Any, act_layout: Optional[str] = None) -> str:
     is_det = kind == "detections" or (kind is None and stage == "postprocessed" and exp.ndim == 2
                                       and exp.shape[-1] == 6 and exp.dtype.kind == "f")
     if is_det:
@@ -485,7 +490,7 @@ def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str
     parts = []
     image_like = (layout in _IMAGE_LAYOUTS or kind in ("image", "mask") or stage == "raw_input") and exp.ndim >= 2
     if image_like:
-        parts.append(_image_section(exp, act, layout, color, kind, spec, stage))
+        parts.append(_image_section(exp, act, layout, color, kind, spec, stage, act_layout))
     if exp.shape == act.shape and exp.size:
         parts.append("<h3>Histogram of |diff|</h3>" + _histogram_svg(exp, act))
     return "".join(parts)
