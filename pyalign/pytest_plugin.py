@@ -306,7 +306,6 @@ class _Checker:
         __tracebackhide__ = True
         from .plugin_case import load_actual
         from .plugin_options import STAGES
-        from .plugin_results import make_record
 
         unknown = sorted(set(rules) - set(RULE_KEYS) - set(_EXTRA_RULE_KEYS))
         if unknown:
@@ -321,14 +320,7 @@ class _Checker:
         expected = case.array(stage, record.name)
         actual_arr = load_actual(actual, case, stage, record.name)
 
-        try:
-            layers = [normalize_rules(rules, "pyalign_check"), normalize_rules(self._marker, "@pytest.mark.pyalign")]
-        except OptionError as e:
-            raise ValueError(str(e)) from None
-        overrides = self._state.settings.overrides if self._state is not None else {}
-        rule, layer = rule_for(layers + [overrides], stage, record.name)
-        source = ("call", "marker", "options", "default")[layer]
-        extra = {k: v for k, v in {**self._marker, **rules}.items() if k in _EXTRA_RULE_KEYS and v is not None}
+        rule, source, extra = self._rules(stage, record.name, rules)
 
         from .comparator import compare_arrays
 
@@ -344,22 +336,54 @@ class _Checker:
         )
         if not result.passed and not getattr(result, "diagnosis", None):
             _diagnose(result, expected, actual_arr, case, record)
+        self._record(result, stage, record.name, source, _actual_dir(actual))
+        if not result.passed:
+            raise AssertionError(f"pyalign: case {case.id} is misaligned\n{result.to_text()}")
+        return result
+
+    def _rules(self, stage: str, name: str, rules: Dict[str, Any]) -> Tuple[Dict[str, Any], str, Dict[str, Any]]:
+        """The comparator keywords for one tensor, the layer they come from, and the extra keywords."""
+        try:
+            layers = [normalize_rules(rules, "pyalign_check"), normalize_rules(self._marker, "@pytest.mark.pyalign")]
+        except OptionError as e:
+            raise ValueError(str(e)) from None
+        overrides = self._state.settings.overrides if self._state is not None else {}
+        rule, layer = rule_for(layers + [overrides], stage, name)
+        source = ("call", "marker", "options", "default")[layer]
+        extra = {k: v for k, v in {**self._marker, **rules}.items() if k in _EXTRA_RULE_KEYS and v is not None}
+        return rule, source, extra
+
+    def _record(self, result: Any, stage: str, name: str, source: str, actual_dir: Optional[str]) -> None:
+        from .plugin_results import make_record
+
         self.results.append(result)
         if self._state is not None:
             self._state.records.append(
                 make_record(
                     result,
                     nodeid=self._request.node.nodeid,
-                    case_id=case.id,
-                    case_dir=str(case.dir),
+                    case_id=self._case.id,
+                    case_dir=str(self._case.dir),
                     stage=stage,
-                    name=record.name,
+                    name=name,
                     rule_source=source,
-                    actual_dir=_actual_dir(actual),
+                    actual_dir=actual_dir,
                 )
             )
-        if not result.passed:
-            raise AssertionError(f"pyalign: case {case.id} is misaligned\n{result.to_text()}")
+
+    def _missing(self, record: Any, rules: Dict[str, Any], actual_dir: str) -> Any:
+        """Record (and return) a ``missing`` result for a reference tensor the board did not write."""
+        from .compare_rules import resolve_rule
+        from .comparator import TensorResult
+
+        rule_kw, source, _ = self._rules(record.stage, record.name, rules)
+        result = TensorResult(
+            stage=record.stage, name=record.name, rule=resolve_rule(record.stage, record.name, **rule_kw),
+            passed=False, status="missing", layout=record.layout, kind=record.kind,
+            shape=tuple(record.shape), dtype=record.dtype,
+            message=f"not in the board's output {actual_dir}",
+        )
+        self._record(result, record.stage, record.name, source, actual_dir)
         return result
 
 
@@ -385,12 +409,16 @@ def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], ru
             failures.append(f"capture set {case.id} has no stage {stage}")
             continue
         for rec in case.records(stage):
+            if not got.has(stage, rec.name) and not (len(got.stage(stage)) == 1 and len(case.records(stage)) == 1):
+                missing = checker._missing(rec, rules, str(path.resolve()))
+                failures.append(f"pyalign: case {case.id} is misaligned\n{missing.to_text()}")
+                continue
             try:
                 results.append(checker(path, stage=stage, name=rec.name, **rules))
             except AssertionError as e:
                 failures.append(str(e))
             except PyalignError as e:
-                failures.append(f"{stage}/{rec.name}: not in the board's output: {e}")
+                failures.append(f"{stage}/{rec.name}: {e}")
     if failures:
         raise AssertionError("\n\n".join(failures))
     return results

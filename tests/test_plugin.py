@@ -363,15 +363,17 @@ def test_all(pyalign_case, pyalign_check, tmp_path):
     result = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=failed")
     result.assert_outcomes(failed=2)
     out = result.stdout.str()
-    assert "model_output/out1: not in the board's output" in out
+    assert "model_output/out1: missing" in out and "not in the board's output" in out
     assert "preprocessed/images: fail" in out and "violations: 1 of 144" in out
     summary = _summary(out)
-    assert [l.split()[:3] for l in summary[1:4]] == [
-        ["cat_001", "(other)", "FAIL"],          # only the missing tensor failed there
-        ["dog_002", "preprocessed", "FAIL"],
-        ["(3", "passing", "case"],
+    assert [l.split()[:4] for l in summary[1:5]] == [
+        ["cat_001", "model_output", "FAIL", "1/2"],      # out1 missing
+        ["dog_002", "preprocessed", "FAIL", "0/1"],
+        ["dog_002", "model_output", "FAIL", "1/2"],
+        ["(1", "passing", "case", "x"],
     ]
-    result.stdout.fnmatch_lines(["4 checks on 2 cases: 3 aligned, 1 misaligned; 1 failed tests outside the checks"])
+    assert summary[1].split()[4:] == ["missing", "(out1)"]
+    result.stdout.fnmatch_lines(["6 checks on 2 cases: 3 aligned, 3 misaligned"])
     off = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=off")
     assert "pyalign alignment summary" not in off.stdout.str()
     bad = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=some")
