@@ -199,3 +199,19 @@ def test_unmatched_detections_listed(tmp_path):
     text = render_html(compare(ref.dir, act.dir))
     assert "missing (expected only)" in text and "without a match" in text
     assert "Detections over the raw input" in text and "blank canvas" in text
+
+
+def test_actual_in_another_layout_is_shown_in_its_own(report, tmp_path):
+    from pyalign.comparator import compare
+    from pyalign.store import read_case
+
+    _, _, result = report
+    ref = read_case(result.reference_dir)
+    exp = ref.array("preprocessed")
+    act = write_case(tmp_path / "nhwc", [("preprocessed", "images", np.ascontiguousarray(exp.transpose(0, 2, 3, 1)),
+                                          {"layout": "NHWC", "color": "RGB"})])
+    res = compare(ref.dir, act.dir, stages=["preprocessed"])
+    assert res.tensors[0].status == "shape_mismatch" and res.tensors[0].diagnosis[0].name == "layout"
+    text = render_html(res)
+    assert "SHAPE_MISMATCH" in text and 'alt="actual"' in text
+    assert "identical: |diff| is 0 everywhere" in text     # same picture once each is read in its layout
