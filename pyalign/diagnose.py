@@ -142,6 +142,10 @@ def _case_array(case: Any, stage: str) -> Optional[np.ndarray]:
     try:
         return np.asarray(case.array(stage))
     except Exception:  # noqa: BLE001 - any store error means "not available"
+        pass
+    try:  # several tensors in the stage: the first one (the spec's single input)
+        return np.asarray(case.stage(stage)[0].load())
+    except Exception:  # noqa: BLE001
         return None
 
 
