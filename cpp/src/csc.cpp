@@ -2,15 +2,15 @@
 //
 // The kernels are plain loops over small contiguous scratch arrays so that the compiler vectorises
 // them; the integer kernels give the same bytes whatever the instruction set. On x86-64 with GCC
-// the hot kernels are additionally compiled for AVX2 and picked at run time (target_clones): same
-// source, same integer / IEEE float operations, same results.
+// the hot kernels are additionally compiled for AVX2 and x86-64-v4 (AVX-512) and picked at run time
+// (target_clones): same source, same integer / IEEE float64 operations, same results.
 #include "pyalign/csc.hpp"
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-// Hot kernels: an extra AVX2 build picked at run time on x86-64 GCC (not under sanitizers).
+// Hot kernels: extra AVX2 / AVX-512 builds picked at run time on x86-64 GCC (not under sanitizers).
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
     !defined(PYALIGN_NO_DISPATCH)
 #define PYALIGN_HOT_KERNEL __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
