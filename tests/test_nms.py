@@ -134,6 +134,17 @@ def test_class_aware_and_agnostic(impl):
 
 
 @pytest.mark.parametrize("impl", IMPLS)
+def test_class_ids_far_apart_and_negative(impl):
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        n = 40
+        boxes = random_boxes(rng, n, size=30.0)
+        scores = rng.random(n).astype(np.float32)
+        classes = rng.choice(np.array([-7, 0, 3, 10**12, -(2**62)]), n)
+        np.testing.assert_array_equal(impl(boxes, scores, 0.3, classes=classes), brute_force_nms(boxes, scores, 0.3, classes))
+
+
+@pytest.mark.parametrize("impl", IMPLS)
 def test_max_det(impl):
     boxes = np.array([[i * 20, 0, i * 20 + 10, 10] for i in range(10)], dtype=np.float32)
     scores = np.linspace(0.1, 1.0, 10).astype(np.float32)

@@ -175,7 +175,11 @@ void first_index(const Block& b, int64_t cell0, int first, int count, const int3
 /// Accumulates candidates in anchor order, then orders and truncates them.
 class Collector {
 public:
-    explicit Collector(const DecodeOptions& o) : options_(o) {}
+    explicit Collector(const DecodeOptions& o) : options_(o) {
+        out_.boxes.reserve(4 * 1024);
+        out_.scores.reserve(1024);
+        out_.classes.reserve(1024);
+    }
 
     bool passes(float score) const { return static_cast<double>(score) > options_.conf_threshold; }
 
@@ -779,14 +783,28 @@ std::vector<int64_t> nms(const float* boxes, const float* scores, int64_t n, dou
     if (!std::is_sorted(order.begin(), order.end(), before)) std::sort(order.begin(), order.end(), before);
     const std::size_t limit = max_det < 0 ? static_cast<std::size_t>(n) : static_cast<std::size_t>(max_det);
     std::vector<int64_t> keep;
-    std::unordered_map<int64_t, std::vector<int64_t>> kept_by_class;
-    std::vector<int64_t> kept_all;
+    // The kept boxes of each class, as linked lists through next_kept; heads in a flat array
+    // when the class ids span a small range (the agnostic case is one class), else in a map.
+    std::vector<int64_t> next_kept(static_cast<std::size_t>(n), -1);
+    int64_t lo = 0, hi = 0;
+    if (classes && !order.empty()) {
+        lo = hi = classes[order[0]];
+        for (int64_t i : order) {
+            lo = std::min(lo, classes[i]);
+            hi = std::max(hi, classes[i]);
+        }
+    }
+    const bool flat = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) < (uint64_t{1} << 20);
+    std::vector<int64_t> head_flat(flat ? static_cast<std::size_t>(hi - lo) + 1 : 0, -1);
+    std::unordered_map<int64_t, int64_t> head_map;
     for (int64_t i : order) {
         if (keep.size() >= limit) break;
-        std::vector<int64_t>& kept = classes ? kept_by_class[classes[i]] : kept_all;
+        int64_t& head = !classes ? head_flat[0]
+                        : flat   ? head_flat[static_cast<std::size_t>(classes[i] - lo)]
+                                 : head_map.emplace(classes[i], -1).first->second;
         const float* bi = boxes + 4 * i;
         bool suppressed = false;
-        for (int64_t k : kept) {
+        for (int64_t k = head; k >= 0; k = next_kept[k]) {
             const float* bk = boxes + 4 * k;
             const float xx1 = std::max(bk[0], bi[0]);
             const float yy1 = std::max(bk[1], bi[1]);
@@ -805,7 +823,8 @@ std::vector<int64_t> nms(const float* boxes, const float* scores, int64_t n, dou
         }
         if (!suppressed) {
             keep.push_back(i);
-            kept.push_back(i);
+            next_kept[i] = head;
+            head = i;
         }
     }
     return keep;

@@ -334,13 +334,14 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *, retu
     arrays = _ref._as_output_list(outputs)
     nc, conf, ptk = p["num_classes"], float(p["conf_threshold"]), p["pre_nms_topk"] or 0
     strides = list(p["strides"])
-    finish = (float(p["iou_threshold"]), p["class_agnostic"], -1 if p["max_det"] is None else p["max_det"],
-              None if info is None else _mapping(info))
+    d = None if info is None else _ref.info_dict(info)
+    mapping = None if d is None else [d["scale_x"], d["scale_y"], d["pad_left"], d["pad_top"], d["src_width"], d["src_height"]]
+    finish = (float(p["iou_threshold"]), p["class_agnostic"], -1 if p["max_det"] is None else p["max_det"], mapping)
     if op == "yolov5":
         det, stats = _pp.detect_yolov5(arrays, nc, _ref._check_anchors(p["anchors"], len(strides)), strides,
                                        p["activated"], conf, ptk, *finish)
     else:
-        w, h = _size(_ref.input_size_for(p, info))
+        w, h = _size(_ref.input_size_for(p, d))
         if op == "yolov8":
             act = -1 if p["activated"] is None else int(p["activated"])
             det, stats = _pp.detect_yolov8(arrays, nc, p["reg_max"], strides, conf, ptk, w, h, act, *finish)

@@ -19,7 +19,8 @@ The exact conventions (documented in ``docs/postprocessing.md``):
 from __future__ import annotations
 
 import math
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple, Union
+from collections.abc import Mapping
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
@@ -98,10 +99,9 @@ def _check_int(name: str, value: Any, minimum: int) -> int:
 
 def _as_float_array(name: str, x: ArrayLike) -> np.ndarray:
     a = np.asarray(x)
-    if a.dtype == object or not (np.issubdtype(a.dtype, np.number) or a.dtype == np.bool_):
-        raise ValueError(f"{name}: expected a numeric array, got dtype {a.dtype}")
-    if np.iscomplexobj(a):
-        raise ValueError(f"{name}: complex arrays are not supported")
+    if a.dtype.kind not in "biuf":
+        what = "complex arrays are not supported" if a.dtype.kind == "c" else f"expected a numeric array, got dtype {a.dtype}"
+        raise ValueError(f"{name}: {what}")
     return np.ascontiguousarray(a, dtype=np.float32)
 
 
