@@ -8,6 +8,8 @@ from typing import Any, Dict, List, Optional, Tuple
 import cv2
 import numpy as np
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from pyalign.core import csc, letterbox, letterbox_info, normalize, preprocess, resize
 from pyalign.core._pipeline import PipelineSpecError
@@ -200,6 +202,58 @@ def test_integer_ratio_downscales_of_yuv_inputs(fmt: str) -> None:
                                    {"op": "normalize", "mean": [1, 2, 3], "std": [4, 5, 6]}]}
             raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
             assert same(preprocess(raw, spec), cv2_chain(raw, spec)), spec
+
+
+@settings(max_examples=80, deadline=None)
+@given(data=st.data())
+def test_hypothesis_geometry_and_formats(data: st.DataObject) -> None:
+    # Shrinks a failure to the smallest sizes / simplest ops that still break.
+    fmt = data.draw(st.sampled_from(FORMATS), label="format")
+    w, h = data.draw(st.integers(1, 48), label="w"), data.draw(st.integers(1, 48), label="h")
+    if fmt in ("YUV420SP", "YVU420SP"):
+        w, h = w + w % 2, h + h % 2
+    elif fmt in ("YUYV422", "UYVY422"):
+        w += w % 2
+    ops: List[Dict[str, Any]] = []
+    if fmt in YUV:
+        ops.append({"op": "csc", "to": data.draw(st.sampled_from(["BGR", "RGB"])),
+                    "mode": data.draw(st.sampled_from(["opencv", "full_range", "limited_range"]))})
+    geometry = data.draw(st.sampled_from(["none", "resize", "letterbox"]), label="geometry")
+    size = [data.draw(st.integers(1, 96), label="dw"), data.draw(st.integers(1, 96), label="dh")]
+    if geometry == "resize":
+        ops.append({"op": "resize", "size": size,
+                    "interpolation": data.draw(st.sampled_from(["linear", "nearest"]))})
+    elif geometry == "letterbox":
+        r = min(size[0] / w, size[1] / h)
+        assume(w * r >= 1.5 and h * r >= 1.5)
+        ops.append({"op": "letterbox", "size": size, "style": data.draw(st.sampled_from(["ultralytics", "center"])),
+                    "pad_value": data.draw(st.integers(0, 255))})
+    if fmt != "GRAY" and data.draw(st.booleans(), label="swap"):
+        ops.append({"op": "swap_rb"})
+    if data.draw(st.booleans(), label="normalize"):
+        ops.append({"op": "normalize", "mean": [data.draw(st.floats(-300, 300))],
+                    "std": [data.draw(st.floats(0.01, 300))]})
+    layout = data.draw(st.sampled_from(LAYOUTS), label="layout")
+    if layout is not None:
+        ops.append({"op": "layout", "to": layout})
+    spec = {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+    rng = np.random.default_rng(data.draw(st.integers(0, 2**32 - 1), label="seed"))
+    raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+    assert same(preprocess(raw, spec), cv2_chain(raw, spec)), spec
+
+
+def test_spec_from_a_json_file(tmp_path: Any) -> None:
+    import json
+
+    spec = {"input": {"format": "RGB", "width": 6, "height": 4},
+            "preprocess": [{"op": "resize", "size": [3, 2]}, {"op": "normalize", "mean": [1], "std": [2]}],
+            "postprocess": {"op": "classification"}}
+    path = tmp_path / "spec.json"
+    path.write_text(json.dumps(spec))
+    raw = np.arange(72, dtype=np.uint8).reshape(4, 6, 3)
+    assert same(preprocess(raw, str(path)), cv2_chain(raw, spec))
+    with pytest.raises(ValueError, match="no such file"):
+        preprocess(raw, str(tmp_path / "missing.json"))
 
 
 def test_full_hd_nv12_letterbox_rgb_nchw() -> None:
