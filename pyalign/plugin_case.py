@@ -120,8 +120,19 @@ class CaptureCase:
         return f"<CaptureCase {self.id!r} at {str(self.dir)!r}>"
 
 
-def load_case(case_id: str, path: Path) -> CaptureCase:
+def load_case(case_id: str, path: Path, cache: Optional[Dict[str, "Case"]] = None) -> CaptureCase:
     """Read and validate one capture set for a test.
+
+    Parameters
+    ----------
+    case_id : str
+        The test id of the case.
+    path : Path
+        The case directory.
+    cache : dict, optional
+        Validated cases of this session by id: the manifest is parsed and the
+        checksums verified once per process, not once per test. Arrays are
+        still read per test (a :class:`CaptureCase` lives for one test).
 
     Raises
     ------
@@ -130,7 +141,11 @@ def load_case(case_id: str, path: Path) -> CaptureCase:
     """
     from .store import read_case
 
-    return CaptureCase(case_id, read_case(path))
+    if cache is None:
+        return CaptureCase(case_id, read_case(path))
+    if case_id not in cache:
+        cache[case_id] = read_case(path)
+    return CaptureCase(case_id, cache[case_id])
 
 
 def load_actual(actual: Any, case: CaptureCase, stage: str, name: Optional[str]) -> Any:

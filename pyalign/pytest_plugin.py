@@ -63,6 +63,7 @@ class _State:
         self.cases = cases
         self.is_worker = is_worker
         self.records: List[Dict[str, Any]] = []
+        self.case_cache: Dict[str, Any] = {}  # case id -> validated pyalign.store.Case
         self.tests: Dict[str, Dict[str, Any]] = {}
         self.report_written: Optional[Path] = None
         self.report_error: Optional[str] = None
@@ -215,7 +216,7 @@ def pyalign_case(request: pytest.FixtureRequest) -> Any:
         case_id = next((cid for cid, p in state.cases if str(p) == request.param), case_id)
     request.node.user_properties.append((_CASE_PROPERTY, case_id))
     try:
-        return load_case(case_id, path)
+        return load_case(case_id, path, state.case_cache if state is not None else None)
     except PyalignError as e:
         problem = str(e)
     pytest.fail(f"capture set {case_id}: {problem}", pytrace=False)
