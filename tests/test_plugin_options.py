@@ -166,3 +166,53 @@ def test_summarize_lists_failed_tests_without_failing_checks() -> None:
         ("a", "preprocessed", "PASS"), ("a", "(other)", "FAIL"), ("b", "preprocessed", "FAIL"),
     ]
     assert rows[1]["worst_text"] == "t failed (call); u failed (setup)"
+
+
+_KEYS = ["*", "preprocessed", "preprocessed.images", "preprocessed.other", "model_output", "model_output.out0"]
+
+
+def _layer_strategy():
+    from hypothesis import strategies as st
+
+    values = st.sampled_from([0.0, 1e-4, 0.5, 0.9, 1.0])
+    keys = st.sampled_from(_KEYS)
+    return st.fixed_dictionaries(
+        {},
+        optional={k: st.dictionaries(keys, values, max_size=3) for k in ("atol", "rtol", "cosine")},
+    )
+
+
+def test_rule_for_property_first_relevant_layer_and_harmless_filtering() -> None:
+    """Random rule layers: the chosen layer is the first with a key for the tensor, and handing the
+    comparator only that layer's relevant keys decides the same rule as handing it the whole layer."""
+    from hypothesis import given, settings, strategies as st
+
+    from pyalign.compare_rules import resolve_rule
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.lists(_layer_strategy(), max_size=4), st.sampled_from([("preprocessed", "images"), ("model_output", "out0"), ("postprocessed", "detections")]))
+    def run(layers, tensor):
+        stage, name = tensor
+        relevant = {"*", stage, f"{stage}.{name}"}
+        layers = [{k: v for k, v in layer.items() if v} for layer in layers]
+        rules, index = rule_for(layers, stage, name)
+        expected_index = next((i for i, layer in enumerate(layers)
+                               if any(relevant & set(entries) for entries in layer.values())), -1)
+        assert index == expected_index
+        if index < 0:
+            assert rules == {}
+            return
+        whole = layers[index]
+        assert all(set(entries) <= relevant and entries for entries in rules.values())
+        assert {k: {kk: vv for kk, vv in v.items() if kk in relevant} for k, v in whole.items()
+                if relevant & set(v)} == rules
+        try:
+            want = resolve_rule(stage, name, **whole)
+        except ValueError as e:          # cosine and atol at the same level: the same conflict either way
+            with pytest.raises(ValueError, match="both cosine and atol/rtol"):
+                resolve_rule(stage, name, **rules)
+            assert "both cosine and atol/rtol" in str(e)
+            return
+        assert resolve_rule(stage, name, **rules) == want
+
+    run()
