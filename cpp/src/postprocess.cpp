@@ -86,7 +86,7 @@ struct Block {
     int64_t cell_stride;
 };
 
-constexpr int64_t kBlock = 256;
+constexpr int64_t kBlock = 2048;
 
 /// Scans channels [first, first + count) of cells [cell0, cell0 + n): best[j] receives the
 /// maximum, from[j] a channel at or before its first occurrence (relative to first; the
