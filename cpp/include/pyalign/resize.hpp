@@ -11,7 +11,9 @@
 //     formula above gives for free, except for 2 channels where OpenCV rounds the mean half to even.
 // float32 linear resize reproduces OpenCV's own float algorithm (what cv2 computes with
 // cv2.ipp.setUseIPP(False)); the x86 wheels' default float path goes through Intel IPP instead.
-// Everything is plain C++ (no intrinsics): identical results on x86-64 and aarch64.
+// Everything is plain C++ (no intrinsics): identical results on x86-64 and aarch64. On x86-64 the
+// integer row kernels are additionally compiled for AVX2 (function multi-versioning, same source and
+// same bits); define PYALIGN_NO_CLONES to build only the portable version.
 #pragma once
 
 #include <cstddef>
@@ -28,10 +30,11 @@ namespace pyalign {
 inline constexpr int kMaxResizeSide = 1 << 20;
 
 namespace detail {
-// Row kernels of LinearResizeU8 (defined in resize.cpp).
+// Row kernels of LinearResizeU8 (defined in resize.cpp); not a stable API.
 // Column tables of a LinearResizeU8 (per destination pixel: element offsets of the two taps; per
 // destination element: the two 11-bit weights). wide_w: leading pixels whose taps can be read with
-// 4-byte loads without leaving the source row.
+// wide copies (4 bytes per tap for 3 channels, 2 bytes for both taps of 1 channel) without
+// leaving the source row.
 struct LinearTablesU8 {
     int dst_w, channels, wide_w;
     const int32_t* xofs0;
@@ -40,7 +43,7 @@ struct LinearTablesU8 {
     const int16_t* alpha1;
 };
 // Horizontal pass of one source row into `out` (dst_w*channels int16 values of h >> 4).
-// g0, g1: scratch of dst_w*channels + 4 bytes each.
+// g0, g1: scratch of dst_w*channels + 4 bytes each, adjacent (1 channel uses g0 for 2*dst_w bytes).
 void linear_u8_hpass(const uint8_t* src, int16_t* out, const LinearTablesU8& t, uint8_t* g0, uint8_t* g1);
 // Vertical pass: dst[i] = sat_u8((((b0*h0[i]) >> 16) + ((b1*h1[i]) >> 16) + 2) >> 2).
 void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n);
