@@ -146,6 +146,11 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
     };
 
     if (s.geometry == GeometryOp::None) {
+        if (conv && !nspec_.to_float && !nspec_.swap_rb && !layout_is_planar(nspec_.layout)) {
+            // the tensor is the converted image itself: convert straight into it
+            conv->convert(raw, static_cast<uint8_t*>(dst), static_cast<std::ptrdiff_t>(src_row));
+            return;
+        }
         for (int y = 0; y < s.height; ++y) writer.write_row(y, get_row(y), dst);
         return;
     }
