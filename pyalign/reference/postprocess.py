@@ -248,6 +248,10 @@ def topk(scores: ArrayLike, k: int) -> np.ndarray:
     return order[:k].astype(np.int64)
 
 
+_softmax = softmax  # classify's arguments shadow these names
+_topk = topk
+
+
 def _flatten_logits(logits: ArrayLike) -> np.ndarray:
     x = _as_float_array("logits", logits)
     if x.ndim == 0 or x.size == 0:
@@ -279,8 +283,8 @@ def classify(logits: ArrayLike, topk: int = 5, softmax: bool = True, *, return_s
     """
     x = _flatten_logits(logits)
     k = _check_int("topk", topk, 1)
-    probs = globals()["softmax"](x) if softmax else x
-    keep = globals()["topk"](np.where(np.isfinite(x), probs, np.nan), k)
+    probs = _softmax(x) if softmax else x
+    keep = _topk(np.where(np.isfinite(x), probs, np.nan), k)
     out = np.empty((keep.size, 2), dtype=np.float32)
     out[:, 0] = keep.astype(np.float32)
     out[:, 1] = probs[keep]
@@ -310,8 +314,8 @@ def segment_argmax(logits: ArrayLike, layout: str = "NCHW", *, return_stats: boo
     if layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
     x = _drop_batch(_as_float_array("logits", logits), 3, "logits")
-    if x.size == 0 and 0 in (x.shape[0] if layout == "NCHW" else x.shape[2],):
-        raise ValueError(f"logits: no classes in shape {x.shape}")
+    if (x.shape[0] if layout == "NCHW" else x.shape[2]) < 1:
+        raise ValueError(f"logits: expected at least one class, got shape {x.shape}")
     if layout == "NHWC":
         x = np.moveaxis(x, 2, 0)
     nan = np.isnan(x)
