@@ -467,6 +467,18 @@ def test_cpp_binding_validates_arrays():
         pp.segment_argmax(np.zeros((3, 4), np.float32), "NCHW")
 
 
+@pytest.mark.parametrize("impl", BOTH)
+def test_grid_shapes(impl):
+    assert impl.grid_shapes(8400, [8, 16, 32]) == [(80, 80), (40, 40), (20, 20)]
+    assert impl.grid_shapes(6300, [8, 16, 32], (640, 480)) == [(60, 80), (30, 40), (15, 20)]
+    assert impl.grid_shapes(80 * 80 + 40 * 40 + 20 * 20 + 10 * 10, [8, 16, 32, 64]) == [(80, 80), (40, 40), (20, 20), (10, 10)]
+    assert impl.grid_shapes(2, [10**9], (10**9, 2 * 10**9 // 2 + 1)) == [(2, 1)]
+    for bad in [(8401, [8, 16, 32], None), (8400, [8, 16, 32], (640, 320)), (10**18, [10**9], None),
+                (1, [8], (2**31, 8))]:
+        with pytest.raises(ValueError):
+            impl.grid_shapes(*bad)
+
+
 def test_dtypes_are_converted():
     out = worked_yolov8_output()
     spec = {"op": "yolov8", "num_classes": 2, "reg_max": 16}

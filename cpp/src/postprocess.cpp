@@ -389,7 +389,10 @@ std::vector<std::pair<int64_t, int64_t>> grid_shapes(int64_t num_anchors, const 
         return t;
     };
     if (input_width > 0 && input_height > 0) {
-        for (int s : strides) shapes.emplace_back((input_height + s - 1) / s, (input_width + s - 1) / s);
+        for (int s : strides) {
+            const int64_t s64 = s;
+            shapes.emplace_back((input_height + s64 - 1) / s64, (input_width + s64 - 1) / s64);
+        }
         if (total() != num_anchors) {
             std::ostringstream os;
             os << num_anchors << " anchors do not match input size " << input_width << "x" << input_height
@@ -405,9 +408,11 @@ std::vector<std::pair<int64_t, int64_t>> grid_shapes(int64_t num_anchors, const 
         density += 1.0 / (static_cast<double>(s) * static_cast<double>(s));
         max_stride = std::max(max_stride, s);
     }
-    const int64_t estimate =
-        num_anchors > 0 ? static_cast<int64_t>(std::nearbyint(std::sqrt(static_cast<double>(num_anchors) / density))) : 0;
-    const int64_t span = 2 * static_cast<int64_t>(max_stride);
+    const double root = num_anchors > 0 ? std::sqrt(static_cast<double>(num_anchors) / density) : 0.0;
+    if (!(root < 1e12))
+        throw Error("cannot infer the grids: " + std::to_string(num_anchors) + " anchors is too many; give input_size");
+    const int64_t estimate = static_cast<int64_t>(std::nearbyint(root));
+    const int64_t span = std::min<int64_t>(2 * static_cast<int64_t>(max_stride), 1024);
     for (int64_t side = std::max<int64_t>(1, estimate - span); side <= estimate + span; ++side) {
         shapes.clear();
         for (int s : strides) shapes.emplace_back((side + s - 1) / s, (side + s - 1) / s);

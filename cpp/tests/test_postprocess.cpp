@@ -128,6 +128,9 @@ PA_TEST(grids) {
     PA_CHECK_THROWS(grid_shapes(8401, {8, 16, 32}));
     PA_CHECK_THROWS(grid_shapes(8400, {8, 16, 32}, 640, 320));
     PA_CHECK_THROWS(grid_shapes(8400, {}));
+    const int big = std::numeric_limits<int>::max();
+    PA_CHECK_THROWS(grid_shapes(8400, {big}, big, big));  // no int overflow in ceil(size / stride)
+    PA_CHECK_EQ(grid_shapes(1, {big}, big, big)[0].first, 1);
     PA_CHECK_THROWS(grid_shapes(8400, {0}));
 }
 

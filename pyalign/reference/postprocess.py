@@ -141,6 +141,8 @@ def _check_input_size(input_size: Optional[Sequence[int]]) -> Optional[Tuple[int
         raise ValueError(f"input_size must be [width, height], got {input_size!r}")
     w = _check_int("input_size width", input_size[0], 1)
     h = _check_int("input_size height", input_size[1], 1)
+    if max(w, h) > 2**30:
+        raise ValueError(f"input_size {input_size!r} is too large")
     return w, h
 
 
@@ -173,8 +175,11 @@ def grid_shapes(num_anchors: int, strides: Sequence[int], input_size: Optional[S
             )
         return shapes
     density = sum(1.0 / (s * s) for s in strides)
-    estimate = int(round(math.sqrt(num_anchors / density))) if num_anchors > 0 else 0
-    span = 2 * max(strides)
+    root = math.sqrt(num_anchors / density) if num_anchors > 0 else 0.0
+    if not root < 1e12:
+        raise ValueError(f"cannot infer the grids: {num_anchors} anchors is too many; give input_size")
+    estimate = int(round(root))
+    span = min(2 * max(strides), 1024)
     for side in range(max(1, estimate - span), estimate + span + 1):
         shapes = [(-(-side // s), -(-side // s)) for s in strides]
         if sum(gh * gw for gh, gw in shapes) == num_anchors:
