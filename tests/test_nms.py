@@ -186,6 +186,8 @@ def test_empty(impl):
         (np.zeros((3, 4)), np.zeros(3), {"classes": np.zeros(2, int)}, "classes"),
         (np.zeros((3, 4)), np.zeros(3), {"classes": np.array([0.5, 1, 2])}, "classes"),
         (np.zeros((3, 4)), np.zeros(3), {"classes": np.array(["a", "b", "c"])}, "classes"),
+        (np.zeros((3, 4)), np.zeros(3), {"classes": np.array([1e30, 0, 0])}, "classes"),
+        (np.zeros((3, 4)), np.zeros(3), {"classes": np.array([np.nan, 0, 0])}, "classes"),
         (np.zeros((3, 4)), np.zeros(3), {"max_det": -1}, "max_det"),
         (np.array([["a"] * 4]), np.zeros(1), {}, "numeric"),
     ],

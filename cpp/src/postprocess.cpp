@@ -46,7 +46,8 @@ void check_strides(const std::vector<int>& strides) {
 }
 
 void check_common(int num_classes, const DecodeOptions& o) {
-    if (num_classes < 1) throw Error("num_classes must be >= 1, got " + std::to_string(num_classes));
+    if (num_classes < 1 || num_classes > (1 << 24))
+        throw Error("num_classes must be in [1, 16777216], got " + std::to_string(num_classes));
     check_threshold("conf_threshold", o.conf_threshold);
     if (o.pre_nms_topk < 0) throw Error("pre_nms_topk must be >= 1 (or 0 for no limit)");
     if (o.input_width < 0 || o.input_height < 0) throw Error("input size must be positive");
@@ -428,7 +429,7 @@ Candidates decode_yolov8(const std::vector<FloatTensor>& outputs, int num_classe
                          const std::vector<int>& strides, const DecodeOptions& options, Activation activation) {
     check_common(num_classes, options);
     check_strides(strides);
-    if (reg_max < 0) throw Error("reg_max must be >= 0, got " + std::to_string(reg_max));
+    if (reg_max < 0 || reg_max > 1024) throw Error("reg_max must be in [0, 1024], got " + std::to_string(reg_max));
     if (outputs.empty()) throw Error("outputs is empty");
     for (std::size_t i = 0; i < outputs.size(); ++i) check_tensor(outputs[i], output_name(i));
     const int nbox = reg_max > 0 ? 4 * reg_max : 4;

@@ -152,7 +152,7 @@ def decode_yolov8(
         boxes float32 ``[M, 4]``, scores float32 ``[M]``, classes int64 ``[M]``, stats dict.
     """
     nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
-    reg_max = _ref._check_int("reg_max", reg_max, 0)
+    reg_max = _ref._check_int("reg_max", reg_max, 0, 1024)
     w, h = _size(input_size)
     act = -1 if activated is None else int(bool(activated))
     return _candidates(
@@ -207,7 +207,7 @@ def _classes_int64(classes: Any, n: int) -> np.ndarray:
     if c.ndim != 1 or c.shape[0] != n:
         raise ValueError(f"classes: expected shape [{n}] to match boxes, got {c.shape}")
     if np.issubdtype(c.dtype, np.floating):
-        if not np.all(np.isfinite(c)) or np.any(c != np.round(c)):
+        if not np.all(np.isfinite(c)) or np.any(c != np.round(c)) or np.any(np.abs(c) > 2**62):
             raise ValueError("classes: expected integer class ids")
     elif not np.issubdtype(c.dtype, np.integer):
         raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")

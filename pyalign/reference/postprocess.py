@@ -89,11 +89,13 @@ def _check_threshold(name: str, value: Any, upper: Optional[float] = None) -> fl
     return v
 
 
-def _check_int(name: str, value: Any, minimum: int) -> int:
+def _check_int(name: str, value: Any, minimum: int, maximum: int = 2**62) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name} must be an integer, got {value!r}")
     if int(value) < minimum:
         raise ValueError(f"{name} must be >= {minimum}, got {value!r}")
+    if int(value) > maximum:
+        raise ValueError(f"{name} must be <= {maximum}, got {value!r}")
     return int(value)
 
 
@@ -120,7 +122,7 @@ def _as_output_list(outputs: Outputs) -> List[np.ndarray]:
 def _check_strides(strides: Sequence[Any]) -> List[int]:
     if isinstance(strides, (str, bytes)) or not isinstance(strides, (list, tuple, np.ndarray)) or len(strides) == 0:
         raise ValueError(f"strides must be a non-empty list of positive integers, got {strides!r}")
-    return [_check_int("strides[]", s, 1) for s in strides]
+    return [_check_int("strides[]", s, 1, 2**30) for s in strides]
 
 
 def _drop_batch(a: np.ndarray, ndim: int, what: str) -> np.ndarray:
@@ -371,7 +373,7 @@ def _finish_candidates(
 
 
 def _check_common(num_classes: Any, conf_threshold: Any, pre_nms_topk: Any) -> Tuple[int, float, Optional[int]]:
-    nc = _check_int("num_classes", num_classes, 1)
+    nc = _check_int("num_classes", num_classes, 1, 2**24)
     conf = _check_threshold("conf_threshold", conf_threshold)
     topk_ = None if pre_nms_topk is None else _check_int("pre_nms_topk", pre_nms_topk, 1)
     return nc, conf, topk_
@@ -448,7 +450,7 @@ def decode_yolov8(
     Candidates
     """
     nc, conf, ptk = _check_common(num_classes, conf_threshold, pre_nms_topk)
-    reg_max = _check_int("reg_max", reg_max, 0)
+    reg_max = _check_int("reg_max", reg_max, 0, 1024)
     strides = _check_strides(strides)
     arrays = _as_output_list(outputs)
     nbox = 4 * reg_max if reg_max > 0 else 4
@@ -764,7 +766,7 @@ def nms(
         if not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
             raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")
         if np.issubdtype(c.dtype, np.floating):
-            if not np.all(np.isfinite(c)) or np.any(c != np.round(c)):
+            if not np.all(np.isfinite(c)) or np.any(c != np.round(c)) or np.any(np.abs(c) > 2**62):
                 raise ValueError("classes: expected integer class ids")
         c = c.astype(np.int64)
     else:
@@ -962,7 +964,7 @@ def parse_spec(spec: Any) -> Dict[str, Any]:
     p.setdefault("max_det", 300)
     p.setdefault("pre_nms_topk", 30000)
     p.setdefault("input_size", None)
-    _check_int("num_classes", p["num_classes"], 1)
+    _check_int("num_classes", p["num_classes"], 1, 2**24)
     _check_strides(p["strides"])
     _check_threshold("conf_threshold", p["conf_threshold"])
     _check_threshold("iou_threshold", p["iou_threshold"])
@@ -976,7 +978,7 @@ def parse_spec(spec: Any) -> Dict[str, Any]:
     if op == "yolov8":
         p.setdefault("reg_max", 16)
         p.setdefault("activated", None)
-        _check_int("reg_max", p["reg_max"], 0)
+        _check_int("reg_max", p["reg_max"], 0, 1024)
     elif op == "yolov5":
         p.setdefault("anchors", [list(a) for a in DEFAULT_YOLOV5_ANCHORS])
         p.setdefault("activated", False)
