@@ -83,6 +83,31 @@ PA_TEST(letterbox_normalize_nchw_equals_separate_ops) {
     PA_CHECK_EQ(got[0], (3.f - 10.f) / 1.f);
 }
 
+PA_TEST(yuv_integer_downscale_skips_rows_but_equals_separate_ops) {
+    // 3x downscale: every other fetched source row has weight 0 and is not converted.
+    for (int k : {2, 3, 4}) {
+        const int w = 24 * k, h = 12 * k, dw = 24, dh = 24;
+        const auto raw = pattern(frame_bytes(PixelFormat::YVU420SP, w, h), static_cast<uint32_t>(k));
+        PipelineSpec s;
+        s.input_format = PixelFormat::YVU420SP;
+        s.width = w;
+        s.height = h;
+        s.csc = true;
+        s.geometry = GeometryOp::Letterbox;
+        s.dst_width = dw;
+        s.dst_height = dh;
+        Pipeline p(s);
+        std::vector<uint8_t> got(p.output_bytes());
+        p.run(raw.data(), got.data());
+        std::vector<uint8_t> bgr(static_cast<std::size_t>(w) * h * 3), want(got.size());
+        yuv_to_rgb(raw.data(), PixelFormat::YVU420SP, w, h, bgr.data(), false);
+        const uint8_t pad[3] = {114, 114, 114};
+        letterbox(ImageView<const uint8_t>{bgr.data(), h, w, 3, w * 3}, ImageView<uint8_t>{want.data(), dh, dw, 3, dw * 3},
+                  pad, LetterboxStyle::Ultralytics);
+        PA_CHECK(got == want);
+    }
+}
+
 PA_TEST(nearest_resize_doubles_pixels) {
     const uint8_t raw[] = {1, 2, 3, 4};  // GRAY 2x2
     PipelineSpec s;
