@@ -396,6 +396,45 @@ def test_non_finite_outputs_dropped_and_counted():
         assert np.all(np.isfinite(cand.boxes))
 
 
+def test_garbage_values_same_on_both_sides():
+    """Outputs laced with NaN, +-Inf and huge values: same candidates, same counts, both sides."""
+    rng = np.random.default_rng(2024)
+
+    def lace(a):
+        a = a.copy()
+        flat = a.reshape(-1)
+        for v in (np.nan, np.inf, -np.inf, 3e38, -3e38, 88.0, -1e4):
+            flat[rng.integers(0, flat.size, max(1, flat.size // 200))] = v
+        return a
+
+    anchors = [[10, 13, 16, 30], [30, 61, 62, 45], [116, 90, 156, 198]]
+    dropped = 0
+    for trial in range(120):
+        kind = trial % 4
+        if kind == 0:
+            layout = ["single", "single_t", "heads_nchw", "heads_nhwc"][trial // 4 % 4]
+            reg_max = [0, 16][trial // 16 % 2]
+            outs = yolov8_outputs(rng, 3, reg_max, (64, 64), layout)
+            outs = [lace(o) for o in outs] if isinstance(outs, list) else lace(outs)
+            kw = dict(num_classes=3, reg_max=reg_max, conf_threshold=0.0)
+            a, b = C.decode_yolov8(outs, **kw), R.decode_yolov8(outs, **kw)
+        elif kind in (1, 2):
+            layout = ["heads", "heads5", "concat"][trial // 4 % 3]
+            outs = yolov5_outputs(rng, 2, anchors, (64, 64), layout, kind == 2)
+            outs = [lace(o) for o in outs] if isinstance(outs, list) else lace(outs)
+            kw = dict(num_classes=2, anchors=anchors, activated=kind == 2, conf_threshold=0.01)
+            a, b = C.decode_yolov5(outs, **kw), R.decode_yolov5(outs, **kw)
+        else:
+            outs = lace(yolox_outputs(rng, 2, (64, 64)))
+            kw = dict(num_classes=2, conf_threshold=0.0)
+            a, b = C.decode_yolox(outs, **kw), R.decode_yolox(outs, **kw)
+        assert_same_candidates(a, b, f"trial {trial}")
+        dropped += a.stats["nonfinite_scores"] + a.stats["nonfinite_boxes"]
+        assert np.all(np.isfinite(a.boxes)) and np.all(np.isfinite(a.scores))
+        assert_same_detections(C.detections_from_candidates(a, 0.5), R.detections_from_candidates(b, 0.5))
+    assert dropped > 500
+
+
 # ----------------------------------------------------------------------------- errors
 
 

@@ -627,6 +627,10 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
                 float score;
                 int64_t cls;
                 best_product(cell, 1, num_classes, &score, &cls);
+                if (!finite(score)) {  // obj * cls overflowed
+                    ++col.stats().nonfinite_scores;
+                    continue;
+                }
                 if (!col.passes(score)) continue;
                 const double cx = cell[0], cy = cell[1], w = cell[2], h = cell[3];
                 col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
@@ -683,6 +687,10 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
                     float p[4];
                     if (activated) {
                         best_product(cell, ch_stride, num_classes, &score, &cls);
+                        if (!finite(score)) {  // obj * cls overflowed
+                            ++col.stats().nonfinite_scores;
+                            continue;
+                        }
                         if (!col.passes(score)) continue;
                         for (int k = 0; k < 4; ++k) p[k] = cell[k * ch_stride];
                     } else {
@@ -753,6 +761,10 @@ Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes
                 float score;
                 int64_t cls;
                 best_product(cell, 1, num_classes, &score, &cls);
+                if (!finite(score)) {  // obj * cls overflowed
+                    ++col.stats().nonfinite_scores;
+                    continue;
+                }
                 if (!col.passes(score)) continue;
                 const int64_t ci = c0 + j;
                 const double gx = static_cast<double>(ci % gw), gy = static_cast<double>(ci / gw);

@@ -12,9 +12,9 @@ The exact conventions (documented in ``docs/postprocessing.md``):
 - NMS has torchvision semantics: greedy in that order, a box is dropped when its IoU with a
   kept box of the same class (any class when class-agnostic) is ``> iou_threshold``
   (strictly, IoU in float32 without the +1 pixel convention);
-- anchors whose score inputs (class logits/probabilities, objectness) hold NaN or Inf are
-  dropped and counted in ``stats["nonfinite_scores"]``; candidates whose decoded box is not
-  finite are dropped and counted in ``stats["nonfinite_boxes"]``.
+- anchors whose score inputs (class logits/probabilities, objectness) hold NaN or Inf, or
+  whose score overflows, are dropped and counted in ``stats["nonfinite_scores"]``; candidates
+  whose decoded box is not finite are dropped and counted in ``stats["nonfinite_boxes"]``.
 """
 from __future__ import annotations
 
@@ -348,6 +348,7 @@ def _finish_candidates(
 ) -> Candidates:
     """Threshold, drop non-finite, order score-descending, keep the top ``pre_nms_topk``."""
     anchors = int(scores.shape[0])
+    finite_scores = finite_scores & np.isfinite(scores)  # also drops an overflowing obj * cls
     passing = finite_scores & (scores.astype(np.float64) > conf_threshold)
     idx = np.flatnonzero(passing)
     box_ok = np.isfinite(boxes[idx]).all(axis=1)
@@ -776,12 +777,12 @@ def nms(
     order = np.flatnonzero(valid)
     order = order[np.argsort(-s[order], kind="stable")]
     x1, y1, x2, y2 = b[:, 0], b[:, 1], b[:, 2], b[:, 3]
-    areas = (x2 - x1) * (y2 - y1)
     suppressed = np.zeros(b.shape[0], dtype=bool)
     keep: List[int] = []
     limit = b.shape[0] if max_det is None else max_det
     zero = np.float32(0)
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        areas = (x2 - x1) * (y2 - y1)
         for pos, i in enumerate(order):
             if len(keep) >= limit:
                 break

@@ -8,7 +8,8 @@
 //  * candidates are ordered by score descending, ties by the lower anchor index;
 //  * NMS has torchvision semantics (greedy, IoU in float without +1, suppress IoU > thr
 //    strictly), per class unless class-agnostic;
-//  * anchors whose score inputs are NaN/Inf are dropped and counted (nonfinite_scores);
+//  * anchors whose score inputs are NaN/Inf, or whose score overflows, are dropped and
+//    counted (nonfinite_scores);
 //    candidates whose decoded box is not finite are dropped and counted (nonfinite_boxes).
 //
 // Every function validates its arguments and throws pyalign::Error; nothing aborts.
