@@ -25,7 +25,7 @@ namespace {
 constexpr int kShift = 20;
 constexpr int32_t kCY = 1220542, kCUB = 2116026, kCUG = -409993, kCVG = -852492, kCVR = 1673527;
 constexpr int32_t kHalf = 1 << (kShift - 1);
-constexpr int kChunk = 256;  // pixels per kernel call (even)
+constexpr int kChunk = 512;  // pixels per kernel call (even); scratch stays under 20 KB of stack
 constexpr int kMaxSide = 1 << 20;
 
 inline uint8_t sat_u8(int32_t x) { return static_cast<uint8_t>(x < 0 ? 0 : (x > 255 ? 255 : x)); }
