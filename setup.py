@@ -18,7 +18,7 @@ ext = Pybind11Extension(
     sources,
     include_dirs=["cpp/include"],
     cxx_std=17,
-    extra_compile_args=["-O3", "-Wall", "-Wextra", "-ffp-contract=off", "-fno-math-errno"],
+    extra_compile_args=["-O3", "-Wall", "-Wextra", "-ffp-contract=off", "-fno-math-errno", "-fno-wrapv"],
 )
 
 setup(ext_modules=[ext], cmdclass={"build_ext": build_ext})

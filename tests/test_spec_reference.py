@@ -39,7 +39,13 @@ def test_letterbox_geometry_is_consistent_on_random_sizes():
     for _ in range(2000):
         sw, sh, dw, dh = (int(v) for v in rng.integers(1, 3000, 4))
         for style in ("ultralytics", "center"):
-            g = letterbox_geometry(sw, sh, dw, dh, style)
+            try:
+                g = letterbox_geometry(sw, sh, dw, dh, style)
+            except ValueError as e:  # a side that would resize to 0 pixels
+                assert "empty image" in str(e)
+                assert min(sw, sh) * min(dw / sw, dh / sh) < 1  # only when a side truly vanishes
+                continue
+            assert g["resized_width"] >= 1 and g["resized_height"] >= 1
             assert g["pad_left"] + g["resized_width"] + g["pad_right"] == dw
             assert g["pad_top"] + g["resized_height"] + g["pad_bottom"] == dh
             assert min(g["pad_left"], g["pad_top"], g["pad_right"], g["pad_bottom"]) >= 0

@@ -217,12 +217,13 @@ def test_letterbox_geometry_core_equals_reference_on_random_sizes():
     for _ in range(5000):
         sw, sh, dw, dh = (int(v) for v in rng.integers(1, 4000, 4))
         for style in ("ultralytics", "center"):
-            ref = letterbox_geometry(sw, sh, dw, dh, style)
-            if min(ref["resized_width"], ref["resized_height"]) < 1 or ref["resized_width"] > dw \
-                    or ref["resized_height"] > dh:
-                continue
             try:
-                core = letterbox_info((sw, sh), (dw, dh), style).to_dict()
-            except ValueError:
-                continue  # the core refuses degenerate (empty) results; the reference clamps them to 1
+                ref = letterbox_geometry(sw, sh, dw, dh, style)
+            except ValueError as e:
+                # a degenerate (empty) resized image: the core must refuse it too
+                assert "empty image" in str(e)
+                with pytest.raises(ValueError, match="empty image"):
+                    letterbox_info((sw, sh), (dw, dh), style)
+                continue
+            core = letterbox_info((sw, sh), (dw, dh), style).to_dict()
             assert {k: core[k] for k in ref} == ref, (sw, sh, dw, dh, style)

@@ -114,7 +114,7 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
     """
     r = min(dst_h / src_h, dst_w / src_w)
     if style == "ultralytics":
-        nw, nh = max(1, int(round(src_w * r))), max(1, int(round(src_h * r)))
+        nw, nh = int(round(src_w * r)), int(round(src_h * r))
         dw, dh = (dst_w - nw) / 2, (dst_h - nh) / 2
         left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
         top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
@@ -124,12 +124,15 @@ def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: st
         # short (100x1101 into 640x640 resizes to 58x639 and pads one row).
         ratio = dst_h * 1.0 / src_h if dst_h * 1.0 / src_h < dst_w * 1.0 / src_w else dst_w * 1.0 / src_w
         s32 = np.float32(ratio)
-        nw = max(1, int(s32 * np.float32(src_w)))
-        nh = max(1, int(s32 * np.float32(src_h)))
+        nw = int(s32 * np.float32(src_w))
+        nh = int(s32 * np.float32(src_h))
         left, top = (dst_w - nw) // 2, (dst_h - nh) // 2
         right, bottom = dst_w - nw - left, dst_h - nh - top
     else:
         raise ValueError(f"unknown letterbox style {style!r}")
+    if nw < 1 or nh < 1:
+        # cv2.resize cannot produce an empty image, so neither can the training-side code.
+        raise ValueError(f"letterbox of {src_w}x{src_h} into {dst_w}x{dst_h} leaves an empty image ({nw}x{nh})")
     return {"scale_x": r, "scale_y": r, "pad_left": left, "pad_top": top, "pad_right": right,
             "pad_bottom": bottom, "resized_width": nw, "resized_height": nh, "src_width": src_w,
             "src_height": src_h, "dst_width": dst_w, "dst_height": dst_h, "style": style}

@@ -25,12 +25,12 @@
 #include <vector>
 
 #include "pyalign/common.hpp"
-#include "pyalign/compare.hpp"
+#include "pyalign/dtype.hpp"
 
 namespace pyalign {
 
 // DType (u8 i8 u16 i16 u32 i32 i64 f16 f32 f64), dtype_from_name(), dtype_name() and
-// dtype_size() are the library's one element-type vocabulary, declared in compare.hpp.
+// dtype_size() are the library's one element-type vocabulary, declared in dtype.hpp.
 
 /// The DType of a C++ element type (uint16_t stands for float16 data only if you say so explicitly).
 template <typename T> constexpr DType dtype_of();
