@@ -583,6 +583,45 @@ inline void best_product(const float* cell, int64_t cs, int num_classes, float* 
     *cls = bi;
 }
 
+/// A cell's box as centre and size, in input pixels.
+struct CenterBox {
+    double cx, cy, w, h;
+};
+
+/// Scans `cells` row-major cells of 5 + num_classes channels at base (box, then activated
+/// objectness and class scores): a cell whose inputs are finite and whose best obj * cls
+/// product passes the threshold goes to col with the box decode(cell, index) returns.
+template <class Decode>
+void collect_products(Collector& col, const float* base, int64_t cells, int num_classes, Decode decode) {
+    const int64_t no = 5 + static_cast<int64_t>(num_classes);
+    const Block b{base, 1, no};
+    std::vector<float> dummy(kBlock);
+    std::vector<int32_t> from(kBlock);
+    std::vector<unsigned char> bad(kBlock);
+    col.stats().anchors += cells;
+    for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
+        const int64_t n = std::min(kBlock, cells - c0);
+        scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), from.data(), bad.data());
+        for (int64_t j = 0; j < n; ++j) {
+            if (bad[j]) {
+                ++col.stats().nonfinite_scores;
+                continue;
+            }
+            const float* cell = b.base + (c0 + j) * no;
+            float score;
+            int64_t cls;
+            best_product(cell, 1, num_classes, &score, &cls);
+            if (!finite(score)) {  // obj * cls overflowed
+                ++col.stats().nonfinite_scores;
+                continue;
+            }
+            if (!col.passes(score)) continue;
+            const CenterBox r = decode(cell, c0 + j);
+            col.add(r.cx - r.w / 2.0, r.cy - r.h / 2.0, r.cx + r.w / 2.0, r.cy + r.h / 2.0, score, cls);
+        }
+    }
+}
+
 }  // namespace
 
 Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classes,
@@ -604,44 +643,23 @@ Candidates decode_yolov5(const std::vector<FloatTensor>& outputs, int num_classe
     for (std::size_t i = 0; i < outputs.size(); ++i) check_tensor(outputs[i], output_name(i));
     const int64_t no = 5 + static_cast<int64_t>(num_classes);
     Collector col(options);
-    std::vector<float> best(kBlock), dummy(kBlock);
-    std::vector<int32_t> from(kBlock);
-    std::vector<unsigned char> bad(kBlock);
 
     if (outputs.size() == 1 && (outputs[0].shape.size() == 2 || outputs[0].shape.size() == 3)) {
         const std::vector<int64_t> s = drop_batch(outputs[0], 2, "outputs[0]");
         if (s[1] != no)
             throw Error("outputs[0]: expected [1, N, " + std::to_string(no) + "] (5 + " + std::to_string(num_classes) +
                         " classes), got shape " + shape_str(outputs[0].shape));
-        const Block b{outputs[0].data, 1, no};
-        col.stats().anchors = s[0];
-        for (int64_t c0 = 0; c0 < s[0]; c0 += kBlock) {
-            const int64_t n = std::min(kBlock, s[0] - c0);
-            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), from.data(), bad.data());
-            for (int64_t j = 0; j < n; ++j) {
-                if (bad[j]) {
-                    ++col.stats().nonfinite_scores;
-                    continue;
-                }
-                const float* cell = b.base + (c0 + j) * no;
-                float score;
-                int64_t cls;
-                best_product(cell, 1, num_classes, &score, &cls);
-                if (!finite(score)) {  // obj * cls overflowed
-                    ++col.stats().nonfinite_scores;
-                    continue;
-                }
-                if (!col.passes(score)) continue;
-                const double cx = cell[0], cy = cell[1], w = cell[2], h = cell[3];
-                col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
-            }
-        }
+        collect_products(col, outputs[0].data, s[0], num_classes,
+                         [](const float* cell, int64_t) { return CenterBox{cell[0], cell[1], cell[2], cell[3]}; });
         return col.finish();
     }
 
     if (outputs.size() != strides.size())
         throw Error("expected one output per stride (" + std::to_string(strides.size()) + "), got " +
                     std::to_string(outputs.size()));
+    std::vector<float> best(kBlock);
+    std::vector<int32_t> from(kBlock);
+    std::vector<unsigned char> bad(kBlock);
     for (std::size_t i = 0; i < outputs.size(); ++i) {
         const int64_t na = static_cast<int64_t>(anchors[i].size() / 2);
         int64_t gh, gw, ch_stride, cell_stride, slot_stride;
@@ -739,42 +757,18 @@ Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes
                     " classes), got shape " + shape_str(outputs[0].shape));
     const auto shapes = grid_shapes(s[0], strides, options.input_width, options.input_height);
     Collector col(options);
-    std::vector<float> dummy(kBlock);
-    std::vector<int32_t> from(kBlock);
-    std::vector<unsigned char> bad(kBlock);
     int64_t offset = 0;
     for (std::size_t l = 0; l < shapes.size(); ++l) {
         const int64_t gw = shapes[l].second;
         const int64_t cells = shapes[l].first * gw;
         const double stride = strides[l];
-        const Block b{outputs[0].data + offset * no, 1, no};
-        col.stats().anchors += cells;
-        for (int64_t c0 = 0; c0 < cells; c0 += kBlock) {
-            const int64_t n = std::min(kBlock, cells - c0);
-            scan_channels(b, c0, n, 4, num_classes + 1, dummy.data(), from.data(), bad.data());
-            for (int64_t j = 0; j < n; ++j) {
-                if (bad[j]) {
-                    ++col.stats().nonfinite_scores;
-                    continue;
-                }
-                const float* cell = b.base + (c0 + j) * no;
-                float score;
-                int64_t cls;
-                best_product(cell, 1, num_classes, &score, &cls);
-                if (!finite(score)) {  // obj * cls overflowed
-                    ++col.stats().nonfinite_scores;
-                    continue;
-                }
-                if (!col.passes(score)) continue;
-                const int64_t ci = c0 + j;
-                const double gx = static_cast<double>(ci % gw), gy = static_cast<double>(ci / gw);
-                const double cx = (static_cast<double>(cell[0]) + gx) * stride;
-                const double cy = (static_cast<double>(cell[1]) + gy) * stride;
-                const double w = std::exp(static_cast<double>(cell[2])) * stride;
-                const double h = std::exp(static_cast<double>(cell[3])) * stride;
-                col.add(cx - w / 2.0, cy - h / 2.0, cx + w / 2.0, cy + h / 2.0, score, cls);
-            }
-        }
+        const auto decode = [gw, stride](const float* cell, int64_t ci) {
+            const double gx = static_cast<double>(ci % gw), gy = static_cast<double>(ci / gw);
+            return CenterBox{(static_cast<double>(cell[0]) + gx) * stride, (static_cast<double>(cell[1]) + gy) * stride,
+                             std::exp(static_cast<double>(cell[2])) * stride,
+                             std::exp(static_cast<double>(cell[3])) * stride};
+        };
+        collect_products(col, outputs[0].data + offset * no, cells, num_classes, decode);
         offset += cells;
     }
     return col.finish();
