@@ -403,6 +403,44 @@ def _dfl(bins: np.ndarray) -> np.ndarray:
         return num / den
 
 
+def _grid_points(shapes: Sequence[Tuple[int, int]], strides: Sequence[int], offset: float) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Anchor-point x, y and stride (float64) of every cell of the levels, concatenated in order."""
+    gx_l, gy_l, s_l = [], [], []
+    for (gh, gw), s in zip(shapes, strides):
+        gx, gy = _level_grid(gh, gw, offset)
+        gx_l.append(gx)
+        gy_l.append(gy)
+        s_l.append(np.full(gh * gw, float(s)))
+    return np.concatenate(gx_l), np.concatenate(gy_l), np.concatenate(s_l)
+
+
+def _corners(cx: np.ndarray, cy: np.ndarray, w: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Centre and size (float64) → ``[A, 4]`` x1, y1, x2, y2 (float64)."""
+    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+
+
+def _best_class(scores: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """Per row of ``[A, nc]`` scores: the first best class (numpy argmax) and its score."""
+    if scores.shape[0] > 0:
+        classes = np.argmax(scores, axis=1)
+        return classes, scores[np.arange(scores.shape[0]), classes]
+    return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+
+
+def _product_candidates(rows: np.ndarray, probs: np.ndarray, boxes: np.ndarray, conf: float,
+                        ptk: Optional[int]) -> Candidates:
+    """Candidates scored ``obj * cls`` (float32 products) from rows ``[A, 5 + nc]``.
+
+    ``rows`` are the raw values (a row with a non-finite objectness or class input is
+    dropped), ``probs`` the activated ones, ``boxes`` float32 ``[A, 4]``.
+    """
+    finite_scores = np.isfinite(rows[:, 4:]).all(axis=1)
+    with np.errstate(invalid="ignore", over="ignore"):
+        sc = probs[:, 5:] * probs[:, 4:5]  # float32 products
+    classes, scores = _best_class(sc)
+    return _finish_candidates(boxes, scores, classes, finite_scores, conf, ptk)
+
+
 def decode_yolov8(
     outputs: Outputs,
     num_classes: int = 80,
@@ -499,25 +537,13 @@ def decode_yolov8(
     cls = rows[:, nbox:]
     finite_scores = np.isfinite(cls).all(axis=1)
     probs = cls if activated else _sigmoid(cls)
-    if rows.shape[0] > 0:
-        classes = np.argmax(probs, axis=1)
-        scores = probs[np.arange(rows.shape[0]), classes]
-    else:
-        classes = np.zeros(0, dtype=np.int64)
-        scores = np.zeros(0, dtype=np.float32)
+    classes, scores = _best_class(probs)
 
     with np.errstate(invalid="ignore", over="ignore"):
         if grid is None:
-            cx, cy, w, h = (rows[:, i].astype(np.float64) for i in range(4))
-            x1, y1, x2, y2 = cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
+            boxes = _corners(*(rows[:, i].astype(np.float64) for i in range(4)))
         else:
-            ax_list, ay_list, s_list = [], [], []
-            for (gh, gw), s in zip(grid, strides):
-                gx, gy = _level_grid(gh, gw, 0.5)
-                ax_list.append(gx)
-                ay_list.append(gy)
-                s_list.append(np.full(gh * gw, float(s)))
-            ax, ay, st = np.concatenate(ax_list), np.concatenate(ay_list), np.concatenate(s_list)
+            ax, ay, st = _grid_points(grid, strides, 0.5)
             if reg_max > 0:
                 dist = _dfl(rows[:, :nbox].reshape(-1, 4, reg_max))
             else:
@@ -526,7 +552,8 @@ def decode_yolov8(
             y1 = (ay - dist[:, 1]) * st
             x2 = (ax + dist[:, 2]) * st
             y2 = (ay + dist[:, 3]) * st
-        boxes = np.stack([x1, y1, x2, y2], axis=1).astype(np.float32)
+            boxes = np.stack([x1, y1, x2, y2], axis=1)
+        boxes = boxes.astype(np.float32)
     return _finish_candidates(boxes, scores, classes, finite_scores, conf, ptk)
 
 
@@ -579,12 +606,11 @@ def decode_yolov5(
             raise ValueError(f"outputs[0]: expected [1, N, {no}] (5 + {nc} classes), got shape {arrays[0].shape}")
         p = rows
         with np.errstate(invalid="ignore", over="ignore"):
-            cx, cy, w, h = (p[:, i].astype(np.float64) for i in range(4))
-            xyxy = [cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2]
+            boxes = _corners(*(p[:, i].astype(np.float64) for i in range(4))).astype(np.float32)
     else:
         if len(arrays) != len(strides):
             raise ValueError(f"expected one output per stride ({len(strides)}), got {len(arrays)}")
-        raw_parts, prob_parts, xyxy_parts = [], [], []
+        raw_parts, prob_parts, box_parts = [], [], []
         for i, (a, anc, s) in enumerate(zip(arrays, anchors, strides)):
             a5 = _yolov5_head(a, len(anc) // 2, no, i)
             na, gh, gw = a5.shape[0], a5.shape[1], a5.shape[2]
@@ -600,26 +626,13 @@ def decode_yolov5(
                 cy = (p[:, 1].astype(np.float64) * 2.0 - 0.5 + gy) * s
                 w = (p[:, 2].astype(np.float64) * 2.0) ** 2 * aw
                 h = (p[:, 3].astype(np.float64) * 2.0) ** 2 * ah
-                xyxy_parts.append(np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1))
+                box_parts.append(_corners(cx, cy, w, h).astype(np.float32))
             raw_parts.append(flat)
             prob_parts.append(p)
         rows = np.concatenate(raw_parts, axis=0)
         p = np.concatenate(prob_parts, axis=0)
-        xyxy_all = np.concatenate(xyxy_parts, axis=0)
-        xyxy = [xyxy_all[:, i] for i in range(4)]
-
-    finite_scores = np.isfinite(rows[:, 4:]).all(axis=1)
-    with np.errstate(invalid="ignore", over="ignore"):
-        sc = p[:, 5:] * p[:, 4:5]  # float32 products
-    if rows.shape[0] > 0:
-        classes = np.argmax(sc, axis=1)
-        scores = sc[np.arange(rows.shape[0]), classes]
-    else:
-        classes = np.zeros(0, dtype=np.int64)
-        scores = np.zeros(0, dtype=np.float32)
-    with np.errstate(invalid="ignore", over="ignore"):
-        boxes = np.stack(xyxy, axis=1).astype(np.float32)
-    return _finish_candidates(boxes, scores, classes, finite_scores, conf, ptk)
+        boxes = np.concatenate(box_parts, axis=0)
+    return _product_candidates(rows, p, boxes, conf, ptk)
 
 
 def _yolov5_head(a: np.ndarray, na: int, no: int, i: int) -> np.ndarray:
@@ -686,29 +699,14 @@ def decode_yolox(
     rows = _drop_batch(arrays[0], 2, "outputs[0]")
     if rows.shape[1] != 5 + nc:
         raise ValueError(f"outputs[0]: expected [1, anchors, {5 + nc}] (5 + {nc} classes), got shape {arrays[0].shape}")
-    shapes = grid_shapes(rows.shape[0], strides, input_size)
-    gx_l, gy_l, s_l = [], [], []
-    for (gh, gw), s in zip(shapes, strides):
-        gx, gy = _level_grid(gh, gw, 0.0)
-        gx_l.append(gx)
-        gy_l.append(gy)
-        s_l.append(np.full(gh * gw, float(s)))
-    gx, gy, st = np.concatenate(gx_l), np.concatenate(gy_l), np.concatenate(s_l)
+    gx, gy, st = _grid_points(grid_shapes(rows.shape[0], strides, input_size), strides, 0.0)
     with np.errstate(invalid="ignore", over="ignore"):
         cx = (rows[:, 0].astype(np.float64) + gx) * st
         cy = (rows[:, 1].astype(np.float64) + gy) * st
         w = np.exp(rows[:, 2].astype(np.float64)) * st
         h = np.exp(rows[:, 3].astype(np.float64)) * st
-        boxes = np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1).astype(np.float32)
-        sc = rows[:, 5:] * rows[:, 4:5]
-    finite_scores = np.isfinite(rows[:, 4:]).all(axis=1)
-    if rows.shape[0] > 0:
-        classes = np.argmax(sc, axis=1)
-        scores = sc[np.arange(rows.shape[0]), classes]
-    else:
-        classes = np.zeros(0, dtype=np.int64)
-        scores = np.zeros(0, dtype=np.float32)
-    return _finish_candidates(boxes, scores, classes, finite_scores, conf, ptk)
+        boxes = _corners(cx, cy, w, h).astype(np.float32)
+    return _product_candidates(rows, rows, boxes, conf, ptk)
 
 
 # ----------------------------------------------------------------------------- NMS
