@@ -21,7 +21,7 @@ import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .errors import SpecError
-from .spec import validate_spec
+from .spec import read_text_file, validate_spec
 
 __all__ = ["load_pulsar2_config", "spec_from_pulsar2", "strip_relaxed_json"]
 
@@ -68,13 +68,7 @@ def strip_relaxed_json(text: str) -> str:
 
 def load_pulsar2_config(path: PathLike) -> Dict[str, Any]:
     """Read a Pulsar2 config (relaxed JSON) into a dict; :class:`SpecError` naming the file on failure."""
-    p = pathlib.Path(os.fspath(path))
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", p) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read: {e}", p) from None
+    p, text = read_text_file(path)
     try:
         data = json.loads(strip_relaxed_json(text))
     except json.JSONDecodeError as e:

@@ -382,6 +382,28 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
     return out
 
 
+def read_text_file(path: PathLike) -> Tuple[pathlib.Path, str]:
+    """Read a UTF-8 text file (a spec or a config).
+
+    Returns
+    -------
+    (pathlib.Path, str)
+        The path and the text.
+
+    Raises
+    ------
+    SpecError
+        ``"<path>: no such file"`` or ``"<path>: cannot read: ..."``.
+    """
+    p = pathlib.Path(os.fspath(path))
+    try:
+        return p, p.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SpecError("no such file", p) from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SpecError(f"cannot read: {e}", p) from None
+
+
 def load_spec(source: Union[PathLike, Mapping[str, Any]]) -> Dict[str, Any]:
     """Load a spec from a JSON file (or take a dict) and validate it.
 
@@ -402,13 +424,7 @@ def load_spec(source: Union[PathLike, Mapping[str, Any]]) -> Dict[str, Any]:
     """
     if isinstance(source, Mapping):
         return validate_spec(source)
-    p = pathlib.Path(os.fspath(source))
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise SpecError("no such file", p) from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SpecError(f"cannot read: {e}", p) from None
+    p, text = read_text_file(source)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as e:
