@@ -531,6 +531,22 @@ def _load_manifest(manifest_path: Path) -> Dict[str, Any]:
     return data
 
 
+def _existing_dir(path: PathLike, not_dir: str) -> Path:
+    """The directory ``path`` names (its parent when it names a ``manifest.json`` file).
+
+    Raises :class:`CaptureError` when it does not exist, or with ``not_dir`` when it is not
+    a directory.
+    """
+    p = Path(path)
+    if p.name == MANIFEST and p.is_file():
+        p = p.parent
+    if not p.exists():
+        raise CaptureError("no such directory", p)
+    if not p.is_dir():
+        raise CaptureError(not_dir, p)
+    return p
+
+
 def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
     """Read and validate a capture set.
 
@@ -553,13 +569,7 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
         (stage, name), file name escaping the directory, missing file, file size
         different from its shape, sha256 mismatch.
     """
-    p = Path(path)
-    if p.name == MANIFEST and p.is_file():
-        p = p.parent
-    if not p.exists():
-        raise CaptureError("no such directory", p)
-    if not p.is_dir():
-        raise CaptureError("not a directory (a capture set is a directory with manifest.json)", p)
+    p = _existing_dir(path, "not a directory (a capture set is a directory with manifest.json)")
     case_dir = p.absolute()
     case_dir_real = Path(os.path.realpath(case_dir))
     manifest_path = case_dir / MANIFEST
@@ -644,13 +654,7 @@ def read_actual(path: PathLike, reference: Case) -> Case:
         The directory does not exist, holds none of the reference's files, or a
         file's size differs from the reference tensor's.
     """
-    p = Path(path)
-    if p.name == MANIFEST and p.is_file():
-        p = p.parent
-    if not p.exists():
-        raise CaptureError("no such directory", p)
-    if not p.is_dir():
-        raise CaptureError("not a directory", p)
+    p = _existing_dir(path, "not a directory")
     if (p / MANIFEST).exists():
         return read_case(p)
     case_dir = p.absolute()
