@@ -699,13 +699,7 @@ def find_cases(root: PathLike) -> List[Path]:
     Hidden directories (names starting with ``.``, such as a writer's temporary
     directories) are skipped; a case directory is not searched further.
     """
-    r = Path(root)
-    if not r.exists():
-        raise CaptureError("no such directory", r)
-    if r.is_file() and r.name == MANIFEST:
-        return [r.parent]
-    if not r.is_dir():
-        raise CaptureError("not a directory", r)
+    r = _existing_dir(root, "not a directory")
     if (r / MANIFEST).is_file():
         return [r]
     found: List[Path] = []

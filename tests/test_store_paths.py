@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from pyalign.errors import CaptureError
-from pyalign.store import read_actual, read_case, write_case
+from pyalign.store import find_cases, read_actual, read_case, write_case
 
 
 def _case(path: Path) -> Path:
@@ -54,3 +54,16 @@ def test_manifest_named_directory_is_a_directory(tmp_path: Path) -> None:
     d.mkdir()
     with pytest.raises(CaptureError, match=r"manifest\.json: no manifest\.json"):
         read_case(d)
+
+
+def test_find_cases_resolves_like_read_case(tmp_path: Path) -> None:
+    d = _case(tmp_path / "c")
+    assert find_cases(d / "manifest.json") == [d]
+    with pytest.raises(CaptureError) as ei:
+        find_cases(tmp_path / "nowhere")
+    assert str(ei.value) == f"{tmp_path / 'nowhere'}: no such directory"
+    f = tmp_path / "file.bin"
+    f.write_bytes(b"\0")
+    with pytest.raises(CaptureError) as ei:
+        find_cases(f)
+    assert str(ei.value) == f"{f}: not a directory"
