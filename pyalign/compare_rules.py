@@ -21,9 +21,32 @@ from typing import Any, Dict, Iterable, Mapping, Optional, Tuple, Union
 
 from .store import STAGES
 
-__all__ = ["Rule", "DEFAULT_RULES", "RuleOverrides", "normalize_overrides", "parse_override_options", "resolve_rule"]
+__all__ = ["Rule", "DEFAULT_RULES", "rule_text", "RuleOverrides", "normalize_overrides", "parse_override_options", "resolve_rule"]
 
 RuleOverrides = Union[None, float, int, Mapping[str, float]]
+
+
+def rule_text(kind: str, atol: Optional[float], rtol: float, cosine: Optional[float]) -> str:
+    """The printed form of a rule.
+
+    Parameters
+    ----------
+    kind : {'exact', 'atol', 'cosine'}
+    atol, rtol, cosine : float
+        The thresholds the kind uses.
+
+    Returns
+    -------
+    str
+        ``"exact"``, ``"cosine >= c"``, ``"|a-e| < atol"`` or ``"|a-e| < atol + rtol*|e|"``.
+    """
+    if kind == "exact":
+        return "exact"
+    if kind == "cosine":
+        return f"cosine >= {cosine:g}"
+    if rtol:
+        return f"|a-e| < {atol:g} + {rtol:g}*|e|"
+    return f"|a-e| < {atol:g}"
 
 
 @dataclass(frozen=True)
@@ -45,13 +68,7 @@ class Rule:
     cosine: Optional[float] = None
 
     def __str__(self) -> str:
-        if self.kind == "exact":
-            return "exact"
-        if self.kind == "cosine":
-            return f"cosine >= {self.cosine:g}"
-        if self.rtol:
-            return f"|a-e| < {self.atol:g} + {self.rtol:g}*|e|"
-        return f"|a-e| < {self.atol:g}"
+        return rule_text(self.kind, self.atol, self.rtol, self.cosine)
 
     def to_dict(self) -> Dict[str, Any]:
         """JSON form: kind, atol, rtol, cosine and the printed text."""

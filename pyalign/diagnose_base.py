@@ -14,6 +14,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .compare_rules import DEFAULT_RULES, rule_text
+
 #: Residual reduction (RMSE or violation count) that makes a hypothesis "partially explain".
 PARTIAL_FACTOR = 10.0
 
@@ -22,15 +24,6 @@ FIT_SAMPLE = 200_000
 
 #: Elements of the sub-sample that screens a transform before the full measurement.
 QUICK_SAMPLE = 50_000
-
-#: Default rule of each stage, as DESIGN.md fixes it.
-STAGE_DEFAULTS: Dict[str, Tuple[str, Optional[float], float, Optional[float]]] = {
-    "raw_input": ("exact", None, 0.0, None),
-    "preprocessed": ("atol", 1e-4, 0.0, None),
-    "model_output": ("cosine", None, 0.0, 0.98),
-    "postprocessed": ("atol", 1e-3, 0.0, None),
-}
-
 
 @dataclass(frozen=True)
 class RuleSpec:
@@ -50,12 +43,7 @@ class RuleSpec:
     cosine: Optional[float] = None
 
     def __str__(self) -> str:
-        if self.kind == "exact":
-            return "exact"
-        if self.kind == "cosine":
-            return f"cosine >= {self.cosine:g}"
-        text = f"|diff| < {self.atol:g}"
-        return text + (f" + {self.rtol:g}*|expected|" if self.rtol else "")
+        return rule_text(self.kind, self.atol, self.rtol, self.cosine)
 
 
 def rule_for(result: Any = None, stage: Optional[str] = None) -> RuleSpec:
@@ -78,8 +66,9 @@ def rule_for(result: Any = None, stage: Optional[str] = None) -> RuleSpec:
         def get(key: str, default: Any = None) -> Any:
             return getattr(rule, key, default)
     else:
-        kind, atol, rtol, cos = STAGE_DEFAULTS.get(stage or "", STAGE_DEFAULTS["preprocessed"])
-        return RuleSpec(kind, atol, rtol, cos)
+        default = DEFAULT_RULES.get(stage or "", DEFAULT_RULES["preprocessed"])
+        return RuleSpec(default.kind, default.atol if default.kind == "atol" else None, default.rtol,
+                        default.cosine)
     kind = str(get("kind", "atol"))
     atol = get("atol", None)
     rtol = get("rtol", None) or 0.0
@@ -287,8 +276,17 @@ class Trial:
     params: Dict[str, Any] = field(default_factory=dict)
 
 
-def evaluate(trials: Sequence[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
-    """Run every trial; return the hypotheses that (partially) explain, and how many ran."""
+#: Judges one transformed pair: ``(after metrics, partial)``, or None to drop it unmeasured.
+Judge = Callable[[Any, Any], Optional[Tuple[Dict[str, Any], bool]]]
+
+
+def run_trials(trials: Sequence[Trial], before: Dict[str, Any], judge: Judge) -> Tuple[List[Hypothesis], int]:
+    """Run every trial through ``judge``; return the hypotheses that (partially) explain, and how many ran.
+
+    A trial whose ``make()`` raises or returns None does not run. A hypothesis explains when
+    the judged metrics say ``passed``, and partially explains when it does not but the judge
+    reports a partial improvement.
+    """
     found: List[Hypothesis] = []
     ran = 0
     for trial in trials:
@@ -299,21 +297,33 @@ def evaluate(trials: Sequence[Trial], before: Dict[str, Any], rule: RuleSpec) ->
         if pair is None:
             continue
         ran += 1
-        exp2, act2 = np.asarray(pair[0]), np.asarray(pair[1])
-        if exp2.shape == act2.shape and exp2.size > QUICK_SAMPLE * 4:
-            # reject hopeless transforms on a fixed sub-sample; verdicts always use every element
-            idx = sample_index(exp2.size, QUICK_SAMPLE)
-            quick = measure(exp2.reshape(-1)[idx], act2.reshape(-1)[idx], rule)
-            if not _promising(before, quick, rule):
-                continue
-        after = measure(exp2, act2, rule)
+        verdict = judge(pair[0], pair[1])
+        if verdict is None:
+            continue
+        after, improved = verdict
         explains = bool(after.get("passed"))
-        partial = (not explains) and is_partial(before, after, rule)
+        partial = (not explains) and improved
         if explains or partial:
             found.append(Hypothesis(trial.name, trial.description, strip(before), strip(after),
                                     explains, partial, trial.family, dict(trial.params),
                                     trial.priority))
     return found, ran
+
+
+def evaluate(trials: Sequence[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
+    """Run every trial; return the hypotheses that (partially) explain, and how many ran."""
+    def judge(expected: Any, actual: Any) -> Optional[Tuple[Dict[str, Any], bool]]:
+        exp2, act2 = np.asarray(expected), np.asarray(actual)
+        if exp2.shape == act2.shape and exp2.size > QUICK_SAMPLE * 4:
+            # reject hopeless transforms on a fixed sub-sample; verdicts always use every element
+            idx = sample_index(exp2.size, QUICK_SAMPLE)
+            quick = measure(exp2.reshape(-1)[idx], act2.reshape(-1)[idx], rule)
+            if not _promising(before, quick, rule):
+                return None
+        after = measure(exp2, act2, rule)
+        return after, not after.get("passed") and is_partial(before, after, rule)
+
+    return run_trials(trials, before, judge)
 
 
 def _promising(before: Dict[str, Any], quick: Dict[str, Any], rule: RuleSpec) -> bool:

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .diagnose_base import Hypothesis, RuleSpec, Trial
+from .diagnose_base import Hypothesis, RuleSpec, Trial, run_trials
 
 #: Largest number of rows matched (beyond that the first rows by score are used).
 MAX_ROWS = 2000
@@ -192,55 +192,39 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
     trials.append(Trial("detections.cxcywh", "detections: the actual's boxes are cx, cy, w, h (centre + size), "
                                              "not x1, y1, x2, y2; converting", "detections", 23,
                         lambda: (exp, with_boxes(_xyxy_from(a[:, :4], "cxcywh")))))
-    for d in (-1, 1):
-        def shift(d: int = d) -> Tuple[np.ndarray, np.ndarray]:
-            out = a.copy()
-            out[:, 5] -= d
-            return exp, out
-
-        trials.append(Trial(f"detections.class_shift_{'+' if d > 0 else '-'}1",
-                            f"detections: class ids shifted by {d:+d} in the actual (e.g. 1-based ids); "
-                            f"subtracting {d:+d}", "detections", 30, shift, {"shift": d}))
-    return trials
+    return trials + _class_shift_trials("detections", exp, a, 5, "e.g. 1-based ids", 30)
 
 
 def class_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
     """Classification results ``[k, 2]`` (class_id, probability): class ids shifted by one."""
     if exp.ndim != 2 or exp.shape[1] != 2 or act.shape != exp.shape:
         return []
+    return _class_shift_trials("classes", exp, act, 0, "e.g. 1-based ids or a background class", 5)
+
+
+def _class_shift_trials(what: str, exp: np.ndarray, act: np.ndarray, column: int, example: str,
+                        priority: int) -> List[Trial]:
+    """Trials that subtract -1 and +1 from the class ids in ``column`` of the actual's rows."""
     trials: List[Trial] = []
     for d in (-1, 1):
         def shift(d: int = d) -> Tuple[np.ndarray, np.ndarray]:
-            out = np.asarray(act, np.float64).copy()
-            out[:, 0] -= d
+            out = np.array(act, np.float64)
+            out[:, column] -= d
             return exp, out
 
-        trials.append(Trial(f"classes.class_shift_{'+' if d > 0 else '-'}1",
-                            f"classes: class ids shifted by {d:+d} in the actual (e.g. 1-based ids or a "
-                            f"background class); subtracting {d:+d}", "detections", 5, shift, {"shift": d}))
+        trials.append(Trial(f"{what}.class_shift_{'+' if d > 0 else '-'}1",
+                            f"{what}: class ids shifted by {d:+d} in the actual ({example}); "
+                            f"subtracting {d:+d}", "detections", priority, shift, {"shift": d}))
     return trials
 
 
 def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
     """Run detection trials with order-free matching; keep those that (partially) explain."""
     atol = rule.atol if rule.kind == "atol" and rule.atol else (1e-3 if rule.kind != "exact" else 1e-12)
-    found: List[Hypothesis] = []
-    ran = 0
-    for t in trials:
-        try:
-            pair = t.make()
-        except Exception:  # noqa: BLE001 - a transform that cannot be computed is not a hypothesis
-            pair = None
-        if pair is None:
-            continue
-        ran += 1
-        after = match(pair[0], pair[1], atol)
-        explains = bool(after["passed"])
+
+    def judge(expected: np.ndarray, actual: np.ndarray) -> Tuple[Dict[str, Any], bool]:
+        after = match(expected, actual, atol)
         ub, ua = before["unmatched"], after["unmatched"]
-        partial = not explains and ub > 0 and (ub - ua) * 2 >= ub
-        if explains or partial:
-            found.append(Hypothesis(t.name, t.description,
-                                    {k: v for k, v in before.items() if k != "passed"},
-                                    {k: v for k, v in after.items() if k != "passed"},
-                                    explains, partial, t.family, dict(t.params), t.priority))
-    return found, ran
+        return after, ub > 0 and (ub - ua) * 2 >= ub
+
+    return run_trials(trials, before, judge)
