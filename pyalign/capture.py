@@ -202,6 +202,29 @@ class OnnxModel:
         return {n: np.ascontiguousarray(o) for n, o in zip(self.output_names, outs)}
 
 
+def _check_magic(path: pathlib.Path, magic: bytes, what: str) -> None:
+    """Raise a CaptureError unless ``path`` starts with ``magic`` (so garbage is not called a pickle)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(len(magic))
+    except OSError as e:
+        raise CaptureError(f"cannot read: {e.strerror or e}", path) from None
+    if head != magic:
+        raise CaptureError(f"not {what}", path)
+
+
+def _numeric_dtype(dtype: Any) -> np.dtype:
+    """The little-endian numeric dtype named by ``dtype`` (``--output-dtype``), or a CaptureError."""
+    try:
+        dt = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise CaptureError(f"--output-dtype {dtype!r}: not a numpy dtype (e.g. float32, int8, uint8)") from None
+    if dt.kind not in "biuf":
+        raise CaptureError(f"--output-dtype {dtype!r}: a model output is numeric (bool, int, uint or float), "
+                           f"not {dt}")
+    return dt.newbyteorder("<")
+
+
 def load_model_output(path: PathLike, shape: Optional[Sequence[int]] = None,
                       dtype: str = "float32") -> Dict[str, np.ndarray]:
     """Read a model output from ``.npy``, ``.npz`` (one output per key) or raw ``.bin`` (needs ``shape``)."""
@@ -212,8 +235,10 @@ def load_model_output(path: PathLike, shape: Optional[Sequence[int]] = None,
     if suffix == ".npy":
         from .store import load_npy
 
+        _check_magic(p, b"\x93NUMPY", "a .npy file")
         return {"output0": load_npy(p)}
     if suffix == ".npz":
+        _check_magic(p, b"PK", "an .npz archive (a zip file)")
         try:
             with np.load(p, allow_pickle=False) as z:
                 out = {k: np.ascontiguousarray(z[k]) for k in z.files}
@@ -225,7 +250,7 @@ def load_model_output(path: PathLike, shape: Optional[Sequence[int]] = None,
     if suffix == ".bin":
         if not shape:
             raise CaptureError("a raw .bin model output needs --output-shape (e.g. 1,84,8400)", p)
-        dt = np.dtype(dtype).newbyteorder("<")
+        dt = _numeric_dtype(dtype)
         n = int(np.prod(shape)) * dt.itemsize
         size = p.stat().st_size
         if size != n:

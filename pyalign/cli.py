@@ -49,6 +49,13 @@ class _Group(click.Group):
             msg = str(e).splitlines()[0] if str(e) else type(e).__name__
             click.echo(f"error: {msg}", err=True)
             sys.exit(EXIT_ERROR)
+        except Exception as e:  # a bug in pyalign: still one line; --debug shows the traceback
+            if debug:
+                raise
+            msg = str(e).splitlines()[0] if str(e) else ""
+            click.echo(f"error: internal error ({type(e).__name__}{': ' + msg if msg else ''}); "
+                       "run 'pyalign --debug ...' for the traceback", err=True)
+            sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 
 

@@ -80,8 +80,9 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     Exit 0 when every image was captured, 1 when some failed (each reported on
     stderr, the others captured), 2 when none could be.
     """
-    from .capture import capture_images
+    from .capture import _numeric_dtype, capture_images
 
+    _numeric_dtype(output_dtype)
     shape = None
     if output_shape:
         try:

@@ -9,6 +9,7 @@ tensors, asks :func:`pyalign.diagnose.diagnose_tensor` why.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
@@ -361,8 +362,8 @@ def compare(
         How many first violations to keep per tensor.
     diagnose : bool
         Ask :func:`pyalign.diagnose.diagnose_tensor` about each failing tensor.
-    stages : sequence of str, optional
-        Compare only these stages (default: all).
+    stages : str or sequence of str, optional
+        Compare only these stages (default: all); one stage may be given as a string.
     chunk_elems : int, optional
         Elements per streaming chunk.
 
@@ -377,6 +378,13 @@ def compare(
     ValueError
         A malformed rule override or stage name.
     """
+    for arg, what in ((reference, "reference"), (actual, "actual")):
+        if not isinstance(arg, (Case, str, os.PathLike)):
+            raise ValueError(f"{what} must be a path or a Case, got {type(arg).__name__}")
+    if isinstance(max_violations, bool) or not isinstance(max_violations, (int, np.integer)):
+        raise ValueError(f"max_violations must be an integer >= 0, got {max_violations!r}")
+    if isinstance(stages, str):
+        stages = [stages]
     ref = reference if isinstance(reference, Case) else read_case(reference)
     act = actual if isinstance(actual, Case) else read_actual(actual, ref)
     if stages is not None:

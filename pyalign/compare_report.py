@@ -134,9 +134,9 @@ def tensor_details(t: "TensorResult") -> List[str]:
     if d is not None:
         out.append(f"  detections: {d['expected_count']} expected, {d['actual_count']} actual, {len(d['matched'])} matched")
         for u in d["unmatched_expected"]:
-            out.append(f"    missing: expected #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box {[fmt(x) for x in u['box']]}")
+            out.append(f"    missing: expected #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box [{', '.join(fmt(x) for x in u['box'])}]")
         for u in d["unmatched_actual"]:
-            out.append(f"    unexpected: actual #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box {[fmt(x) for x in u['box']]}")
+            out.append(f"    unexpected: actual #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box [{', '.join(fmt(x) for x in u['box'])}]")
         for p in d["matched"]:
             if not p["ok"]:
                 out.append(

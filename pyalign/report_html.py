@@ -497,9 +497,12 @@ def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str
 
 
 def _results(result: Any) -> List[Any]:
-    if isinstance(result, (list, tuple)):
-        return list(result)
-    return [result]
+    results = list(result) if isinstance(result, (list, tuple)) else [result]
+    for r in results:
+        if not hasattr(r, "tensors") or not hasattr(r, "aligned"):
+            raise ValueError("expected a ComparisonResult (or a list of them) with .aligned and .tensors, "
+                             f"got {type(r).__name__}")
+    return results
 
 
 def render_html(result: Any, *, reference: Any = None, actual: Any = None,

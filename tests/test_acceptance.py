@@ -1,0 +1,188 @@
+"""Regression tests for problems found by using pyalign as a deployment engineer would.
+
+Each test names the misuse it guards: the CLI must answer with one ``error:`` line and exit 2
+(never a traceback), the Python API with a clear ValueError / PyalignError.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import numpy as np
+import pytest
+
+import pyalign
+from pyalign.cli import _Group
+from pyalign.report_html import render_html, write_html
+from pyalign.store import CaseWriter
+
+SPEC = {
+    "input": {"format": "BGR", "width": 32, "height": 24},
+    "preprocess": [{"op": "resize", "size": [16, 16], "interpolation": "linear"},
+                   {"op": "normalize", "mean": [0.0], "std": [255.0]},
+                   {"op": "layout", "to": "NCHW"}],
+    "postprocess": {"op": "classification", "topk": 3, "softmax": True},
+}
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pyalign", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120)
+
+
+def one_error_line(p: subprocess.CompletedProcess) -> str:
+    """The single ``error:`` line of a failed command (asserts exit 2 and no traceback)."""
+    assert p.returncode == 2, (p.returncode, p.stdout, p.stderr)
+    assert "Traceback" not in p.stderr
+    lines = [ln for ln in p.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), p.stderr
+    return lines[0]
+
+
+@pytest.fixture(scope="module")
+def capture_inputs(tmp_path_factory):
+    import cv2
+
+    from pyalign.synthetic import synthetic_image
+
+    d = tmp_path_factory.mktemp("acc")
+    cv2.imwrite(str(d / "img.png"), synthetic_image(24, 32, seed=1))
+    (d / "spec.json").write_text(json.dumps(SPEC))
+    np.zeros((1, 10), np.float32).tofile(d / "out.bin")
+    (d / "garbage.npy").write_text("garbage\n")
+    (d / "garbage.npz").write_text("garbage\n")
+    return d
+
+
+# --- pyalign capture --output-dtype: a bad dtype was a TypeError traceback -------------------------
+
+@pytest.mark.parametrize("dtype, what", [("float99", "not a numpy dtype"), ("object", "numeric")])
+def test_capture_bad_output_dtype_is_one_error_line(capture_inputs, dtype, what):
+    d = capture_inputs
+    p = run("capture", "img.png", "--spec", "spec.json", "-o", "out", "--model-output", "out.bin",
+            "--output-shape", "1,10", "--output-dtype", dtype, cwd=d)
+    line = one_error_line(p)
+    assert f"--output-dtype {dtype!r}" in line and what in line
+    assert not (d / "out").exists()
+
+
+def test_capture_good_output_dtype_still_works(capture_inputs):
+    d = capture_inputs
+    p = run("capture", "img.png", "--spec", "spec.json", "-o", "good", "--model-output", "out.bin",
+            "--output-shape", "1,10", "--output-dtype", "float32", cwd=d)
+    assert p.returncode == 0, p.stderr
+    got = np.fromfile(d / "good" / "img" / "postprocessed.bin", np.float32).reshape(-1, 2)
+    assert got.shape == (3, 2)
+    np.testing.assert_allclose(got[:, 1], np.full(3, 0.1, np.float32), rtol=1e-6)  # softmax of 10 zeros
+
+
+def test_load_model_output_dtype_is_validated_in_python(capture_inputs):
+    from pyalign.capture import load_model_output
+
+    with pytest.raises(pyalign.errors.CaptureError, match="not a numpy dtype"):
+        load_model_output(capture_inputs / "out.bin", [1, 10], "float99")
+    with pytest.raises(pyalign.errors.CaptureError, match="numeric"):
+        load_model_output(capture_inputs / "out.bin", [1, 10], "U3")
+    out = load_model_output(capture_inputs / "out.bin", [1, 10], "float32")
+    assert out["output0"].shape == (1, 10) and out["output0"].dtype == np.float32
+
+
+# --- a non-numpy file given as .npy/.npz model output was called "pickled (object) data" -----------
+
+@pytest.mark.parametrize("name, what", [("garbage.npy", "not a .npy file"), ("garbage.npz", "not an .npz archive")])
+def test_capture_garbage_model_output_file(capture_inputs, name, what):
+    p = run("capture", "img.png", "--spec", "spec.json", "-o", "o2", "--model-output", name, cwd=capture_inputs)
+    line = one_error_line(p)
+    assert line == f"error: {name}: {what}" + (" (a zip file)" if name.endswith("npz") else "")
+    assert "pickle" not in line
+
+
+# --- the CLI: an unexpected exception is still one line (traceback only with --debug) --------------
+
+def _group_raising(exc: Exception) -> click.Group:
+    @click.group(cls=_Group)
+    @click.option("--debug", is_flag=True)
+    def grp(debug: bool) -> None:
+        pass
+
+    @grp.command("boom")
+    def boom() -> None:
+        raise exc
+
+    return grp
+
+
+def test_cli_unexpected_exception_is_one_line(capsys):
+    with pytest.raises(SystemExit) as e:
+        _group_raising(TypeError("data type 'x' not understood"))(["boom"])
+    assert e.value.code == 2
+    err = capsys.readouterr().err
+    assert err.splitlines() == ["error: internal error (TypeError: data type 'x' not understood); "
+                                "run 'pyalign --debug ...' for the traceback"]
+
+
+def test_cli_unexpected_exception_with_debug_raises():
+    with pytest.raises(KeyError):
+        _group_raising(KeyError("k"))(["--debug", "boom"])
+
+
+# --- Python API misuse of compare / write_html ----------------------------------------------------
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory):
+    root = tmp_path_factory.mktemp("cmp")
+    pre = np.random.default_rng(2).random((1, 3, 4, 4)).astype(np.float32)
+    det = np.array([[1, 2, 30, 40, 0.9, 3], [5, 5, 9, 9, 0.5, 1]], np.float32)
+    for name, d in (("ref", det), ("act", det + np.array([0, 0, 0, 0, 0, 1], np.float32))):
+        w = CaseWriter(root / name)
+        w.add("preprocessed", "images", pre, layout="NCHW")
+        w.add("postprocessed", "detections", d, kind="detections")
+        w.commit()
+    return root / "ref", root / "act"
+
+
+@pytest.mark.parametrize("bad", [None, 5, 1.5, ["a"]])
+def test_compare_rejects_non_paths(cases, bad):
+    ref, act = cases
+    with pytest.raises(ValueError, match="reference must be a path or a Case"):
+        pyalign.compare(bad, act)
+    with pytest.raises(ValueError, match="actual must be a path or a Case"):
+        pyalign.compare(ref, bad)
+
+
+def test_compare_single_stage_as_string(cases):
+    ref, act = cases
+    r = pyalign.compare(ref, act, stages="preprocessed")
+    assert [(t.stage, t.name) for t in r.tensors] == [("preprocessed", "images")]
+    assert r.aligned
+    r = pyalign.compare(ref, act, stages="postprocessed", diagnose=False)
+    assert [t.stage for t in r.tensors] == ["postprocessed"] and not r.aligned
+
+
+@pytest.mark.parametrize("bad", ["a", 1.5, True, None])
+def test_compare_max_violations_type(cases, bad):
+    ref, act = cases
+    with pytest.raises(ValueError, match="max_violations must be an integer"):
+        pyalign.compare(ref, act, max_violations=bad)
+
+
+@pytest.mark.parametrize("bad", ["x", 3, None, ["x"]])
+def test_write_html_rejects_non_results(tmp_path, bad):
+    with pytest.raises(ValueError, match="expected a ComparisonResult"):
+        write_html(bad, tmp_path / "r.html")
+    with pytest.raises(ValueError, match="expected a ComparisonResult"):
+        render_html(bad)
+    assert not (tmp_path / "r.html").exists()
+
+
+# --- the text report printed unmatched boxes as a list of quoted strings --------------------------
+
+def test_text_report_unmatched_boxes_are_numbers(cases):
+    ref, act = cases
+    text = pyalign.compare(ref, act, diagnose=False).to_text()
+    assert "missing: expected #0 class 3 score 0.9 box [1, 2, 30, 40]" in text, text
+    assert "unexpected: actual #1 class 2 score 0.5 box [5, 5, 9, 9]" in text, text
+    assert "'" not in "".join(ln for ln in text.splitlines() if " box " in ln)
