@@ -23,11 +23,13 @@ EXIT_ERROR = 2
 class _Group(click.Group):
     """A click group that turns every failure into one ``error:`` line and exit 2."""
 
-    def main(self, args: Optional[List[str]] = None, *a: Any, **kw: Any) -> Any:  # type: ignore[override]
+    def main(  # type: ignore[override]
+        self, args: Optional[List[str]] = None, prog_name: Optional[str] = None, **kw: Any
+    ) -> Any:
         argv = list(sys.argv[1:] if args is None else args)
         debug = "--debug" in argv
         try:
-            rv = super().main(args=argv, standalone_mode=False, *a, **kw)
+            rv = super().main(args=argv, prog_name=prog_name or "pyalign", standalone_mode=False, **kw)
         except click.exceptions.Exit as e:
             sys.exit(e.exit_code)
         except click.exceptions.Abort:

@@ -34,8 +34,8 @@ def synthetic_image(height: int = 480, width: int = 640, seed: int = 0) -> np.nd
     img[..., 2] = (127.5 + 127.5 * np.sin((x + y) / max(width, height) * 6.0)).astype(np.uint8)
     for _ in range(6):
         x0, y0 = int(rng.integers(0, width - 4)), int(rng.integers(0, height - 4))
-        x1 = int(min(width - 1, x0 + rng.integers(4, max(5, width // 3))))
-        y1 = int(min(height - 1, y0 + rng.integers(4, max(5, height // 3))))
+        x1 = min(width - 1, x0 + int(rng.integers(4, max(5, width // 3))))
+        y1 = min(height - 1, y0 + int(rng.integers(4, max(5, height // 3))))
         color = tuple(int(c) for c in rng.integers(0, 256, 3))
         cv2.rectangle(img, (x0, y0), (x1, y1), color, -1 if rng.random() < 0.5 else 2)
     for _ in range(3):
