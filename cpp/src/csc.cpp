@@ -30,26 +30,43 @@ constexpr int kMaxSide = 1 << 20;
 
 inline uint8_t sat_u8(int32_t x) { return static_cast<uint8_t>(x < 0 ? 0 : (x > 255 ? 255 : x)); }
 
-// n pixels (n even, n <= kChunk). Y: n luma bytes, U/V: n/2 chroma bytes. Writes n*3 bytes
+// Chroma of n pixels into per-pixel scratch: shared (one U, V per pixel pair: U/V hold n/2 bytes,
+// n even) or per pixel (U/V hold n bytes, e.g. for a selection of columns). set(U, V, i) computes
+// pixel i's terms; dup(i) copies pixel i's terms to pixel i + 1. Every pixel gets the value of the
+// same expression either way.
+template <bool kPerPixel, class Set, class Dup>
+inline void spread_chroma(const uint8_t* U, const uint8_t* V, int n, Set set, Dup dup) {
+    if (kPerPixel) {
+        for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) set(U[i], V[i], i);
+    } else {
+        for (std::size_t k = 0; k < static_cast<std::size_t>(n / 2); ++k) {
+            set(U[k], V[k], 2 * k);
+            dup(2 * k);
+        }
+    }
+}
+
+// n pixels (n <= kChunk). Y: n luma bytes, U/V: chroma (see spread_chroma). Writes n*3 bytes
 // interleaved B,G,R (or R,G,B when rgb).
-PYALIGN_HOT_KERNEL
-void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb) {
+template <bool kPerPixel>
+PYALIGN_HOT_KERNEL void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out,
+                                     bool rgb) {
     int32_t ruv[kChunk], guv[kChunk], buv[kChunk];
     uint8_t r[kChunk], g[kChunk], b[kChunk];
-    const int half = n / 2;
-    for (std::size_t k = 0; k < static_cast<std::size_t>(half); ++k) {
-        const int32_t u = static_cast<int32_t>(U[k]) - 128;
-        const int32_t v = static_cast<int32_t>(V[k]) - 128;
-        const int32_t rr = kHalf + kCVR * v;
-        const int32_t gg = kHalf + kCVG * v + kCUG * u;
-        const int32_t bb = kHalf + kCUB * u;
-        ruv[2 * k] = rr;
-        ruv[2 * k + 1] = rr;
-        guv[2 * k] = gg;
-        guv[2 * k + 1] = gg;
-        buv[2 * k] = bb;
-        buv[2 * k + 1] = bb;
-    }
+    spread_chroma<kPerPixel>(
+        U, V, n,
+        [&](uint8_t U8, uint8_t V8, std::size_t i) {
+            const int32_t u = static_cast<int32_t>(U8) - 128;
+            const int32_t v = static_cast<int32_t>(V8) - 128;
+            ruv[i] = kHalf + kCVR * v;
+            guv[i] = kHalf + kCVG * v + kCUG * u;
+            buv[i] = kHalf + kCUB * u;
+        },
+        [&](std::size_t i) {
+            ruv[i + 1] = ruv[i];
+            guv[i + 1] = guv[i];
+            buv[i + 1] = buv[i];
+        });
     for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) {
         int32_t yy = static_cast<int32_t>(Y[i]) - 16;
         yy = (yy < 0 ? 0 : yy) * kCY;
@@ -72,20 +89,21 @@ void opencv_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, u
     }
 }
 
-PYALIGN_HOT_KERNEL
-void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out, bool rgb,
-                  const CscMatrix& mat) {
+template <bool kPerPixel>
+PYALIGN_HOT_KERNEL void matrix_chunk(const uint8_t* Y, const uint8_t* U, const uint8_t* V, int n, uint8_t* out,
+                                     bool rgb, const CscMatrix& mat) {
     double ud[kChunk], vd[kChunk];
     uint8_t ch[3][kChunk];
-    const int half = n / 2;
-    for (std::size_t k = 0; k < static_cast<std::size_t>(half); ++k) {
-        const double u = static_cast<double>(U[k]);
-        const double v = static_cast<double>(V[k]);
-        ud[2 * k] = u;
-        ud[2 * k + 1] = u;
-        vd[2 * k] = v;
-        vd[2 * k + 1] = v;
-    }
+    spread_chroma<kPerPixel>(
+        U, V, n,
+        [&](uint8_t U8, uint8_t V8, std::size_t i) {
+            ud[i] = static_cast<double>(U8);
+            vd[i] = static_cast<double>(V8);
+        },
+        [&](std::size_t i) {
+            ud[i + 1] = ud[i];
+            vd[i + 1] = vd[i];
+        });
     for (int k = 0; k < 3; ++k) {
         const double c0 = mat.m[k][0], c1 = mat.m[k][1], c2 = mat.m[k][2], c3 = mat.m[k][3] * 256.0;
         uint8_t* dst = ch[k];
@@ -246,9 +264,9 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
                 vbuf[k] = uv[2 * k + 1 - uo];
             }
             if (fl)
-                matrix_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
+                matrix_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
             else
-                opencv_chunk(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+                opencv_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
         }
     } else {
         const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
@@ -264,10 +282,51 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
                 vbuf[k] = p[4 * k + uo + 2];
             }
             if (fl)
-                matrix_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
+                matrix_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
             else
-                opencv_chunk(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+                opencv_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
         }
+    }
+}
+
+void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t* cols, int n, uint8_t* out) const {
+    if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
+    const std::size_t w = static_cast<std::size_t>(width_);
+    for (int i = 0; i < n; ++i)
+        if (cols[i] < 0 || cols[i] >= width_) throw Error("csc: column " + std::to_string(cols[i]) + " out of range");
+    uint8_t ybuf[kChunk], ubuf[kChunk], vbuf[kChunk];
+    const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
+    const bool s420 = is_420(src_);
+    const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
+    const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
+    // 4:2:0: Y at x, chroma pair at (x & ~1) of the UV row. 4:2:2: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1.
+    const int uo = s420 ? (src_ == PixelFormat::YUV420SP ? 0 : 1) : (src_ == PixelFormat::YUYV422 ? 1 : 0);
+    const int vo = s420 ? 1 - uo : uo + 2;
+    const int yo = src_ == PixelFormat::UYVY422 ? 1 : 0;
+    for (int x0 = 0; x0 < n; x0 += kChunk) {
+        const int m = std::min(kChunk, n - x0);
+        const int32_t* c = cols + x0;
+        if (s420) {
+            for (int i = 0; i < m; ++i) {
+                const std::size_t x = static_cast<std::size_t>(c[i]);
+                ybuf[i] = yrow[x];
+                ubuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(uo)];
+                vbuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(vo)];
+            }
+        } else {
+            for (int i = 0; i < m; ++i) {
+                const std::size_t x = static_cast<std::size_t>(c[i]);
+                const uint8_t* pair = yrow + 2 * (x & ~static_cast<std::size_t>(1));
+                ybuf[i] = yrow[2 * x + static_cast<std::size_t>(yo)];
+                ubuf[i] = pair[uo];
+                vbuf[i] = pair[vo];
+            }
+        }
+        uint8_t* o = out + 3 * static_cast<std::size_t>(x0);
+        if (fl)
+            matrix_chunk<true>(ybuf, ubuf, vbuf, m, o, to_rgb_, mat_);
+        else
+            opencv_chunk<true>(ybuf, ubuf, vbuf, m, o, to_rgb_);
     }
 }
 

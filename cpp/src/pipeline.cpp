@@ -136,13 +136,25 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
                                        s.csc_mode == CscMode::Matrix ? s.csc_matrix : nullptr));
         rowbuf.resize(src_row);
     }
-    std::vector<char> needed;  // empty: every row; else rows worth converting (see rows_needed)
+    std::vector<char> needed;   // empty: every row; else rows worth converting (see rows_needed)
+    std::vector<int32_t> cols;  // empty: every column; else the only source columns converted
     auto get_row = [&](int y) -> const uint8_t* {
         if (conv) {
-            if (needed.empty() || needed[static_cast<std::size_t>(y)]) conv->convert_row(raw, y, rowbuf.data());
+            if (needed.empty() || needed[static_cast<std::size_t>(y)]) {
+                if (cols.empty())
+                    conv->convert_row(raw, y, rowbuf.data());
+                else
+                    conv->convert_columns(raw, y, cols.data(), static_cast<int>(cols.size()), rowbuf.data());
+            }
             return rowbuf.data();  // a skipped row keeps the previous content: it is only weighted by 0
         }
         return raw + static_cast<std::size_t>(y) * src_row;
+    };
+    // A linear resize of converted rows converts only the columns it reads with a non-zero weight.
+    auto prepare = [&](LinearResizeU8& rz) {
+        if (!conv) return;
+        needed = rows_needed(rz);
+        cols = rz.compact_columns();
     };
 
     if (s.geometry == GeometryOp::None) {
@@ -158,7 +170,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
     if (s.geometry == GeometryOp::Resize) {
         if (s.interpolation == Interpolation::Linear) {
             LinearResizeU8 rz(s.width, s.height, out_w_, out_h_, C);
-            if (conv) needed = rows_needed(rz);
+            prepare(rz);
             rz.run(get_row, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
             return;
         }
@@ -170,11 +182,18 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
             int sx = static_cast<int>(std::floor(x * ifx));
             xofs[static_cast<std::size_t>(x)] = std::min(sx, s.width - 1) * C;
         }
+        std::vector<int32_t> sel;  // YUV input: the source column of each output pixel
+        if (conv)
+            for (int x = 0; x < out_w_; ++x) sel.push_back(xofs[static_cast<std::size_t>(x)] / C);
         std::vector<uint8_t> out(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
         int last = -1;
         for (int dy = 0; dy < out_h_; ++dy) {
             const int sy = std::min(static_cast<int>(std::floor(dy * ify)), s.height - 1);
-            if (sy != last) {
+            if (sy != last && conv) {
+                // YUV input: convert just the selected pixels, in output order
+                conv->convert_columns(raw, sy, sel.data(), out_w_, out.data());
+                last = sy;
+            } else if (sy != last) {
                 const uint8_t* src = get_row(sy);
                 for (int x = 0; x < out_w_; ++x) {
                     const uint8_t* p = src + xofs[static_cast<std::size_t>(x)];
@@ -203,7 +222,7 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
         for (int y = 0; y < s.height; ++y) put(y, get_row(y));
     } else {
         LinearResizeU8 rz(s.width, s.height, g.resized_width, g.resized_height, C);
-        if (conv) needed = rows_needed(rz);
+        prepare(rz);
         rz.run(get_row, put);
     }
     for (int y = g.pad_top + g.resized_height; y < out_h_; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);

@@ -330,6 +330,10 @@ PYALIGN_CLONES void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_
     }
 }
 
+PYALIGN_CLONES void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n) {
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) out[i] = static_cast<int16_t>(src[i] << 7);
+}
+
 }  // namespace detail
 
 // ---- LinearResizeU8 -------------------------------------------------------------------------------
@@ -345,8 +349,6 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
     xofs1_.resize(dst_w);
     alpha0_.resize(n);
     alpha1_.resize(n);
-    const long long row_bytes = static_cast<long long>(src_w) * channels;
-    wide_w_ = 0;
     for (int dx = 0; dx < dst_w; ++dx) {
         xofs0_[dx] = cx.i0[dx] * channels;
         xofs1_[dx] = cx.i1[dx] * channels;
@@ -355,12 +357,6 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
         for (int c = 0; c < channels; ++c) {
             alpha0_[static_cast<std::size_t>(dx) * channels + c] = a0;
             alpha1_[static_cast<std::size_t>(dx) * channels + c] = a1;
-        }
-        // Wide copies (4 bytes per tap for 3 channels, 2 bytes for both taps of 1 channel) stay
-        // inside the source row for this prefix of pixels (taps are non-decreasing in dx).
-        if (channels == 1 ? xofs0_[dx] + 2 <= row_bytes
-                          : (xofs0_[dx] + 4 <= row_bytes && xofs1_[dx] + 4 <= row_bytes)) {
-            wide_w_ = dx + 1;
         }
     }
     const Axis ry = row_axis(src_h, dst_h);
@@ -372,9 +368,62 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
         beta_[2 * dy + 1] = sat_short(ry.w1[dy] * kCoefScale);
     }
     area2_ = src_w == 2 * dst_w && src_h == 2 * dst_h;
+    src_row_px_ = src_w;
+    update_fast_paths();
     hbuf_.assign(2 * n, 0);
     gbuf_.assign(2 * (n + 4), 0);  // two planes, or one interleaved buffer of 2n for 1 channel
     obuf_.assign(n, 0);
+}
+
+void LinearResizeU8::update_fast_paths() {
+    const std::size_t w = static_cast<std::size_t>(dst_w_), C = static_cast<std::size_t>(cn_);
+    const long long row_bytes = static_cast<long long>(src_row_px_) * cn_;
+    // Wide copies (4 bytes per tap for 3 channels, 2 bytes for both taps of 1 channel) stay inside
+    // the source row for this prefix of pixels.
+    wide_w_ = 0;
+    for (std::size_t dx = 0; dx < w; ++dx) {
+        const bool fits = cn_ == 1 ? xofs0_[dx] + 2 <= row_bytes : (xofs0_[dx] + 4 <= row_bytes && xofs1_[dx] + 4 <= row_bytes);
+        if (!fits) break;
+        wide_w_ = static_cast<int>(dx) + 1;
+    }
+    identity_cols_ = !area2_;
+    for (std::size_t dx = 0; dx < w && identity_cols_; ++dx) {
+        identity_cols_ = xofs0_[dx] == static_cast<int32_t>(dx * C) && alpha0_[dx * C] == kCoefScale && alpha1_[dx * C] == 0;
+    }
+    select_rows_ = !area2_;
+    for (std::size_t dy = 0; dy < static_cast<std::size_t>(dst_h_) && select_rows_; ++dy) {
+        select_rows_ = beta_[2 * dy] == kCoefScale && beta_[2 * dy + 1] == 0 && (dy == 0 || yofs0_[dy] > yofs0_[dy - 1]);
+    }
+}
+
+std::vector<int32_t> LinearResizeU8::compact_columns() {
+    if (area2_ || src_row_px_ != src_w_) return {};
+    const std::size_t w = static_cast<std::size_t>(dst_w_), C = static_cast<std::size_t>(cn_);
+    // A column is read when it is a first tap, or a second tap with a non-zero weight.
+    std::vector<int32_t> map(static_cast<std::size_t>(src_w_), -1);
+    for (std::size_t dx = 0; dx < w; ++dx) {
+        map[static_cast<std::size_t>(xofs0_[dx]) / C] = 0;
+        if (alpha1_[dx * C] != 0) map[static_cast<std::size_t>(xofs1_[dx]) / C] = 0;
+    }
+    std::vector<int32_t> cols;
+    for (int x = 0; x < src_w_; ++x) {
+        if (map[static_cast<std::size_t>(x)] < 0) continue;
+        map[static_cast<std::size_t>(x)] = static_cast<int32_t>(cols.size());
+        cols.push_back(x);
+    }
+    if (cols.size() == static_cast<std::size_t>(src_w_)) return {};
+    // Remap the taps into the compact row. A weight-0 second tap reads the first tap's pixel; when
+    // the second tap has a weight it is the column after the first, so both stay adjacent (as the
+    // 1-channel 2-byte copies need).
+    for (std::size_t dx = 0; dx < w; ++dx) {
+        const int32_t c0 = map[static_cast<std::size_t>(xofs0_[dx]) / C];
+        const int32_t c1 = alpha1_[dx * C] != 0 ? map[static_cast<std::size_t>(xofs1_[dx]) / C] : c0;
+        xofs0_[dx] = c0 * cn_;
+        xofs1_[dx] = c1 * cn_;
+    }
+    src_row_px_ = static_cast<int>(cols.size());
+    update_fast_paths();
+    return cols;
 }
 
 // ---- whole-image entry points ---------------------------------------------------------------------

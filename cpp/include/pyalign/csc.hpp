@@ -83,6 +83,9 @@ public:
     /// Row y (0 <= y < height) of `frame` (frame_bytes(src, width, height) contiguous bytes)
     /// into out (width*3 bytes). Thread-safe (no shared scratch).
     void convert_row(const uint8_t* frame, int y, uint8_t* out) const;
+    /// Only the columns cols[0..n) (each in [0, width), any order) of row y into out (n*3 bytes):
+    /// out pixel i equals pixel cols[i] of convert_row's result (e.g. the columns a downscale reads).
+    void convert_columns(const uint8_t* frame, int y, const int32_t* cols, int n, uint8_t* out) const;
     /// All rows into dst (height rows of width*3 bytes, `dst_stride` bytes apart).
     void convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride) const;
 

@@ -18,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <initializer_list>
 #include <utility>
 #include <vector>
@@ -51,6 +52,9 @@ void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b
 // half to even for 2 channels, as OpenCV's INTER_AREA path gives there).
 void linear_u8_hpass_area2(const uint8_t* src, int16_t* out, int dst_w, int channels);
 void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n, bool half_even);
+// Horizontal pass when destination element i is source element i with weights (2048, 0):
+// out[i] = (src[i] * 2048) >> 4 = src[i] << 7.
+void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n);
 }  // namespace detail
 
 /// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
@@ -80,6 +84,17 @@ public:
     int row_y0(int dy) const { return yofs0_[static_cast<std::size_t>(dy)]; }
     int row_y1(int dy) const { return yofs1_[static_cast<std::size_t>(dy)]; }
 
+    /// Restricts the source columns this resizer reads to those that carry a non-zero weight (for a
+    /// downscale most columns are never read) and returns them, sorted (source column indices).
+    /// After a call that returns a non-empty list, get_row(y) must return a COMPACT row: only those
+    /// columns, in that order (list.size() * channels bytes). The results are unchanged: the taps
+    /// skipped have weight 0 in OpenCV's formula. Returns an empty list (and changes nothing) when
+    /// every column is needed or for the exact-2x path. Call it at most once, before run().
+    std::vector<int32_t> compact_columns();
+
+    /// Bytes of one source row as get_row must deliver it (src_w*channels, or compact).
+    std::size_t source_row_bytes() const { return static_cast<std::size_t>(src_row_px_) * static_cast<std::size_t>(cn_); }
+
     template <class GetRow, class PutRow>
     void run(GetRow&& get_row, PutRow&& put_row);
 
@@ -89,10 +104,17 @@ public:
     void run_into(GetRow&& get_row, DstRow&& dst_row);
 
 private:
-    template <class GetRow, class DstRow, class Done>
-    void run_impl(GetRow& get_row, DstRow& dst_row, Done& done);
+    // select(dy, row): pure-selection case, destination row dy equals source row `row`.
+    template <class GetRow, class DstRow, class Done, class Select>
+    void run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Select& select);
+
+    void update_fast_paths();  // wide_w_, identity_cols_, select_rows_ from the tables
 
     void hpass(const uint8_t* src, int16_t* out) {
+        if (identity_cols_) {
+            detail::linear_u8_hpass_identity(src, out, dst_w_ * cn_);
+            return;
+        }
         if (area2_) {
             detail::linear_u8_hpass_area2(src, out, dst_w_, cn_);
             return;
@@ -112,10 +134,14 @@ private:
     std::vector<uint8_t> obuf_;           // one destination row
     std::vector<uint8_t> gbuf_;           // gathered taps of one row (2 planes)
     bool area2_ = false;                  // exact 2x downscale in both axes (fast path)
+    int src_row_px_ = 0;                  // pixels of a source row as get_row delivers it
+    bool identity_cols_ = false;          // (compact) row element i is destination element i, weights (2048, 0)
+    bool select_rows_ = false;            // every destination row is one source row with weights (2048, 0),
+                                          // source rows strictly increasing
 };
 
-template <class GetRow, class DstRow, class Done>
-void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done) {
+template <class GetRow, class DstRow, class Done, class Select>
+void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Select& select) {
     // Two slots hold the horizontal results of the last two source rows fetched. Destination row dy
     // needs rows y0 <= y1 <= y0 + 1, non-decreasing in dy, so both are always among those two.
     const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
@@ -123,6 +149,14 @@ void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done) {
     int held[2] = {-1, -1};
     int newest = 0;   // slot holding the most recently fetched row
     int last = -1;    // most recently fetched source row
+    if (identity_cols_ && select_rows_) {
+        // Pure selection: with weights (2048, 0) on both axes OpenCV's formula gives
+        // ((((2048 * (s << 7)) >> 16) + 0 + 2) >> 2) = s, so destination row dy is source row y0.
+        for (int dy = 0; dy < dst_h_; ++dy) {
+            select(dy, static_cast<const uint8_t*>(get_row(yofs0_[static_cast<std::size_t>(dy)])));
+        }
+        return;
+    }
     for (int dy = 0; dy < dst_h_; ++dy) {
         const int y0 = yofs0_[static_cast<std::size_t>(dy)];
         const int y1 = yofs1_[static_cast<std::size_t>(dy)];
@@ -151,14 +185,18 @@ void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done) {
 template <class GetRow, class DstRow>
 void LinearResizeU8::run_into(GetRow&& get_row, DstRow&& dst_row) {
     auto done = [](int) {};
-    run_impl(get_row, dst_row, done);
+    const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
+    auto select = [&](int dy, const uint8_t* row) { std::memcpy(dst_row(dy), row, n); };
+    run_impl(get_row, dst_row, done, select);
 }
 
 template <class GetRow, class PutRow>
 void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
     auto dst_row = [this](int) { return obuf_.data(); };
     auto done = [&](int dy) { put_row(dy, static_cast<const uint8_t*>(obuf_.data())); };
-    run_impl(get_row, dst_row, done);
+    // pure selection: the source row itself is handed on (no copy)
+    auto select = [&](int dy, const uint8_t* row) { put_row(dy, row); };
+    run_impl(get_row, dst_row, done, select);
 }
 
 /// cv::resize(src, dst, dst.size(), 0, 0, INTER_LINEAR) for uint8, 1..4 channels (any stride).
