@@ -6,7 +6,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .plugin_results import STAGE_ORDER, build_report, format_metric, write_json
+from .plugin_results import STAGE_ORDER, build_report, format_metric, write_json, write_text_atomic
 
 
 def write_report(
@@ -16,18 +16,12 @@ def write_report(
     *,
     captures: Optional[Path],
 ) -> Dict[str, Any]:
-    """Write the session's report to ``path``; the suffix picks JSON or HTML.
+    """Build the session's report (:func:`build_report` takes the other arguments) and write it.
 
     Parameters
     ----------
     path : Path
-        ``*.json`` or ``*.html``.
-    records : sequence of dict
-        Check records from every worker.
-    tests : sequence of dict
-        Outcomes of the tests that used a capture set.
-    captures : Path or None
-        The captures directory.
+        ``*.json`` (the JSON document) or anything else (a self-contained HTML page).
 
     Returns
     -------
@@ -38,10 +32,7 @@ def write_report(
     if path.suffix.lower() == ".json":
         write_json(report, path)
     else:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(render_report_html(report), encoding="utf-8")
-        tmp.replace(path)
+        write_text_atomic(path, render_report_html(report))
     return report
 
 

@@ -297,9 +297,14 @@ def build_report(
     }
 
 
-def write_json(report: Mapping[str, Any], path: Path) -> None:
-    """Write the report as strict JSON (atomically: temporary name, then rename)."""
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write UTF-8 text to ``path`` atomically (temporary name, then rename), creating its directory."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)
+
+
+def write_json(report: Mapping[str, Any], path: Path) -> None:
+    """Write the report as strict JSON (atomically: temporary name, then rename)."""
+    write_text_atomic(path, json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")
