@@ -94,7 +94,8 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
 
     def progress(items: Any) -> Any:
         items = list(items)
-        return items if len(items) < 2 else _Progress(items)
+        # a progress bar only on a terminal: in logs and CI it would be a stray "capturing" line
+        return _Progress(items) if len(items) >= 2 and sys.stderr.isatty() else items
 
     outcomes = capture_images(list(images), spec, out, model=model, model_outputs=list(model_outputs),
                               output_shape=shape, output_dtype=output_dtype, progress=progress)

@@ -382,7 +382,13 @@ def _metrics_table(metrics: Any) -> str:
     for k, v in metrics.items():
         if k == "histogram":
             continue
-        rows.append(f"<tr><th>{_e(k)}</th><td class=\"num\">{_e(_fmt_metric(v))}</td></tr>")
+        text = _fmt_metric(v)
+        if k == "min_atol_to_pass":  # as in the text report: no denormal when identical
+            if v is None:
+                text = "none (NaN/Inf mismatch)"
+            elif not metrics.get("max_abs_diff"):
+                text = "any > 0"
+        rows.append(f"<tr><th>{_e(k)}</th><td class=\"num\">{_e(text)}</td></tr>")
     return "<table>" + "".join(rows) + "</table>"
 
 

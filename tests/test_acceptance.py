@@ -186,3 +186,23 @@ def test_text_report_unmatched_boxes_are_numbers(cases):
     assert "missing: expected #0 class 3 score 0.9 box [1, 2, 30, 40]" in text, text
     assert "unexpected: actual #1 class 2 score 0.5 box [5, 5, 9, 9]" in text, text
     assert "'" not in "".join(ln for ln in text.splitlines() if " box " in ln)
+
+
+# --- pyalign capture wrote a stray "capturing" progress line to stderr when it is not a terminal ---
+
+def test_capture_no_progress_line_off_terminal(capture_inputs):
+    d = capture_inputs
+    (d / "bad.png").write_text("not an image")
+    p = run("capture", "img.png", "bad.png", "--spec", "spec.json", "-o", "o3", cwd=d)
+    assert p.returncode == 1, p.stderr
+    assert p.stderr.splitlines() == ["error: bad.png: not an image OpenCV can read"]
+    assert p.stdout.splitlines() == ["captured 1 of 2 image(s) into o3"]
+
+
+# --- the HTML metrics table showed min_atol_to_pass 4.94066e-324 for identical tensors -------------
+
+def test_html_min_atol_readable_when_identical(cases, tmp_path):
+    ref, act = cases
+    html = render_html(pyalign.compare(ref, act, stages="preprocessed"))
+    assert "e-324" not in html
+    assert "<th>min_atol_to_pass</th><td class=\"num\">any &gt; 0</td>" in html
