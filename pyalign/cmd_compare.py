@@ -69,16 +69,16 @@ def compare_cmd(
     """
     from .comparator import compare_tree
     from .compare_report import report_junit
-    from .compare_rules import parse_override_options
+    from .compare_rules import parse_override_options, resolve_rule
 
-    try:
-        rules = {
-            "atol": parse_override_options(atol, "atol") or None,
-            "rtol": parse_override_options(rtol, "rtol") or None,
-            "cosine": parse_override_options(cosine, "cosine") or None,
-        }
-    except ValueError as e:
-        raise click.UsageError(str(e)) from None
+    rules = {}
+    for key, values in (("atol", atol), ("rtol", rtol), ("cosine", cosine)):
+        try:
+            rules[key] = parse_override_options(values, key) or None
+            resolve_rule("raw_input", "_", **{key: rules[key]})  # bad stage names and values, up front
+        except ValueError as e:
+            msg = str(e)
+            raise click.UsageError(msg if msg.startswith(f"--{key}") else f"--{key}: {msg}") from None
     results = compare_tree(
         reference, actual, max_violations=max_violations, diagnose=not no_diagnose,
         stages=list(stages) or None, **rules,

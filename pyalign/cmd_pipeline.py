@@ -149,8 +149,15 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
     from .store import find_cases
     from .verify import verify_case
 
+    from .compare_rules import resolve_rule
+
     rules = {"atol": _parse_rule(atol, "--atol"), "rtol": _parse_rule(rtol, "--rtol"),
              "cosine": _parse_rule(cosine, "--cosine")}
+    for key, value in rules.items():  # bad stage names and values: one line naming the option
+        try:
+            resolve_rule("raw_input", "_", **{key: value})
+        except ValueError as e:
+            raise click.UsageError(f"--{key}: {e}") from None
     paths: List[pathlib.Path] = []
     for c in cases:
         found = find_cases(c)
