@@ -292,8 +292,11 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
 void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t* cols, int n, uint8_t* out) const {
     if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
     const std::size_t w = static_cast<std::size_t>(width_);
-    for (int i = 0; i < n; ++i)
-        if (cols[i] < 0 || cols[i] >= width_) throw Error("csc: column " + std::to_string(cols[i]) + " out of range");
+    // one vectorisable pass (negative columns wrap to large unsigned values)
+    uint32_t outside = 0;
+    for (std::size_t i = 0; i < static_cast<std::size_t>(n < 0 ? 0 : n); ++i)
+        outside |= static_cast<uint32_t>(static_cast<uint32_t>(cols[i]) >= static_cast<uint32_t>(width_));
+    if (outside != 0) throw Error("csc: a column is out of range [0, " + std::to_string(width_) + ")");
     uint8_t ybuf[kChunk], ubuf[kChunk], vbuf[kChunk];
     const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
     const bool s420 = is_420(src_);

@@ -22,21 +22,50 @@ namespace {
 constexpr int kMaxSide = 1 << 20;
 constexpr int kTile = 1020;  // interleaved elements per kernel call: a multiple of 1, 2, 3 and 4
 
-// One channel of an interleaved uint8 row into a float plane: dst[x] = (float(src[x*C + off]) - m) / s.
+// All C channels of an interleaved uint8 row at once into C float planes: plane k receives source
+// channel k as (float(v) - m[k]) / s[k]. Reading whole pixels (not one channel with a stride) lets
+// the vectorised loop run to the end of the row: a strided read of one channel would stop short
+// of the last pixel's later channels and leave the last vector's worth of pixels to scalar code.
 template <int C>
-PYALIGN_HOT_KERNEL void plane_f32(const uint8_t* src, int off, int n, float m, float s, bool norm, float* dst) {
-    const uint8_t* p = src + off;
+PYALIGN_HOT_KERNEL void planes_f32(const uint8_t* __restrict src, int n, const float* m, const float* s, bool norm,
+                                   float* const* planes) {
+    float* __restrict d0 = planes[0];
+    float* __restrict d1 = planes[C > 1 ? 1 : 0];
+    float* __restrict d2 = planes[C > 2 ? 2 : 0];
+    float* __restrict d3 = planes[C > 3 ? 3 : 0];
+    const float m0 = m[0], m1 = m[C > 1 ? 1 : 0], m2 = m[C > 2 ? 2 : 0], m3 = m[C > 3 ? 3 : 0];
+    const float s0 = s[0], s1 = s[C > 1 ? 1 : 0], s2 = s[C > 2 ? 2 : 0], s3 = s[C > 3 ? 3 : 0];
+    const std::size_t w = static_cast<std::size_t>(n);
     if (norm) {
-        for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = (static_cast<float>(p[C * x]) - m) / s;
+        for (std::size_t x = 0; x < w; ++x) {
+            d0[x] = (static_cast<float>(src[C * x]) - m0) / s0;
+            if (C > 1) d1[x] = (static_cast<float>(src[C * x + 1]) - m1) / s1;
+            if (C > 2) d2[x] = (static_cast<float>(src[C * x + 2]) - m2) / s2;
+            if (C > 3) d3[x] = (static_cast<float>(src[C * x + 3]) - m3) / s3;
+        }
     } else {
-        for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = static_cast<float>(p[C * x]);
+        for (std::size_t x = 0; x < w; ++x) {
+            d0[x] = static_cast<float>(src[C * x]);
+            if (C > 1) d1[x] = static_cast<float>(src[C * x + 1]);
+            if (C > 2) d2[x] = static_cast<float>(src[C * x + 2]);
+            if (C > 3) d3[x] = static_cast<float>(src[C * x + 3]);
+        }
     }
 }
 
+// The same for a uint8 tensor (no arithmetic).
 template <int C>
-void plane_u8(const uint8_t* src, int off, int n, uint8_t* dst) {
-    const uint8_t* p = src + off;
-    for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) dst[x] = p[C * x];
+void planes_u8(const uint8_t* __restrict src, int n, uint8_t* const* planes) {
+    uint8_t* __restrict d0 = planes[0];
+    uint8_t* __restrict d1 = planes[C > 1 ? 1 : 0];
+    uint8_t* __restrict d2 = planes[C > 2 ? 2 : 0];
+    uint8_t* __restrict d3 = planes[C > 3 ? 3 : 0];
+    for (std::size_t x = 0; x < static_cast<std::size_t>(n); ++x) {
+        d0[x] = src[C * x];
+        if (C > 1) d1[x] = src[C * x + 1];
+        if (C > 2) d2[x] = src[C * x + 2];
+        if (C > 3) d3[x] = src[C * x + 3];
+    }
 }
 
 // Interleaved: dst[i] = (float(src[i]) - mrow[i]) / srow[i] over n = W*C elements.
@@ -49,21 +78,21 @@ void interleaved_f32(const uint8_t* src, int n, const float* mrow, const float* 
     }
 }
 
-void plane_f32_any(int C, const uint8_t* src, int off, int n, float m, float s, bool norm, float* dst) {
+void planes_f32_any(int C, const uint8_t* src, int n, const float* m, const float* s, bool norm, float* const* planes) {
     switch (C) {
-        case 1: plane_f32<1>(src, off, n, m, s, norm, dst); break;
-        case 2: plane_f32<2>(src, off, n, m, s, norm, dst); break;
-        case 3: plane_f32<3>(src, off, n, m, s, norm, dst); break;
-        default: plane_f32<4>(src, off, n, m, s, norm, dst); break;
+        case 1: planes_f32<1>(src, n, m, s, norm, planes); break;
+        case 2: planes_f32<2>(src, n, m, s, norm, planes); break;
+        case 3: planes_f32<3>(src, n, m, s, norm, planes); break;
+        default: planes_f32<4>(src, n, m, s, norm, planes); break;
     }
 }
 
-void plane_u8_any(int C, const uint8_t* src, int off, int n, uint8_t* dst) {
+void planes_u8_any(int C, const uint8_t* src, int n, uint8_t* const* planes) {
     switch (C) {
-        case 1: plane_u8<1>(src, off, n, dst); break;
-        case 2: plane_u8<2>(src, off, n, dst); break;
-        case 3: plane_u8<3>(src, off, n, dst); break;
-        default: plane_u8<4>(src, off, n, dst); break;
+        case 1: planes_u8<1>(src, n, planes); break;
+        case 2: planes_u8<2>(src, n, planes); break;
+        case 3: planes_u8<3>(src, n, planes); break;
+        default: planes_u8<4>(src, n, planes); break;
     }
 }
 
@@ -129,15 +158,21 @@ void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
     const std::size_t plane = static_cast<std::size_t>(h_) * static_cast<std::size_t>(W);
     const std::size_t rowoff = static_cast<std::size_t>(y) * static_cast<std::size_t>(W);
     if (layout_is_planar(spec_.layout)) {
-        for (int c = 0; c < C; ++c) {
-            if (spec_.to_float) {
-                float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
-                plane_f32_any(C, row, src_ch_[c], W, spec_.mean[c], spec_.stdv[c], spec_.normalize, d);
-            } else {
-                uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
-                plane_u8_any(C, row, src_ch_[c], W, d);
-            }
+        // By source channel k: output channel c with src_ch_[c] == k (the swap is its own inverse).
+        float* fplanes[4];
+        uint8_t* uplanes[4];
+        float m[4], sd[4];
+        for (int k = 0; k < C; ++k) {
+            const int c = src_ch_[k];
+            fplanes[k] = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
+            uplanes[k] = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
+            m[k] = spec_.mean[c];
+            sd[k] = spec_.stdv[c];
         }
+        if (spec_.to_float)
+            planes_f32_any(C, row, W, m, sd, spec_.normalize, fplanes);
+        else
+            planes_u8_any(C, row, W, uplanes);
         return;
     }
     // interleaved: the row is contiguous in the output

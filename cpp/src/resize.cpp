@@ -396,7 +396,7 @@ void LinearResizeU8::update_fast_paths() {
     }
 }
 
-std::vector<int32_t> LinearResizeU8::compact_columns() {
+std::vector<int32_t> LinearResizeU8::compact_columns(int max_columns) {
     if (area2_ || src_row_px_ != src_w_) return {};
     const std::size_t w = static_cast<std::size_t>(dst_w_), C = static_cast<std::size_t>(cn_);
     // A column is read when it is a first tap, or a second tap with a non-zero weight.
@@ -411,7 +411,8 @@ std::vector<int32_t> LinearResizeU8::compact_columns() {
         map[static_cast<std::size_t>(x)] = static_cast<int32_t>(cols.size());
         cols.push_back(x);
     }
-    if (cols.size() == static_cast<std::size_t>(src_w_)) return {};
+    if (cols.size() == static_cast<std::size_t>(src_w_) || cols.size() > static_cast<std::size_t>(max_columns < 0 ? 0 : max_columns))
+        return {};
     // Remap the taps into the compact row. A weight-0 second tap reads the first tap's pixel; when
     // the second tap has a weight it is the column after the first, so both stay adjacent (as the
     // 1-channel 2-byte copies need).

@@ -89,8 +89,9 @@ public:
     /// After a call that returns a non-empty list, get_row(y) must return a COMPACT row: only those
     /// columns, in that order (list.size() * channels bytes). The results are unchanged: the taps
     /// skipped have weight 0 in OpenCV's formula. Returns an empty list (and changes nothing) when
-    /// every column is needed or for the exact-2x path. Call it at most once, before run().
-    std::vector<int32_t> compact_columns();
+    /// every column is needed, when more than `max_columns` would be kept, or for the exact-2x path.
+    /// Call it before run().
+    std::vector<int32_t> compact_columns(int max_columns = kMaxResizeSide);
 
     /// Bytes of one source row as get_row must deliver it (src_w*channels, or compact).
     std::size_t source_row_bytes() const { return static_cast<std::size_t>(src_row_px_) * static_cast<std::size_t>(cn_); }
