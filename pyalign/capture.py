@@ -384,7 +384,8 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
             cap.model_output(outputs)
         if result is not None:
             k = result_kind(post)
-            cap.postprocessed(result, kind=k, name=k)
+            # a class map is an image: layout HW names its dims (y, x) in reports
+            cap.postprocessed(result, kind=k, name=k, layout="HW" if k == "mask" else None)
     return cap.case
 
 

@@ -229,3 +229,25 @@ def test_verify_bad_rule_option_names_the_option(capture_inputs):
     assert line.startswith("error: --atol: unknown stage 'bogus'"), line
     p = run("verify", "vcap", "--atol", "preprocessed=1e-3", cwd=d)
     assert p.returncode == 0, p.stderr
+
+
+# --- a captured segmentation mask had no layout, so reports indexed it (d0, d1) instead of (y, x) ---
+
+def test_captured_mask_has_layout_hw(capture_inputs, tmp_path):
+    from pyalign.capture import capture_image
+
+    spec = {"input": {"format": "GRAY", "width": 32, "height": 24},
+            "preprocess": [{"op": "normalize", "mean": [127.5], "std": [127.5]}, {"op": "layout", "to": "NCHW"}],
+            "postprocess": {"op": "segmentation", "layout": "NCHW"}}
+    logits = np.random.default_rng(5).normal(size=(1, 4, 24, 32)).astype(np.float32)
+    from pyalign.synthetic import synthetic_image
+
+    case = capture_image(synthetic_image(24, 32, seed=2), spec, tmp_path / "seg", model_output=logits)
+    rec = case.get("postprocessed")
+    assert (rec.kind, rec.layout, rec.dtype) == ("mask", "HW", "int32")
+    np.testing.assert_array_equal(case.array("postprocessed"), logits[0].argmax(axis=0))
+    bad = tmp_path / "board"
+    bad.mkdir()
+    (case.array("postprocessed") + 1).astype(np.int32).tofile(bad / rec.file)
+    text = pyalign.compare(case, bad, stages="postprocessed", diagnose=False).to_text()
+    assert "max|diff| 1 at (y=0, x=0)" in text, text
