@@ -1,0 +1,290 @@
+"""Identical results on x86-64 and aarch64, and those results are OpenCV's / numpy's.
+
+* ``test_aarch64_cross_check`` runs ``scripts/test-aarch64.sh`` (cross-build, every C++ test under
+  qemu-aarch64, native vs aarch64 golden digests) when the cross compiler and qemu are installed.
+* The oracle tests tie the golden digests to independent oracles: they regenerate the golden
+  program's splitmix64 inputs in numpy, run cv2 / numpy on them and require the SHA-256 of the
+  result to equal the digest the C++ core printed. With the script's proof (aarch64 digests ==
+  x86-64 digests) this shows the core matches x86 OpenCV on both architectures.
+"""
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import pathlib
+import shutil
+import subprocess
+from collections.abc import Iterator
+
+import cv2
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "test-aarch64.sh"
+BUILD = ROOT / "build" / "aarch64-check"  # shared with the script (same lock, same native tree)
+
+HAVE_CROSS = shutil.which("aarch64-linux-gnu-g++") is not None and (
+    shutil.which("qemu-aarch64") is not None or shutil.which("qemu-aarch64-static") is not None
+)
+
+
+@pytest.mark.skipif(not HAVE_CROSS, reason="needs aarch64-linux-gnu-g++ and qemu-aarch64 on PATH "
+                    "(apt-get install g++-aarch64-linux-gnu qemu-user)")
+def test_aarch64_cross_check() -> None:
+    proc = subprocess.run(["bash", str(SCRIPT)], cwd=ROOT, capture_output=True, text=True, timeout=900)
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
+    assert "identical: aarch64 == x86_64" in proc.stdout
+    assert "identical: x86_64-portable == x86_64" in proc.stdout
+    assert "100% tests passed" in proc.stdout
+
+
+# ----------------------------------------------------------------------------- golden digests
+
+
+@pytest.fixture(scope="module")
+def digests() -> dict[str, tuple[str, int]]:
+    """name -> (sha256, bytes) printed by a native Release build of cpp/tests/test_golden.cpp."""
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake not found")
+    BUILD.mkdir(parents=True, exist_ok=True)
+    out = BUILD / "x86_64"
+    with open(BUILD / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # the script builds the same tree
+        for cmd in (
+            ["cmake", "-S", "cpp", "-B", str(out), "-DCMAKE_BUILD_TYPE=Release", "-DCMAKE_CXX_FLAGS=-Werror"],
+            ["cmake", "--build", str(out), "-j", "2", "--target", "test_golden"],
+        ):
+            proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=900)
+            assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+        proc = subprocess.run([str(out / "test_golden"), "--print"], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    table = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split(" ")
+        if len(parts) == 3:
+            table[parts[2]] = (parts[0], int(parts[1]))
+    assert len(table) > 400
+    return table
+
+
+def check(digests: dict[str, tuple[str, int]], name: str, data: bytes | np.ndarray) -> None:
+    raw = data if isinstance(data, bytes) else np.ascontiguousarray(data).tobytes()
+    want_sha, want_size = digests[name]
+    assert len(raw) == want_size, name
+    assert hashlib.sha256(raw).hexdigest() == want_sha, f"{name}: the C++ core differs from the oracle"
+
+
+def put_all(arr: np.ndarray) -> bytes:
+    """The golden program's Bytes::put_all: uint64 element count, then the elements."""
+    arr = np.ascontiguousarray(arr)
+    return np.uint64(arr.size).tobytes() + arr.tobytes()
+
+
+# ----------------------------------------------------------------------------- splitmix64 in numpy
+
+GAMMA = np.uint64(0x9E3779B97F4A7C15)
+MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+MIX2 = np.uint64(0x94D049BB133111EB)
+
+
+class Rng:
+    """The golden program's splitmix64 generator, vectorised (output k mixes seed + k * GAMMA)."""
+
+    def __init__(self, seed: int) -> None:
+        self.seed = np.uint64(seed)
+        self.count = 0
+
+    def next_n(self, n: int) -> np.ndarray:
+        k = np.arange(self.count + 1, self.count + n + 1, dtype=np.uint64)
+        self.count += n
+        with np.errstate(over="ignore"):
+            z = self.seed + k * GAMMA
+            z = (z ^ (z >> np.uint64(30))) * MIX1
+            z = (z ^ (z >> np.uint64(27))) * MIX2
+        return z ^ (z >> np.uint64(31))
+
+    def below(self, n: int) -> int:
+        return int(self.next_n(1)[0] % np.uint64(n))
+
+    def range(self, lo: int, hi: int) -> int:
+        return lo + self.below(hi - lo + 1)
+
+    def bytes(self, n: int) -> np.ndarray:
+        return (self.next_n(n) >> np.uint64(56)).astype(np.uint8)
+
+    def floats(self, n: int, lo: float, hi: float) -> np.ndarray:
+        unit = (self.next_n(n) >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+        return np.float32(lo) + (np.float32(hi) - np.float32(lo)) * unit
+
+    def uniform_d(self, lo: float, hi: float) -> float:
+        unit = float(int(self.next_n(1)[0] >> np.uint64(11))) * (1.0 / 9007199254740992.0)
+        return lo + (hi - lo) * unit
+
+    def image(self, w: int, h: int, cn: int) -> np.ndarray:
+        noise = (self.next_n(w * h * cn) % np.uint64(33)).astype(np.int64).reshape(h, w, cn) - 16
+        y, x, c = np.meshgrid(np.arange(h), np.arange(w), np.arange(cn), indexing="ij")
+        base = (x * (3 + c) + y * (5 - c) + 40 * c) & 255
+        return np.clip(base + noise, 0, 255).astype(np.uint8)
+
+
+def test_splitmix64_known_values() -> None:
+    assert [hex(int(v)) for v in Rng(0).next_n(3)] == ["0xe220a8397b1dcdaf", "0x6e789e6aa1b965f4", "0x6c45d188009454f"]
+
+
+# ----------------------------------------------------------------------------- oracles
+
+
+@pytest.fixture()
+def no_ipp() -> Iterator[None]:
+    """OpenCV's own float resize (the x86 wheels' IPP path differs; see docs/preprocessing-resize.md)."""
+    old = cv2.ipp.useIPP()
+    cv2.ipp.setUseIPP(False)
+    try:
+        yield
+    finally:
+        cv2.ipp.setUseIPP(old)
+
+
+RESIZE_SIZES = [(37, 23, 64, 48), (320, 240, 160, 120), (300, 200, 416, 416), (1, 1, 7, 5), (97, 61, 13, 11),
+                (5, 3, 5, 3), (640, 360, 320, 320), (33, 1, 9, 1), (1, 40, 1, 17), (112, 112, 320, 320),
+                (321, 239, 160, 160), (16, 16, 8, 8)]
+
+
+def test_resize_digests_equal_cv2(digests: dict, no_ipp: None) -> None:
+    r = Rng(1)
+    checked = 0
+    for cn in range(1, 5):
+        for sw, sh, dw, dh in RESIZE_SIZES:
+            dims = f"{sw}x{sh}->{dw}x{dh}c{cn}"
+            padded = r.bytes((sw * cn + 3) * sh).reshape(sh, sw * cn + 3)
+            src = padded[:, : sw * cn].reshape(sh, sw, cn)  # a strided view, as in the C++
+            check(digests, f"resize.u8.linear.{dims}", cv2.resize(src, (dw, dh), interpolation=cv2.INTER_LINEAR))
+            check(digests, f"resize.u8.nearest.{dims}", cv2.resize(src, (dw, dh), interpolation=cv2.INTER_NEAREST))
+            checked += 2
+            if sw * sh > 100000:
+                continue
+            fsrc = r.floats(sw * sh * cn, -300.0, 300.0).reshape(sh, sw, cn)
+            check(digests, f"resize.f32.linear.{dims}", cv2.resize(fsrc, (dw, dh), interpolation=cv2.INTER_LINEAR))
+            check(digests, f"resize.f32.nearest.{dims}", cv2.resize(fsrc, (dw, dh), interpolation=cv2.INTER_NEAREST))
+            checked += 2
+        stream = b""
+        for it in range(120):
+            sw, sh, dw, dh = r.range(1, 90), r.range(1, 70), r.range(1, 110), r.range(1, 80)
+            if it % 9 == 0:
+                sw, sh = 2 * dw, 2 * dh
+            src = r.image(sw, sh, cn)
+            dst = cv2.resize(src, (dw, dh), interpolation=cv2.INTER_LINEAR)
+            fdst = cv2.resize(src.astype(np.float32), (dw, dh), interpolation=cv2.INTER_LINEAR)
+            stream += put_all(dst) + put_all(fdst)
+        check(digests, f"resize.random.c{cn}", stream)
+        checked += 1
+    assert checked == 4 * (2 * 12 + 2 * 11 + 1)  # one size is u8 only
+
+
+YUV = {"YUV420SP": "NV12", "YVU420SP": "NV21", "YUYV422": "YUY2", "UYVY422": "UYVY"}
+PULSAR2 = [1.164, 0, 1.596, -0.871, 1.164, -0.392, -0.813, 0.529, 1.164, 2.017, 0, -1.082]
+
+
+def yuv_planes(frame: np.ndarray, fmt: str, w: int, h: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Full-resolution Y, U, V (chroma replicated) of a raw frame, as int64."""
+    if fmt in ("YUV420SP", "YVU420SP"):
+        y = frame[: h * w].reshape(h, w)
+        uv = frame[h * w:].reshape(h // 2, w // 2, 2)
+        u, v = (uv[..., 0], uv[..., 1]) if fmt == "YUV420SP" else (uv[..., 1], uv[..., 0])
+        u = u.repeat(2, 0).repeat(2, 1)
+        v = v.repeat(2, 0).repeat(2, 1)
+    else:
+        q = frame.reshape(h, w // 2, 4)
+        order = (0, 1, 2, 3) if fmt == "YUYV422" else (1, 0, 3, 2)  # Y0 U Y1 V
+        y = np.stack([q[..., order[0]], q[..., order[2]]], axis=-1).reshape(h, w)
+        u = q[..., order[1]].repeat(2, 1)
+        v = q[..., order[3]].repeat(2, 1)
+    return y.astype(np.int64), u.astype(np.int64), v.astype(np.int64)
+
+
+def matrix_csc(frame: np.ndarray, fmt: str, w: int, h: int, m: list[float], to_rgb: bool) -> np.ndarray:
+    """csc.hpp's Matrix mode in float64 numpy: ((m0 Y + m1 U) + m2 V) + m3 * 256, round half away, clip."""
+    y, u, v = (p.astype(np.float64) for p in yuv_planes(frame, fmt, w, h))
+    chans = []
+    for k in range(3):
+        x = ((m[4 * k] * y + m[4 * k + 1] * u) + m[4 * k + 2] * v) + m[4 * k + 3] * 256.0
+        chans.append(np.clip(np.sign(x) * np.floor(np.abs(x) + 0.5), 0, 255).astype(np.uint8))
+    rgb = np.stack(chans, axis=-1)
+    return rgb if to_rgb else rgb[..., ::-1]
+
+
+def test_csc_digests_equal_cv2_and_numpy(digests: dict) -> None:
+    r = Rng(3)
+    random_m = [r.uniform_d(-2.5, 2.5) for _ in range(12)]
+    sizes = [(64, 48), (2, 2), (318, 202), (320, 180)]
+    checked = 0
+    for fmt, code in YUV.items():
+        for w, h in sizes:
+            if fmt in ("YUV420SP", "YVU420SP"):
+                frame = r.bytes(w * h * 3 // 2)
+                cv_frame = frame.reshape(h * 3 // 2, w)
+            else:
+                frame = r.bytes(w * h * 2)
+                cv_frame = frame.reshape(h, w, 2)
+            for to in ("BGR", "RGB"):
+                base = f"csc.{fmt}.{w}x{h}.{to}."
+                want = cv2.cvtColor(cv_frame, getattr(cv2, f"COLOR_YUV2{to}_{code}"))
+                check(digests, base + "opencv", want)
+                check(digests, base + "matrix_pulsar2", matrix_csc(frame, fmt, w, h, PULSAR2, to == "RGB"))
+                check(digests, base + "matrix_random", matrix_csc(frame, fmt, w, h, random_m, to == "RGB"))
+                checked += 3
+    for fmt, code in YUV.items():
+        for w, h in sizes:
+            img = r.image(w, h, 3)
+            for src in ("BGR", "RGB"):
+                if fmt in ("YUV420SP", "YVU420SP"):
+                    i420 = cv2.cvtColor(img, getattr(cv2, f"COLOR_{src}2YUV_I420")).reshape(-1)
+                    u = i420[h * w: h * w + h * w // 4]
+                    v = i420[h * w + h * w // 4:]
+                    uv = np.stack([u, v] if fmt == "YUV420SP" else [v, u], axis=-1)
+                    want = np.concatenate([i420[: h * w], uv.reshape(-1)])
+                else:
+                    want = cv2.cvtColor(img, getattr(cv2, f"COLOR_{src}2YUV_{code}"))
+                check(digests, f"csc.from_{src}.{fmt}.{w}x{h}", want)
+                checked += 1
+    assert checked == 4 * 4 * 2 * 3 + 4 * 4 * 2
+
+
+def test_normalize_digests_equal_numpy(digests: dict) -> None:
+    r = Rng(4)
+    w, h = 61, 37
+    checked = 0
+    for cn in (1, 3, 4):
+        img = r.image(w, h, cn)
+        fimg = r.floats(w * h * cn, -10.0, 300.0).reshape(h, w, cn)
+        for layout in ("HW", "HWC", "CHW", "NHWC", "NCHW"):
+            if layout == "HW" and cn != 1:
+                continue
+            for variant in range(4):
+                swap = cn >= 3 and bool(variant & 1)
+                normalize, to_float = variant >= 2, variant >= 1
+                mean = np.zeros(cn, np.float32)
+                std = np.ones(cn, np.float32)
+                if normalize:
+                    for c in range(cn):
+                        mean[c] = r.floats(1, 0.0, 255.0)[0]
+                        std[c] = r.floats(1, 0.25, 80.0)[0]
+                    if variant == 3:
+                        mean = np.array([123.675, 116.28, 103.53, 0.5], np.float32)[:cn]
+                        std = np.array([58.395, 57.12, 57.375, 3.0], np.float32)[:cn]
+                name = f"normalize.c{cn}.{layout}.v{variant}"
+                for suffix, x in ((".u8", img), (".f32", fimg)):
+                    if suffix == ".f32" and not to_float:
+                        continue
+                    if swap:
+                        x = x[..., [2, 1, 0, 3][:cn]]
+                    if normalize:
+                        x = (x.astype(np.float32) - mean) / std
+                    elif to_float:
+                        x = x.astype(np.float32)
+                    x = {"HW": lambda a: a[..., 0], "HWC": lambda a: a, "CHW": lambda a: a.transpose(2, 0, 1),
+                         "NHWC": lambda a: a[None], "NCHW": lambda a: a.transpose(2, 0, 1)[None]}[layout](x)
+                    check(digests, name + suffix, x)
+                    checked += 1
+    assert checked == (5 + 4 + 4) * (1 + 3 * 2)  # layouts x (uint8 variant + 3 float variants from u8 and f32)
