@@ -201,10 +201,15 @@ def _write_junit(path: str, comparisons: List[Any]) -> None:
         text = docs[0]
     else:
         root = ET.Element("testsuites")
+        totals = {"tests": 0, "failures": 0, "errors": 0}
         for d in docs:
             el = ET.fromstring(d)
             for suite in ([el] if el.tag == "testsuite" else list(el)):
                 root.append(suite)
+                for k in totals:
+                    totals[k] += int(suite.get(k, 0) or 0)
+        for k, v in totals.items():  # CI dashboards read the totals from the root
+            root.set(k, str(v))
         text = ET.tostring(root, encoding="unicode")
     pathlib.Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 

@@ -251,3 +251,22 @@ def test_captured_mask_has_layout_hw(capture_inputs, tmp_path):
     (case.array("postprocessed") + 1).astype(np.int32).tofile(bad / rec.file)
     text = pyalign.compare(case, bad, stages="postprocessed", diagnose=False).to_text()
     assert "max|diff| 1 at (y=0, x=0)" in text, text
+
+
+# --- pyalign verify --junit on several cases wrote a <testsuites> root without totals --------------
+
+def test_verify_junit_totals_for_several_cases(capture_inputs, tmp_path):
+    import shutil
+    import xml.etree.ElementTree as ET
+
+    d = capture_inputs
+    assert run("capture", "img.png", "--spec", "spec.json", "-o", "vcap", cwd=d).returncode == 0
+    two = tmp_path / "two"
+    for n in ("a", "b"):
+        shutil.copytree(d / "vcap" / "img", two / n)
+    p = run("verify", str(two), "--junit", str(tmp_path / "v.xml"), cwd=d)
+    assert p.returncode == 0, p.stderr
+    root = ET.parse(tmp_path / "v.xml").getroot()
+    assert root.tag == "testsuites" and len(root) == 2
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "0", "0")  # preprocessed x 2
+    assert [int(s.get("tests")) for s in root] == [1, 1]
