@@ -6,6 +6,8 @@
 // (target_clones): same source, same integer / IEEE float64 operations, same results.
 #include "pyalign/csc.hpp"
 
+#include "enum_names.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -131,30 +133,26 @@ bool is_422(PixelFormat f) { return f == PixelFormat::YUYV422 || f == PixelForma
 
 }  // namespace
 
-PixelFormat parse_pixel_format(const std::string& name) {
-    if (name == "BGR") return PixelFormat::BGR;
-    if (name == "RGB") return PixelFormat::RGB;
-    if (name == "GRAY") return PixelFormat::GRAY;
-    if (name == "YUV420SP" || name == "NV12") return PixelFormat::YUV420SP;
-    if (name == "YVU420SP" || name == "NV21") return PixelFormat::YVU420SP;
-    if (name == "YUYV422" || name == "YUY2") return PixelFormat::YUYV422;
-    if (name == "UYVY422" || name == "UYVY") return PixelFormat::UYVY422;
-    throw Error("unknown pixel format '" + name +
-                "' (expected BGR, RGB, GRAY, YUV420SP, YVU420SP, YUYV422 or UYVY422)");
-}
+namespace {
+const detail::EnumName<PixelFormat> kFormatNames[] = {
+    {"BGR", PixelFormat::BGR, false},          {"RGB", PixelFormat::RGB, false},
+    {"GRAY", PixelFormat::GRAY, false},        {"YUV420SP", PixelFormat::YUV420SP, false},
+    {"YVU420SP", PixelFormat::YVU420SP, false}, {"YUYV422", PixelFormat::YUYV422, false},
+    {"UYVY422", PixelFormat::UYVY422, false},  {"NV12", PixelFormat::YUV420SP, true},
+    {"NV21", PixelFormat::YVU420SP, true},     {"YUY2", PixelFormat::YUYV422, true},
+    {"UYVY", PixelFormat::UYVY422, true},
+};
+const detail::EnumName<CscMode> kModeNames[] = {
+    {"opencv", CscMode::OpenCV, false},
+    {"full_range", CscMode::FullRange, false},
+    {"limited_range", CscMode::LimitedRange, false},
+    {"matrix", CscMode::Matrix, false},
+};
+}  // namespace
 
-const char* pixel_format_name(PixelFormat f) {
-    switch (f) {
-        case PixelFormat::BGR: return "BGR";
-        case PixelFormat::RGB: return "RGB";
-        case PixelFormat::GRAY: return "GRAY";
-        case PixelFormat::YUV420SP: return "YUV420SP";
-        case PixelFormat::YVU420SP: return "YVU420SP";
-        case PixelFormat::YUYV422: return "YUYV422";
-        case PixelFormat::UYVY422: return "UYVY422";
-    }
-    return "?";
-}
+PixelFormat parse_pixel_format(const std::string& name) { return detail::parse_enum(kFormatNames, name, "pixel format"); }
+
+const char* pixel_format_name(PixelFormat f) { return detail::enum_name(kFormatNames, f); }
 
 bool is_yuv(PixelFormat f) { return is_420(f) || is_422(f); }
 
@@ -187,23 +185,9 @@ std::size_t frame_bytes(PixelFormat f, int width, int height) {
     return 0;
 }
 
-CscMode parse_csc_mode(const std::string& name) {
-    if (name == "opencv") return CscMode::OpenCV;
-    if (name == "full_range") return CscMode::FullRange;
-    if (name == "limited_range") return CscMode::LimitedRange;
-    if (name == "matrix") return CscMode::Matrix;
-    throw Error("unknown csc mode '" + name + "' (expected opencv, full_range, limited_range or matrix)");
-}
+CscMode parse_csc_mode(const std::string& name) { return detail::parse_enum(kModeNames, name, "csc mode"); }
 
-const char* csc_mode_name(CscMode m) {
-    switch (m) {
-        case CscMode::OpenCV: return "opencv";
-        case CscMode::FullRange: return "full_range";
-        case CscMode::LimitedRange: return "limited_range";
-        case CscMode::Matrix: return "matrix";
-    }
-    return "?";
-}
+const char* csc_mode_name(CscMode m) { return detail::enum_name(kModeNames, m); }
 
 CscMatrix csc_matrix(CscMode mode, const double* matrix) {
     // The bias column is in units of 256; the expressions below are evaluated in double exactly as

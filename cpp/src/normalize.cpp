@@ -1,6 +1,8 @@
 // pyalign — channel swap, normalisation and layout (see normalize.hpp).
 #include "pyalign/normalize.hpp"
 
+#include "enum_names.hpp"
+
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -98,25 +100,16 @@ void planes_u8_any(int C, const uint8_t* src, int n, uint8_t* const* planes) {
 
 }  // namespace
 
-Layout parse_layout(const std::string& name) {
-    if (name == "HW") return Layout::HW;
-    if (name == "HWC") return Layout::HWC;
-    if (name == "CHW") return Layout::CHW;
-    if (name == "NHWC") return Layout::NHWC;
-    if (name == "NCHW") return Layout::NCHW;
-    throw Error("unknown layout '" + name + "' (expected HW, HWC, CHW, NHWC or NCHW)");
-}
+namespace {
+const detail::EnumName<Layout> kLayoutNames[] = {
+    {"HW", Layout::HW, false},     {"HWC", Layout::HWC, false},   {"CHW", Layout::CHW, false},
+    {"NHWC", Layout::NHWC, false}, {"NCHW", Layout::NCHW, false},
+};
+}  // namespace
 
-const char* layout_name(Layout l) {
-    switch (l) {
-        case Layout::HW: return "HW";
-        case Layout::HWC: return "HWC";
-        case Layout::CHW: return "CHW";
-        case Layout::NHWC: return "NHWC";
-        case Layout::NCHW: return "NCHW";
-    }
-    return "?";
-}
+Layout parse_layout(const std::string& name) { return detail::parse_enum(kLayoutNames, name, "layout"); }
+
+const char* layout_name(Layout l) { return detail::enum_name(kLayoutNames, l); }
 
 void validate_normalize(const NormalizeSpec& spec) {
     if (spec.channels < 1 || spec.channels > 4)

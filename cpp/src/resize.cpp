@@ -91,8 +91,10 @@ struct Axis {
     int right = 0;                // columns only: first output clamped to the right edge pixel
 };
 
-// Columns: clamp as OpenCV does (weights become (1, 0) at both edges).
-Axis column_axis(int src, int dst) {
+// One axis of OpenCV's INTER_LINEAR. Columns (clamp_weights): a tap outside the image is moved
+// onto the edge pixel with weights (1, 0) at both edges. Rows: the weights are kept and only the
+// indices are clamped.
+Axis linear_axis(int src, int dst, bool clamp_weights) {
     const double scale = 1.0 / (static_cast<double>(dst) / src);
     Axis a;
     a.i0.resize(dst);
@@ -102,29 +104,13 @@ Axis column_axis(int src, int dst) {
     a.right = dst;
     for (int d = 0; d < dst; ++d) {
         Tap t = linear_tap(d, scale);
-        if (t.s < 0) t = {0, 0.f};
-        if (t.s >= src - 1) {
-            t = {src - 1, 0.f};
-            a.right = std::min(a.right, d);
+        if (clamp_weights) {
+            if (t.s < 0) t = {0, 0.f};
+            if (t.s >= src - 1) {
+                t = {src - 1, 0.f};
+                a.right = std::min(a.right, d);
+            }
         }
-        a.i0[d] = t.s;
-        a.i1[d] = std::min(t.s + 1, src - 1);
-        a.w0[d] = 1.f - t.f;
-        a.w1[d] = t.f;
-    }
-    return a;
-}
-
-// Rows: weights kept, indices clamped.
-Axis row_axis(int src, int dst) {
-    const double scale = 1.0 / (static_cast<double>(dst) / src);
-    Axis a;
-    a.i0.resize(dst);
-    a.i1.resize(dst);
-    a.w0.resize(dst);
-    a.w1.resize(dst);
-    for (int d = 0; d < dst; ++d) {
-        const Tap t = linear_tap(d, scale);
         a.i0[d] = std::min(std::max(t.s, 0), src - 1);
         a.i1[d] = std::min(std::max(t.s + 1, 0), src - 1);
         a.w0[d] = 1.f - t.f;
@@ -132,6 +118,9 @@ Axis row_axis(int src, int dst) {
     }
     return a;
 }
+
+Axis column_axis(int src, int dst) { return linear_axis(src, dst, true); }
+Axis row_axis(int src, int dst) { return linear_axis(src, dst, false); }
 
 void copy_rows(const unsigned char* src, std::ptrdiff_t sstride, unsigned char* dst, std::ptrdiff_t dstride,
                std::size_t row_bytes, int rows) {
