@@ -2,33 +2,37 @@
 
 Both sides run single-threaded (``cv2.setNumThreads(1)``) in the same process on the same
 inputs; the script checks that the outputs are identical, then prints the best-of-N time
-of each side and the ratio. Usage: ``python benchmarks/bench_preprocess.py [--repeat N]``.
+of each side (wall clock and CPU time of the calling thread, each the best of N) and the ratios.
+Usage: ``python benchmarks/bench_preprocess.py [--repeat N]``.
 """
 from __future__ import annotations
 
 import argparse
 import time
-from typing import Any, Callable, Dict
+from typing import Any, Callable, Dict, Tuple
 
 import cv2
 import numpy as np
 
-from pyalign.core import csc, normalize, preprocess
+from pyalign.core import csc, letterbox_info, normalize, preprocess
 
 
-def best_ms(fn: Callable[[], Any], repeat: int) -> float:
+def best_ms(fn: Callable[[], Any], repeat: int) -> Tuple[float, float]:
+    """Best-of-``repeat`` wall time and best CPU time of this thread (ms) of one call of ``fn``."""
     fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        c0, t0 = time.thread_time(), time.perf_counter()
         fn()
-        times.append(time.perf_counter() - t0)
-    return min(times) * 1e3
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
+    return min(wall) * 1e3, min(cpu) * 1e3
 
 
-def report(name: str, ours: float, peer: float, peer_name: str, target: str) -> None:
-    print(f"{name:<58s} pyalign {ours:8.3f} ms   {peer_name} {peer:8.3f} ms   "
-          f"pyalign/peer {ours / peer:5.2f}x   peer/pyalign {peer / ours:5.2f}x   ({target})")
+def report(name: str, ours: Tuple[float, float], peer: Tuple[float, float], peer_name: str, target: str) -> None:
+    print(f"{name:<58s} pyalign {ours[0]:7.3f} ms (cpu {ours[1]:7.3f})   {peer_name} {peer[0]:7.3f} ms "
+          f"(cpu {peer[1]:7.3f})   pyalign/peer {ours[0] / peer[0]:5.2f}x   peer/pyalign {peer[0] / ours[0]:5.2f}x "
+          f"(cpu {peer[1] / ours[1]:5.2f}x)   ({target})")
 
 
 def main() -> None:
@@ -125,7 +129,49 @@ def main() -> None:
     report("  same, vs the chain tuned for speed", ours, peer_tuned, "cv2+numpy", "target: peer/pyalign >= 3.0")
     report("  same, vs the tuned chain with scalar mean/std", ours, peer_scalar, "cv2+numpy",
            "target: peer/pyalign >= 3.0")
-    print(f"{'  (same through pyalign.core.preprocess, spec validation included)':<58s} pyalign {ours_api:8.3f} ms")
+    print(f"{'  (same through pyalign.core.preprocess, spec validation included)':<58s} pyalign {ours_api[0]:7.3f} ms "
+          f"(cpu {ours_api[1]:7.3f})")
+
+    # 4. other geometries of the same chain (fastest cv2 + numpy form: scalar mean / std)
+    frame720 = rng.integers(0, 256, (720 * 3 // 2, 1280), dtype=np.uint8)
+    for label, frame, fw, fh, op in [
+        ("fused NV12 1080p -> resize 640x640 -> RGB -> /255 -> NCHW", nv12, w, h,
+         {"op": "resize", "size": [640, 640]}),
+        ("fused NV12 1080p -> resize 512x512 -> RGB -> /255 -> NCHW", nv12, w, h,
+         {"op": "resize", "size": [512, 512]}),
+        ("fused NV12 1080p -> letterbox 416 -> RGB -> /255 -> NCHW", nv12, w, h,
+         {"op": "letterbox", "size": [416, 416]}),
+        ("fused NV12 720p -> letterbox 640 -> RGB -> /255 -> NCHW", frame720, 1280, 720,
+         {"op": "letterbox", "size": [640, 640]}),
+    ]:
+        spec2: Dict[str, Any] = {
+            "input": {"format": "YUV420SP", "width": fw, "height": fh},
+            "preprocess": [{"op": "csc", "to": "RGB", "mode": "opencv"}, op,
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
+                           {"op": "layout", "to": "NCHW"}],
+        }
+        kw2 = _params(_load(spec2))
+        info = letterbox_info((fw, fh), tuple(op["size"])) if op["op"] == "letterbox" else None
+
+        def chain2(frame: np.ndarray = frame, op: Dict[str, Any] = op, info: Any = info) -> np.ndarray:
+            rgb = cv2.cvtColor(frame, cv2.COLOR_YUV2RGB_NV12)
+            if info is None:
+                img = cv2.resize(rgb, tuple(op["size"]), interpolation=cv2.INTER_LINEAR)
+            else:
+                img = cv2.resize(rgb, (info.resized_width, info.resized_height), interpolation=cv2.INTER_LINEAR)
+                img = cv2.copyMakeBorder(img, info.pad_top, info.pad_bottom, info.pad_left, info.pad_right,
+                                         cv2.BORDER_CONSTANT, value=(114, 114, 114))
+            x = img.transpose(2, 0, 1).astype(np.float32)
+            x -= np.float32(0)
+            x /= np.float32(255)
+            return x[None]
+
+        def fused2(frame: np.ndarray = frame, kw2: Dict[str, Any] = kw2) -> np.ndarray:
+            return _core.preprocess(frame, **kw2)[0]
+
+        assert np.array_equal(fused2(), chain2()), label
+        report(label, best_ms(fused2, args.repeat), best_ms(chain2, args.repeat),
+               "cv2+numpy", "scalar-mean/std chain, no target")
 
 
 if __name__ == "__main__":
