@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import click
 
@@ -24,6 +24,21 @@ def _write(path: str, text: str) -> None:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
         raise PyalignError(f"cannot write: {e.strerror or e}", path) from None
+
+
+def warn_unused_overrides(rules: Mapping[str, Any], results: Sequence[Any]) -> None:
+    """Warn (stderr) about ``--atol stage.name=...`` keys that name no compared tensor (a typo is silent otherwise)."""
+    seen = {(t.stage, t.name) for r in results for t in r.tensors}
+    stages = {st for st, _ in seen}
+    for opt, overrides in rules.items():
+        if not isinstance(overrides, Mapping):
+            continue
+        for key in overrides:
+            stage, dot, name = str(key).partition(".")
+            if dot and stage in stages and (stage, name) not in seen:
+                have = ", ".join(sorted(n for st, n in seen if st == stage))
+                click.echo(f"warning: --{opt} {key}: no {stage} tensor named {name!r} was compared "
+                           f"({stage} has: {have})", err=True)
 
 
 @click.command("compare")
@@ -83,6 +98,7 @@ def compare_cmd(
         reference, actual, max_violations=max_violations, diagnose=not no_diagnose,
         stages=list(stages) or None, **rules,
     )
+    warn_unused_overrides(rules, results)
     aligned = all(r.aligned for r in results)
     if junit:
         _write(junit, report_junit(results))

@@ -170,6 +170,9 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
         for i, p in enumerate(paths):
             dest = base / (p.name if len(set(q.name for q in paths)) == len(paths) else f"{i:03d}_{p.name}")
             results.append((p, verify_case(p, spec, out=dest, **rules)))
+        from .cmd_compare import warn_unused_overrides
+
+        warn_unused_overrides(rules, [r.comparison for _, r in results])
         if as_json:
             doc = [{"case": str(p), "aligned": r.aligned, "actual": str(r.actual.dir) if out else None, "notes": r.notes,
                     "result": r.comparison.to_dict()} for p, r in results]

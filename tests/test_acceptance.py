@@ -270,3 +270,18 @@ def test_verify_junit_totals_for_several_cases(capture_inputs, tmp_path):
     assert root.tag == "testsuites" and len(root) == 2
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("2", "0", "0")  # preprocessed x 2
     assert [int(s.get("tests")) for s in root] == [1, 1]
+
+
+# --- an override naming no tensor (a typo, or the docs' postprocessed.scores) was silently ignored --
+
+def test_compare_warns_about_override_naming_no_tensor(cases):
+    ref, act = cases
+    p = run("compare", str(ref), str(ref), "--atol", "postprocessed.scores=1e-2", "--atol", "preprocessed=1e-3",
+            cwd=ref.parent)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines() == ["warning: --atol postprocessed.scores: no postprocessed tensor named 'scores' "
+                                     "was compared (postprocessed has: detections)"]
+    p = run("compare", str(ref), str(ref), "--atol", "postprocessed.detections=1e-2", cwd=ref.parent)
+    assert p.returncode == 0 and p.stderr == ""
+    p = run("compare", str(ref), str(ref), "--stage", "preprocessed", "--atol", "postprocessed.x=1", cwd=ref.parent)
+    assert p.returncode == 0 and p.stderr == ""  # stage not compared: nothing to say
