@@ -288,3 +288,71 @@ def test_normalize_digests_equal_numpy(digests: dict) -> None:
                     check(digests, name + suffix, x)
                     checked += 1
     assert checked == (5 + 4 + 4) * (1 + 3 * 2)  # layouts x (uint8 variant + 3 float variants from u8 and f32)
+
+
+def candidates_bytes(c) -> bytes:
+    """The golden program's serialisation of Candidates (boxes, scores, classes, then the stats)."""
+    s = c.stats
+    stats = np.array([s["anchors"], s["nonfinite_scores"], s["nonfinite_boxes"], s["candidates"], s["after_topk"]],
+                     dtype=np.int64)
+    return (put_all(c.boxes.astype(np.float32)) + put_all(c.scores.astype(np.float32))
+            + put_all(c.classes.astype(np.int64)) + stats.tobytes())
+
+
+def test_postprocess_digests_equal_numpy_reference(digests: dict) -> None:
+    from pyalign.reference import postprocess as ref
+
+    r = Rng(6)
+    in_w, in_h, nc = 320, 256, 80
+    strides = (8, 16, 32)
+    grids = [(in_h // s, in_w // s) for s in strides]
+    A = sum(gh * gw for gh, gw in grids)
+    info = {"scale_x": 0.25, "scale_y": 0.25, "pad_left": 0, "pad_top": 38, "src_width": 1280, "src_height": 720}
+    checked = 0
+
+    def check_case(name: str, cand) -> None:
+        nonlocal checked
+        check(digests, f"{name}.candidates", candidates_bytes(cand))
+        check(digests, f"{name}.detections.aware", ref.detections_from_candidates(cand, 0.45, False, 300, info))
+        check(digests, f"{name}.detections.agnostic", ref.detections_from_candidates(cand, 0.6, True, 100, info))
+        check(digests, f"{name}.detections.unmapped", ref.detections_from_candidates(cand, 0.3, False, None, None))
+        checked += 4
+
+    # YOLOv8 DFL, one [1, 64 + nc, A] output of logits
+    C = 64 + nc
+    box = r.floats(64 * A, -6.0, 6.0)  # rows 0..63 first: the C++ fills [C, A] row by row
+    cls = r.floats(nc * A, -12.0, 0.5)
+    out = np.concatenate([box, cls]).reshape(1, C, A)
+    kw = dict(num_classes=nc, reg_max=16, strides=strides, conf_threshold=0.25, input_size=(in_w, in_h))
+    check_case("yolov8.dfl.concat", ref.decode_yolov8(out, activated=False, **kw))
+    check_case("yolov8.dfl.concat.topk", ref.decode_yolov8(out, activated=False, pre_nms_topk=100, **kw))
+    # YOLOv8 DFL, per-stride NHWC heads of logits
+    heads = [r.floats(gh * gw * C, -7.0, 2.0).reshape(1, gh, gw, C) for gh, gw in grids]
+    check_case("yolov8.dfl.heads", ref.decode_yolov8(heads, **kw))
+    # YOLOv8 reg_max 0, transposed [1, A, 4 + nc]: cx, cy (1 draw), w, h (1 draw), probabilities (2 draws)
+    draws = r.next_n(A * (4 + 2 * nc)).reshape(A, 4 + 2 * nc)
+    units = (draws >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+    lo = np.array([0, 0, 2, 2], np.float32)
+    hi = np.array([in_w, in_h, 200, 200], np.float32)
+    rows = np.empty((A, 4 + nc), np.float32)
+    rows[:, :4] = lo + (hi - lo) * units[:, :4]
+    rows[:, 4:] = units[:, 4::2] * units[:, 5::2]
+    check_case("yolov8.nodfl.transposed",
+               ref.decode_yolov8(rows[None], num_classes=nc, reg_max=0, strides=strides, conf_threshold=0.25,
+                                 input_size=(in_w, in_h), activated=True))
+    # YOLOv5 per-stride logits, then the same values as activated 5-D heads
+    anchors = [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]]
+    v5 = [r.floats(3 * (5 + nc) * gh * gw, -6.0, 3.0) for gh, gw in grids]
+    logits = [h.reshape(1, 3 * (5 + nc), gh, gw) for h, (gh, gw) in zip(v5, grids)]
+    check_case("yolov5.logits", ref.decode_yolov5(logits, nc, anchors, strides, activated=False, conf_threshold=0.25))
+    act = [((h + np.float32(6.0)) / np.float32(9.0)).reshape(1, 3, gh, gw, 5 + nc) for h, (gh, gw) in zip(v5, grids)]
+    check_case("yolov5.activated.5d", ref.decode_yolov5(act, nc, anchors, strides, activated=True, conf_threshold=0.25))
+    # YOLOX [1, A, 5 + nc]
+    units = ((r.next_n(A * (5 + nc)) >> np.uint64(40)).astype(np.float32)
+             * np.float32(1.0 / 16777216.0)).reshape(A, 5 + nc)
+    lo = np.array([-1, -1, -2, -2], np.float32)
+    hi = np.array([2, 2, 3, 3], np.float32)
+    x = units.copy()
+    x[:, :4] = lo + (hi - lo) * units[:, :4]
+    check_case("yolox", ref.decode_yolox(x[None], nc, strides, 0.25, input_size=(in_w, in_h)))
+    assert checked == 7 * 4

@@ -529,7 +529,10 @@ void golden_postprocess(Golden& g) {
                 float v;
                 if (ch < 2) v = r.uniform_f(0.0f, static_cast<float>(ch == 0 ? in_w : in_h));
                 else if (ch < 4) v = r.uniform_f(2.0f, 200.0f);
-                else v = r.unit_f() * r.unit_f();
+                else {
+                    const float p = r.unit_f();
+                    v = p * r.unit_f();
+                }
                 out[static_cast<std::size_t>(a * C + ch)] = v;
             }
         add_candidates(g, "yolov8.nodfl.transposed",
@@ -574,8 +577,11 @@ void golden_postprocess(Golden& g) {
         std::vector<float> boxes(4 * n), scores(n);
         std::vector<std::int64_t> classes(n);
         for (int i = 0; i < n; ++i) {
-            const float cx = 20.0f * static_cast<float>(r.below(12)) + r.uniform_f(-6.0f, 6.0f);
-            const float cy = 20.0f * static_cast<float>(r.below(8)) + r.uniform_f(-6.0f, 6.0f);
+            // one draw per statement: the order of evaluation of a + b's operands is unspecified
+            const float gx = 20.0f * static_cast<float>(r.below(12));
+            const float cx = gx + r.uniform_f(-6.0f, 6.0f);
+            const float gy = 20.0f * static_cast<float>(r.below(8));
+            const float cy = gy + r.uniform_f(-6.0f, 6.0f);
             const float w = r.uniform_f(4.0f, 40.0f), h = r.uniform_f(4.0f, 40.0f);
             boxes[4 * i] = cx - w / 2, boxes[4 * i + 1] = cy - h / 2, boxes[4 * i + 2] = cx + w / 2, boxes[4 * i + 3] = cy + h / 2;
             scores[i] = static_cast<float>(r.below(64)) / 64.0f;
