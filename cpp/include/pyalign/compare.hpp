@@ -114,6 +114,12 @@ private:
     template <typename Tr>
     void block(const typename Tr::type* e, const typename Tr::type* a, std::size_t n, std::uint64_t base);
     template <typename Tr>
+    void rel_block(const typename Tr::type* e, const double* ad, std::size_t n, double bm, double min_ae);
+    template <typename Tr>
+    void violations_block(const typename Tr::type* e, const typename Tr::type* a, const double* ad, std::size_t n,
+                          std::uint64_t base);
+    void histogram_block(const double* ad, std::size_t n, double bm);
+    template <typename Tr>
     void slow_block(const typename Tr::type* e, const typename Tr::type* a, std::size_t n, std::uint64_t base);
 
     DType dtype_;
