@@ -119,3 +119,32 @@ def test_resize_keeping_the_width_matches_cv2(cn: int) -> None:
         assert same(got, want), (w, h, dh, cn)
     src = rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
     assert same(resize(src, (1920, 360)), cv2.resize(src, (1920, 360), interpolation=cv2.INTER_LINEAR))
+
+
+@pytest.mark.parametrize("cn", [1, 2, 3, 4])
+def test_odd_integer_ratio_resize_of_images_matches_cv2(cn: int) -> None:
+    # All weights (2048, 0): a pure pixel selection (rows and columns), or a column gather.
+    rng = np.random.default_rng(100 + cn)
+    for k in (3, 5, 7, 9):
+        for rows_too in (True, False):
+            dw, dh = int(rng.integers(1, 60)), int(rng.integers(1, 40))
+            w, h = dw * k, dh * k if rows_too else int(rng.integers(1, 120))
+            shape = (h, w) if cn == 1 else (h, w, cn)
+            src = rng.integers(0, 256, shape, dtype=np.uint8)
+            want = cv2.resize(src, (dw, dh), interpolation=cv2.INTER_LINEAR)
+            assert same(resize(src, (dw, dh)), want), (w, h, dw, dh, cn)
+
+
+def test_bgr_full_hd_letterbox_and_resize_select_pixels_exactly() -> None:
+    rng = np.random.default_rng(9)
+    bgr = rng.integers(0, 256, (1080, 1920, 3), dtype=np.uint8)
+    assert same(resize(bgr, (640, 360)), cv2.resize(bgr, (640, 360), interpolation=cv2.INTER_LINEAR))
+    spec = {"input": {"format": "BGR", "width": 1920, "height": 1080},
+            "preprocess": [{"op": "letterbox", "size": [640, 640]}, {"op": "swap_rb"},
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
+                           {"op": "layout", "to": "NCHW"}]}
+    img = cv2.resize(bgr, (640, 360), interpolation=cv2.INTER_LINEAR)
+    img = cv2.copyMakeBorder(img, 140, 140, 0, 0, cv2.BORDER_CONSTANT, value=(114, 114, 114))
+    want = np.ascontiguousarray(((img[..., ::-1].astype(np.float32) - np.float32(0)) / np.float32(255))
+                                .transpose(2, 0, 1)[None])
+    assert same(preprocess(bgr, spec), want)

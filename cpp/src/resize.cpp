@@ -319,6 +319,24 @@ PYALIGN_CLONES void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_
     }
 }
 
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels) {
+    const std::size_t w = static_cast<std::size_t>(dst_w);
+    switch (channels) {
+        case 1:
+            for (std::size_t dx = 0; dx < w; ++dx) dst[dx] = src[xofs0[dx]];
+            break;
+        case 2:
+            for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 2 * dx, src + xofs0[dx], 2);
+            break;
+        case 3:
+            for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 3);
+            break;
+        default:
+            for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 4 * dx, src + xofs0[dx], 4);
+            break;
+    }
+}
+
 PYALIGN_CLONES void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n) {
     for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) out[i] = static_cast<int16_t>(src[i] << 7);
 }
@@ -375,10 +393,13 @@ void LinearResizeU8::update_fast_paths() {
         if (!fits) break;
         wide_w_ = static_cast<int>(dx) + 1;
     }
+    unit_cols_ = !area2_;
     identity_cols_ = !area2_;
-    for (std::size_t dx = 0; dx < w && identity_cols_; ++dx) {
-        identity_cols_ = xofs0_[dx] == static_cast<int32_t>(dx * C) && alpha0_[dx * C] == kCoefScale && alpha1_[dx * C] == 0;
+    for (std::size_t dx = 0; dx < w && unit_cols_; ++dx) {
+        unit_cols_ = alpha0_[dx * C] == kCoefScale && alpha1_[dx * C] == 0;
+        identity_cols_ = identity_cols_ && xofs0_[dx] == static_cast<int32_t>(dx * C);
     }
+    identity_cols_ = identity_cols_ && unit_cols_;
     select_rows_ = !area2_;
     for (std::size_t dy = 0; dy < static_cast<std::size_t>(dst_h_) && select_rows_; ++dy) {
         select_rows_ = beta_[2 * dy] == kCoefScale && beta_[2 * dy + 1] == 0 && (dy == 0 || yofs0_[dy] > yofs0_[dy - 1]);

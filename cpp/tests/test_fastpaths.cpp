@@ -126,6 +126,24 @@ PA_TEST(identity_columns_without_compaction_match_model) {
     }
 }
 
+PA_TEST(unit_column_selection_without_compaction_matches_model) {
+    // resize_linear (no compaction): odd integer ratios on both axes are a pure pixel selection,
+    // odd integer columns with other rows a gather plus the vertical pass.
+    for (int it = 0; it < 160; ++it) {
+        const int cn = 1 + it % 4;
+        const int k = 3 + 2 * static_cast<int>(rnd() % 3);
+        const int dw = 1 + static_cast<int>(rnd() % 30), dh = 1 + static_cast<int>(rnd() % 20);
+        const int sw = dw * k, sh = it % 2 == 0 ? dh * k : 1 + static_cast<int>(rnd() % 50);
+        std::vector<uint8_t> src(static_cast<std::size_t>(sw) * sh * cn);
+        for (auto& v : src) v = static_cast<uint8_t>(rnd());
+        std::vector<uint8_t> dst(static_cast<std::size_t>(dw) * dh * cn);
+        pyalign::resize_linear(
+            pyalign::ImageView<const uint8_t>{src.data(), sh, sw, cn, static_cast<std::ptrdiff_t>(sw) * cn},
+            pyalign::ImageView<uint8_t>{dst.data(), dh, dw, cn, static_cast<std::ptrdiff_t>(dw) * cn});
+        PA_CHECK_EQ(count_model_mismatches(src, dst, sw, sh, dw, dh, cn), 0);
+    }
+}
+
 PA_TEST(convert_columns_equals_convert_row) {
     using pyalign::PixelFormat;
     const PixelFormat fmts[] = {PixelFormat::YUV420SP, PixelFormat::YVU420SP, PixelFormat::YUYV422, PixelFormat::UYVY422};

@@ -55,6 +55,9 @@ void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, i
 // Horizontal pass when destination element i is source element i with weights (2048, 0):
 // out[i] = (src[i] * 2048) >> 4 = src[i] << 7.
 void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n);
+// Pure selection with columns picked by xofs0 (all weights (2048, 0)): dst pixel dx = src pixel at
+// element offset xofs0[dx].
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels);
 }  // namespace detail
 
 /// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
@@ -109,7 +112,7 @@ private:
     template <class GetRow, class DstRow, class Done, class Select>
     void run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Select& select);
 
-    void update_fast_paths();  // wide_w_, identity_cols_, select_rows_ from the tables
+    void update_fast_paths();  // wide_w_, unit_cols_, identity_cols_, select_rows_ from the tables
 
     void hpass(const uint8_t* src, int16_t* out) {
         if (identity_cols_) {
@@ -136,7 +139,8 @@ private:
     std::vector<uint8_t> gbuf_;           // gathered taps of one row (2 planes)
     bool area2_ = false;                  // exact 2x downscale in both axes (fast path)
     int src_row_px_ = 0;                  // pixels of a source row as get_row delivers it
-    bool identity_cols_ = false;          // (compact) row element i is destination element i, weights (2048, 0)
+    bool unit_cols_ = false;              // every column weight pair is (2048, 0)
+    bool identity_cols_ = false;          // unit_cols_ and (compact) row element i is destination element i
     bool select_rows_ = false;            // every destination row is one source row with weights (2048, 0),
                                           // source rows strictly increasing
 };
@@ -150,11 +154,18 @@ void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Sele
     int held[2] = {-1, -1};
     int newest = 0;   // slot holding the most recently fetched row
     int last = -1;    // most recently fetched source row
-    if (identity_cols_ && select_rows_) {
+    if (unit_cols_ && select_rows_) {
         // Pure selection: with weights (2048, 0) on both axes OpenCV's formula gives
-        // ((((2048 * (s << 7)) >> 16) + 0 + 2) >> 2) = s, so destination row dy is source row y0.
+        // ((((2048 * (s << 7)) >> 16) + 0 + 2) >> 2) = s: destination pixel (dx, dy) is source pixel
+        // (x0, y0); with identity columns the destination row is source row y0 itself.
         for (int dy = 0; dy < dst_h_; ++dy) {
-            select(dy, static_cast<const uint8_t*>(get_row(yofs0_[static_cast<std::size_t>(dy)])));
+            const uint8_t* row = get_row(yofs0_[static_cast<std::size_t>(dy)]);
+            if (identity_cols_) {
+                select(dy, row);
+            } else {
+                detail::linear_u8_select(row, dst_row(dy), xofs0_.data(), dst_w_, cn_);
+                done(dy);
+            }
         }
         return;
     }
