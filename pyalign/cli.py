@@ -38,7 +38,7 @@ class _Group(click.Group):
         except click.ClickException as e:
             if debug:
                 raise
-            click.echo(f"error: {e.format_message()}", err=True)
+            click.echo(f"error: {_click_message(e)}", err=True)
             sys.exit(EXIT_ERROR)
         except PyalignError as e:
             if debug:
@@ -59,6 +59,18 @@ class _Group(click.Group):
                        "run 'pyalign --debug ...' for the traceback", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _click_message(e: click.ClickException) -> str:
+    """``--out: Directory 'x' is a file.`` rather than ``Invalid value for '-o' / '--out': ...``."""
+    param = getattr(e, "param", None)
+    if isinstance(e, click.BadParameter) and not isinstance(e, click.MissingParameter) and param is not None:
+        if isinstance(param, click.Option):
+            name = max(param.opts, key=len)
+        else:
+            name = param.human_readable_name
+        return f"{name}: {e.message}"
+    return e.format_message()
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -285,3 +285,17 @@ def test_compare_warns_about_override_naming_no_tensor(cases):
     assert p.returncode == 0 and p.stderr == ""
     p = run("compare", str(ref), str(ref), "--stage", "preprocessed", "--atol", "postprocessed.x=1", cwd=ref.parent)
     assert p.returncode == 0 and p.stderr == ""  # stage not compared: nothing to say
+
+
+# --- click's own option errors read "Invalid value for '-o' / '--out': ..." instead of naming the option first
+
+@pytest.mark.parametrize("args, line", [
+    (["compare", "r", "a", "--stage", "bogus"],
+     "error: --stage: 'bogus' is not one of 'raw_input', 'preprocessed', 'model_output', 'postprocessed'."),
+    (["compare", "r", "a", "--max-violations", "-1"], "error: --max-violations: -1 is not in the range x>=0."),
+    (["capture", "img.png", "--spec", "spec.json", "-o", "img.png"], "error: --out: Directory 'img.png' is a file."),
+    (["capture", "img.png", "-o", "x"], "error: Missing option '--spec'."),
+    (["compare", "r"], "error: Missing argument 'ACTUAL'."),
+])
+def test_click_errors_name_the_option_first(capture_inputs, args, line):
+    assert one_error_line(run(*args, cwd=capture_inputs)) == line
