@@ -181,7 +181,11 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
             for p, r in results:
                 if len(results) > 1:
                     click.echo(f"== {p}")
-                click.echo(r.to_text(color=_is_tty()))
+                text = r.to_text(color=_is_tty())
+                if out is None:  # the temporary directory is gone when the command ends: do not point at it
+                    text = text.replace(f"actual:    {r.comparison.actual_dir}\n",
+                                        "actual:    the C++ core's output (not kept: --out DIR keeps it)\n", 1)
+                click.echo(text)
             if len(results) > 1:
                 bad = sum(not r.aligned for _, r in results)
                 click.echo(f"{len(results) - bad} of {len(results)} case(s) aligned")

@@ -299,3 +299,17 @@ def test_compare_warns_about_override_naming_no_tensor(cases):
 ])
 def test_click_errors_name_the_option_first(capture_inputs, args, line):
     assert one_error_line(run(*args, cwd=capture_inputs)) == line
+
+
+# --- pyalign verify printed "actual: /tmp/pyalign-verify-.../case", a directory deleted on exit ------
+
+def test_verify_does_not_point_at_a_deleted_directory(capture_inputs, tmp_path):
+    d = capture_inputs
+    assert run("capture", "img.png", "--spec", "spec.json", "-o", "vcap", cwd=d).returncode == 0
+    p = run("verify", "vcap", cwd=d)
+    assert p.returncode == 0, p.stderr
+    assert "actual:    the C++ core's output (not kept: --out DIR keeps it)" in p.stdout
+    assert "pyalign-verify-" not in p.stdout
+    p = run("verify", "vcap", "--out", str(tmp_path / "kept"), cwd=d)
+    assert p.returncode == 0 and f"actual:    {tmp_path / 'kept' / 'img'}" in p.stdout
+    assert (tmp_path / "kept" / "img" / "manifest.json").is_file()
