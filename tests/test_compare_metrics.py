@@ -206,3 +206,111 @@ def test_non_numeric_dtypes_are_rejected() -> None:
     assert m["violations"] == 1
     m, _ = stream_metrics(np.arange(5, dtype=">f4"), np.arange(5, dtype=">f4") + 1, rule=Rule("exact"), shape=(5,))
     assert m["violations"] == 5 and m["max_abs_diff"] == 1.0
+
+
+# ---- the block kernel's shortcuts (violations, relative diff, histogram computed only where they can
+# change a result; the block max gates them): every case checked exactly against numpy ----
+
+
+def _exact_checks(e: np.ndarray, a: np.ndarray, atol: float, rtol: float, chunk: int = 1024) -> None:
+    m, viol = stream_metrics(e, a, rule=Rule("atol", atol, rtol), shape=e.shape, chunk_elems=chunk)
+    o = oracle(e, a, atol, rtol)
+    assert m["violations"] == o["violations"]
+    assert [v["flat_index"] for v in viol] == o["first_bad"]
+    assert m["histogram"]["counts"] == o["hist"]
+    assert m["max_abs_diff"] == o["max_abs_diff"] and m["max_abs_flat_index"] == o["argmax"]
+    assert m["max_rel_diff"] == o["max_rel_diff"]  # a max of correctly rounded quotients: exact
+
+
+def test_atol_zero_makes_every_equal_element_a_violation() -> None:
+    e = np.arange(3000, dtype=np.float32)
+    m, viol = stream_metrics(e, e.copy(), rule=Rule("atol", 0.0), shape=e.shape)
+    assert m["violations"] == 3000 and [v["flat_index"] for v in viol] == list(range(10))
+    assert m["histogram"]["counts"][0] == 3000 and m["max_abs_diff"] == 0.0
+
+
+def test_max_relative_diff_found_in_late_blocks_and_by_one_ulp() -> None:
+    rng = np.random.default_rng(11)
+    n = 20 * 1024
+    e = rng.uniform(1.0, 2.0, n)
+    a = e + rng.uniform(-1e-6, 1e-6, n)
+    # an early large relative diff, then one that beats it by one ulp of the quotient in a late block
+    e[100], a[100] = 1.0, 1.0 + 0.5
+    e[n - 5], a[n - 5] = -1.0, -0.5 + 2.0**-53  # |a - e| / |e| = 0.5 + 2^-53, exactly
+    m, _ = stream_metrics(e, a, rule=Rule("atol", 1e-4), shape=e.shape)
+    assert m["max_rel_diff"] == np.nextafter(0.5, 1.0)
+    _exact_checks(e, a, 1e-4, 0.0)
+    # and one just below it: the earlier element stays the max
+    a[n - 5] = -0.5 - 2.0**-53
+    m, _ = stream_metrics(e, a, rule=Rule("atol", 1e-4), shape=e.shape)
+    assert m["max_rel_diff"] == 0.5
+    _exact_checks(e, a, 1e-4, 0.0)
+
+
+def test_relative_diff_with_zeros_and_tiny_expected_values() -> None:
+    rng = np.random.default_rng(12)
+    for dtype in ("float32", "float64", "uint8", "int16"):
+        n = int(rng.integers(4000, 12000))
+        if dtype.startswith("float"):
+            e = rng.standard_normal(n)
+            e[rng.random(n) < 0.3] = 0.0  # ReLU-like: zeros in every block
+            e[rng.random(n) < 0.01] *= 1e-30
+            a = e + rng.standard_normal(n) * 1e-5 * (rng.random(n) < 0.5)
+            e, a = e.astype(dtype), a.astype(dtype)
+        else:
+            e = rng.integers(0, 40, n).astype(dtype)
+            a = (e.astype(np.int64) + rng.integers(-1, 2, n) * (rng.random(n) < 0.1)).clip(0, 255).astype(dtype)
+        for atol, rtol in ((1e-4, 0.0), (1.0, 1e-3), (0.0, 0.5)):
+            _exact_checks(e, a, atol, rtol)
+
+
+def test_rtol_violations_only_beyond_atol_plus_rtol() -> None:
+    e = np.full(4096, 1000.0)
+    a = e.copy()
+    a[3000] = 1000.0 + 0.5   # |d| = 0.5 >= atol 0.1 but < 0.1 + 1e-3 * 1000: passes
+    a[3500] = 1000.0 + 1.25  # fails
+    m, viol = stream_metrics(e, a, rule=Rule("atol", 0.1, 1e-3), shape=e.shape)
+    assert m["violations"] == 1 and [v["flat_index"] for v in viol] == [3500]
+    _exact_checks(e, a, 0.1, 1e-3)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_histogram_at_exact_edges_in_every_block_position() -> None:
+    rng = np.random.default_rng(13)
+    edges = [5e-324, *EDGES.tolist()]
+    vals = np.array(edges + [np.nextafter(x, 0) for x in edges[1:]] + [0.0, 3e2, 1e300])
+    for trial in range(6):
+        n = 1024 * int(rng.integers(1, 5)) + int(rng.integers(0, 4))
+        d = rng.choice(vals, size=n)
+        if trial % 2:  # blocks whose max is exactly an edge
+            d = np.minimum(d, edges[int(rng.integers(1, len(edges)))])
+        e = np.zeros(n)
+        _exact_checks(e, e + d, 1e-4, 0.0)
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_overflowing_float64_difference_stays_finite_pair() -> None:
+    e = np.zeros(2048)
+    a = np.zeros(2048)
+    e[1500], a[1500] = -1e308, 1e308  # both finite, the difference overflows to inf
+    m, viol = stream_metrics(e, a, rule=Rule("atol", 1e-4), shape=e.shape)
+    assert m["finite_pairs"] == 2048 and m["nonfinite_mismatch"] == 0
+    assert m["max_abs_diff"] == np.inf and m["max_abs_flat_index"] == 1500
+    assert m["violations"] == 1 and [v["flat_index"] for v in viol] == [1500]
+    assert m["histogram"]["counts"][11] == 1 and m["histogram"]["counts"][0] == 2047
+
+
+def test_nan_in_one_block_leaves_other_blocks_on_the_fast_path() -> None:
+    rng = np.random.default_rng(14)
+    e = rng.standard_normal(8192).astype(np.float32)
+    a = (e + rng.standard_normal(8192).astype(np.float32) * np.float32(1e-5)).astype(np.float32)
+    a[5000] = np.nan
+    m, _ = stream_metrics(e, a, rule=Rule("atol", 1e-4), shape=e.shape)
+    ok = np.ones(8192, bool)
+    ok[5000] = False
+    o = oracle(e[ok], a[ok], 1e-4, 0.0)
+    assert m["finite_pairs"] == 8191 and m["nan_actual"] == 1 and m["violations"] == 1
+    assert m["max_abs_diff"] == o["max_abs_diff"] and m["max_rel_diff"] == o["max_rel_diff"]
+    hist = o["hist"]
+    assert m["histogram"]["counts"] == hist
+    assert m["mean_abs_diff"] == pytest.approx(o["mean_abs_diff"], rel=1e-12)
