@@ -99,6 +99,8 @@ class Capture:
                  case: Optional[str] = None, extra: Optional[Mapping[str, Any]] = None) -> None:
         from .store import CaseWriter
 
+        if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
+            raise ValueError(f"Capture needs the capture set's directory as a non-empty path, got {path!r}")
         self.path = pathlib.Path(os.fspath(path))
         self.spec = load_spec(spec) if spec is not None else None
         self._writer = CaseWriter(self.path, case=case, spec=self.spec, extra=extra)

@@ -313,3 +313,18 @@ def test_verify_does_not_point_at_a_deleted_directory(capture_inputs, tmp_path):
     p = run("verify", "vcap", "--out", str(tmp_path / "kept"), cwd=d)
     assert p.returncode == 0 and f"actual:    {tmp_path / 'kept' / 'img'}" in p.stdout
     assert (tmp_path / "kept" / "img" / "manifest.json").is_file()
+
+
+# --- pyalign.Capture(None) was a TypeError from os.fspath; Capture("") silently meant the cwd --------
+
+@pytest.mark.parametrize("bad", [None, 3, "", b"x"])
+def test_capture_path_must_be_a_path(bad):
+    with pytest.raises(ValueError, match="Capture needs the capture set's directory"):
+        pyalign.Capture(bad)
+
+
+def test_capture_path_accepts_str_and_pathlike(tmp_path):
+    for p in (str(tmp_path / "a"), tmp_path / "b"):
+        with pyalign.Capture(p) as cap:
+            cap.raw_input(np.arange(6, dtype=np.uint8).reshape(2, 3), color="GRAY")
+        np.testing.assert_array_equal(cap.case.array("raw_input"), np.arange(6, dtype=np.uint8).reshape(2, 3))
