@@ -356,3 +356,66 @@ def test_postprocess_digests_equal_numpy_reference(digests: dict) -> None:
     x[:, :4] = lo + (hi - lo) * units[:, :4]
     check_case("yolox", ref.decode_yolox(x[None], nc, strides, 0.25, input_size=(in_w, in_h)))
     assert checked == 7 * 4
+
+
+def test_pipeline_digests_equal_cv2_reference(digests: dict) -> None:
+    from pyalign.reference.preprocess import run_reference
+
+    r = Rng(5)
+    random_m = [r.uniform_d(-1.5, 1.5) for _ in range(12)]
+    norm255 = {"op": "normalize", "mean": [0.0, 0.0, 0.0], "std": [255.0, 255.0, 255.0]}
+    cases = [  # the golden program's pipeline cases, as pipeline specs
+        ("nv12_letterbox_norm_nchw", "YUV420SP", 1280, 720, [
+            {"op": "csc", "to": "RGB", "mode": "opencv"},
+            {"op": "letterbox", "size": [640, 640], "pad_value": 114, "style": "ultralytics"},
+            norm255, {"op": "layout", "to": "NCHW"}]),
+        ("yuyv_matrix_resize_hwc", "YUYV422", 640, 480, [
+            {"op": "csc", "to": "BGR", "mode": "matrix", "matrix": random_m},
+            {"op": "resize", "size": [320, 256], "interpolation": "linear"}]),
+        ("bgr_nearest_swap_norm_nchw", "BGR", 500, 375, [
+            {"op": "resize", "size": [224, 224], "interpolation": "nearest"}, {"op": "swap_rb"},
+            {"op": "normalize", "mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375]},
+            {"op": "layout", "to": "NCHW"}]),
+        ("bgr_center_letterbox_nhwc", "BGR", 333, 517, [
+            {"op": "letterbox", "size": [320, 320], "pad_value": [1.4, 2.5, 254.6], "style": "center"},
+            {"op": "layout", "to": "NHWC"}]),
+        ("nv21_fullrange_area2_norm_nhwc", "YVU420SP", 640, 480, [
+            {"op": "csc", "to": "BGR", "mode": "full_range"},
+            {"op": "resize", "size": [320, 240], "interpolation": "linear"},
+            {"op": "normalize", "mean": [0.5, 1.5, 127.5], "std": [3.0, 128.0, 0.1]},
+            {"op": "layout", "to": "NHWC"}]),
+        ("uyvy_limited_center_chw", "UYVY422", 322, 180, [
+            {"op": "csc", "to": "RGB", "mode": "limited_range"},
+            {"op": "letterbox", "size": [256, 256], "pad_value": 114, "style": "center"},
+            {"op": "normalize", "mean": [0.0, 100.0, 0.0], "std": [1.0, 1.0, 7.0]},
+            {"op": "layout", "to": "CHW"}]),
+        ("gray_letterbox_norm_nchw", "GRAY", 97, 61, [
+            {"op": "letterbox", "size": [64, 64], "pad_value": 114, "style": "ultralytics"},
+            {"op": "normalize", "mean": [33.0], "std": [0.7]}, {"op": "layout", "to": "NCHW"}]),
+        ("rgb_swap_hwc", "RGB", 64, 48, [{"op": "swap_rb"}]),
+        ("nv12_upscale_hwc", "YUV420SP", 100, 62, [
+            {"op": "csc", "to": "BGR", "mode": "opencv"},
+            {"op": "resize", "size": [333, 177], "interpolation": "linear"}]),
+    ]
+    frame_bytes = {"YUV420SP": 1.5, "YVU420SP": 1.5, "YUYV422": 2, "UYVY422": 2, "BGR": 3, "RGB": 3, "GRAY": 1}
+    for name, fmt, w, h, ops in cases:
+        spec = {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+        raw = r.bytes(int(w * h * frame_bytes[fmt]))  # drawn for every case, as in the C++
+        if fmt in ("YUV420SP", "YVU420SP"):
+            raw = raw.reshape(h * 3 // 2, w)
+        elif fmt in ("YUYV422", "UYVY422"):
+            raw = raw.reshape(h, w, 2)
+        else:
+            raw = r.image(w, h, 1 if fmt == "GRAY" else 3)
+            raw = raw[..., 0] if fmt == "GRAY" else raw
+        tensor, info = run_reference(raw, spec)
+        check(digests, f"pipeline.{name}.tensor", tensor)
+        if info["style"] == "none":
+            continue  # no geometry op: the C++ reports an empty geometry
+        op = 1 if info["style"] == "resize" else 2
+        geo = np.array([info["scale_x"], info["scale_y"]], np.float64).tobytes()
+        geo += np.array([info[k] for k in ("pad_left", "pad_top", "pad_right", "pad_bottom", "resized_width",
+                                           "resized_height", "src_width", "src_height", "dst_width",
+                                           "dst_height")] + [op], np.int32).tobytes()
+        geo += np.array(tensor.shape, np.uint64).tobytes()
+        check(digests, f"pipeline.{name}.geometry", geo)

@@ -453,8 +453,8 @@ void golden_pipeline(Golden& g) {
         Bytes b;
         put_geometry(b, p.geometry().g).put(static_cast<int>(p.geometry().op));
         for (std::size_t d : p.output_shape()) b.put(static_cast<std::uint64_t>(d));
-        b.put_all(out);
-        g.add(std::string("pipeline.") + c.name, b);
+        g.add(std::string("pipeline.") + c.name + ".geometry", b);
+        g.add(std::string("pipeline.") + c.name + ".tensor", out);
     }
 }
 
