@@ -184,7 +184,7 @@ def _pyalign(*args, cwd):
 
 
 def test_cli_capture(tmp_path):
-    paths = _images(tmp_path, 2)
+    _images(tmp_path, 2)  # writes img0.png and img1.png
     (tmp_path / "bad.png").write_bytes(b"x")
     spec = bundled_spec("rgb_yolox")
     np.save(tmp_path / "out.npy", synthetic_model_output(spec)[0])

@@ -42,10 +42,10 @@ def test_table(case_dir):
     lines = out.splitlines()
     assert lines[0] == f"case cat_001  ({d})"
     assert "spec: resize -> normalize -> yolov8" in out
-    header = lines[[i for i, l in enumerate(lines) if l.startswith("stage")][0]].split()
+    header = lines[[i for i, line in enumerate(lines) if line.startswith("stage")][0]].split()
     assert header == ["stage", "name", "dtype", "shape", "layout", "color", "min", "max", "mean", "nan/inf",
                       "checksum"]
-    rows = {l.split()[0]: l.split() for l in lines if l.split() and l.split()[0] in
+    rows = {line.split()[0]: line.split() for line in lines if line.split() and line.split()[0] in
             ("raw_input", "preprocessed", "model_output", "postprocessed")}
     raw = rows["raw_input"]
     assert raw[1:6] == ["image", "uint8", "6x8x3", "HWC", "BGR"]

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from fractions import Fraction
 
 import cv2
 import numpy as np

@@ -76,7 +76,7 @@ def test_preprocessed(pyalign_case, pyalign_check):
 
 def _summary(output: str) -> List[str]:
     lines = output.splitlines()
-    start = next(i for i, l in enumerate(lines) if "pyalign alignment summary" in l)
+    start = next(i for i, line in enumerate(lines) if "pyalign alignment summary" in line)
     return lines[start + 1:]
 
 
@@ -116,8 +116,8 @@ def test_failing_suite_reports_comparator_text(pytester: pytest.Pytester, captur
         [f"*max |diff| 0.25* at (n=0, c=1, y=2, x=3): expected {expected:.7g}, actual {float(actual):.7g}"]
     )
     summary = _summary(out)
-    assert any(l.split()[:4] == ["cat_001", "preprocessed", "FAIL", "0/1"] for l in summary)
-    assert any(l.split()[:4] == ["dog_002", "preprocessed", "FAIL", "0/1"] for l in summary)
+    assert any(line.split()[:4] == ["cat_001", "preprocessed", "FAIL", "0/1"] for line in summary)
+    assert any(line.split()[:4] == ["dog_002", "preprocessed", "FAIL", "0/1"] for line in summary)
     assert "2 checks on 2 cases: 0 aligned, 2 misaligned" in out
 
 
@@ -264,8 +264,8 @@ def test_xdist_gathers_every_worker(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=12, failed=4)
     summary = _summary(result.stdout.str())
     for case in ("c1", "c2", "c3", "c4"):
-        assert any(l.split()[:3] == [case, "preprocessed", "FAIL"] for l in summary)
-        assert any(l.split()[:3] == [case, "model_output", "PASS"] for l in summary)
+        assert any(line.split()[:3] == [case, "preprocessed", "FAIL"] for line in summary)
+        assert any(line.split()[:3] == [case, "model_output", "PASS"] for line in summary)
     result.stdout.fnmatch_lines(["20 checks on 4 cases: 16 aligned, 4 misaligned"])
     report = json.loads((pytester.path / "r.json").read_text())
     assert report["counts"]["checks"] == 20 and report["counts"]["tests"] == 16
@@ -366,7 +366,7 @@ def test_all(pyalign_case, pyalign_check, tmp_path):
     assert "model_output/out1: missing" in out and "not in the board's output" in out
     assert "preprocessed/images: fail" in out and "violations: 1 of 144" in out
     summary = _summary(out)
-    assert [l.split()[:4] for l in summary[1:5]] == [
+    assert [line.split()[:4] for line in summary[1:5]] == [
         ["cat_001", "model_output", "FAIL", "1/2"],      # out1 missing
         ["dog_002", "preprocessed", "FAIL", "0/1"],
         ["dog_002", "model_output", "FAIL", "1/2"],
