@@ -8,15 +8,14 @@ Arguments are checked here and again in C++; every error is a ``ValueError``.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
 from .. import _core
+from ..reference import postprocess as _ref
+from ..reference.postprocess import Candidates
 
-_ref = importlib.import_module("pyalign.reference.postprocess")
-Candidates = _ref.Candidates
 _pp = _core.postprocess
 
 __all__: List[str] = [
@@ -46,7 +45,23 @@ def _size(input_size: Optional[Sequence[int]]) -> Tuple[int, int]:
 
 
 def grid_shapes(num_anchors: int, strides: Sequence[int], input_size: Optional[Sequence[int]] = None) -> List[Tuple[int, int]]:
-    """``(grid_h, grid_w)`` per level of a concatenated output (see the reference)."""
+    """``(grid_h, grid_w)`` per level of a concatenated output (see the reference).
+
+    Parameters
+    ----------
+    num_anchors : int
+        Total number of anchor points (e.g. 8400 for 640x640 with strides 8, 16, 32).
+    strides : sequence of int
+        Stride of every level, in the order the levels are concatenated.
+    input_size : (width, height), optional
+        The model input size; without it the input is taken as square (the smallest side
+        whose grids give ``num_anchors`` points).
+
+    Returns
+    -------
+    list of (int, int)
+        Grid height and width per level.
+    """
     strides = _ref._check_strides(strides)
     w, h = _size(input_size)
     return [tuple(s) for s in _pp.grid_shapes(_ref._check_int("num_anchors", num_anchors, 0), strides, w, h)]
@@ -86,7 +101,19 @@ def topk(scores: Any, k: int) -> np.ndarray:
     return _pp.topk(_f32("scores", scores), _ref._check_int("k", k, 1))
 
 
-def classify(logits: Any, topk: int = 5, softmax: bool = True, *, return_stats: bool = False):  # noqa: A002
+@overload
+def classify(logits: Any, topk: int = ..., softmax: bool = ..., *,  # noqa: A002
+             return_stats: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def classify(logits: Any, topk: int = ..., softmax: bool = ..., *,  # noqa: A002
+             return_stats: Literal[True]) -> Tuple[np.ndarray, Dict[str, int]]: ...
+@overload
+def classify(logits: Any, topk: int = ..., softmax: bool = ..., *,  # noqa: A002
+             return_stats: bool) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]: ...
+
+
+def classify(logits: Any, topk: int = 5, softmax: bool = True, *,  # noqa: A002
+             return_stats: bool = False) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]:
     """Top-k classification: float32 ``[k, 2]`` rows ``(class_id, probability)``.
 
     Parameters
@@ -100,14 +127,26 @@ def classify(logits: Any, topk: int = 5, softmax: bool = True, *, return_stats: 
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or (numpy.ndarray, dict)
+        The ``[k, 2]`` rows, with the stats dict when ``return_stats``.
     """
     x = _ref._flatten_logits(logits)
     out, bad = _pp.classify(x, _ref._check_int("topk", topk, 1), bool(softmax))
     return (out, {"nonfinite_scores": int(bad)}) if return_stats else out
 
 
-def segment_argmax(logits: Any, layout: str = "NCHW", *, return_stats: bool = False):
+@overload
+def segment_argmax(logits: Any, layout: str = ..., *, return_stats: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def segment_argmax(logits: Any, layout: str = ..., *,
+                   return_stats: Literal[True]) -> Tuple[np.ndarray, Dict[str, int]]: ...
+@overload
+def segment_argmax(logits: Any, layout: str = ..., *,
+                   return_stats: bool) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]: ...
+
+
+def segment_argmax(logits: Any, layout: str = "NCHW", *,
+                   return_stats: bool = False) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]:
     """Per-pixel argmax (int32 ``[H, W]``); NaN counts as -Inf, all-NaN pixels get -1.
 
     Parameters
@@ -120,7 +159,8 @@ def segment_argmax(logits: Any, layout: str = "NCHW", *, return_stats: bool = Fa
 
     Returns
     -------
-    numpy.ndarray
+    numpy.ndarray or (numpy.ndarray, dict)
+        The ``[H, W]`` class map, with the stats dict when ``return_stats``.
     """
     if layout not in ("NCHW", "NHWC"):
         raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
@@ -145,6 +185,24 @@ def decode_yolov8(
     activated: Optional[bool] = None,
 ) -> Candidates:
     """Decode YOLOv8 / YOLO11 outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolov8`).
+
+    Parameters
+    ----------
+    outputs : array or list of arrays
+        One concatenated output (``[1, C, A]`` or ``[1, A, C]``) or one array per stride.
+    num_classes : int
+    reg_max : int
+        DFL bins (16), or 0 when the DFL is in the graph.
+    strides : sequence of int
+    conf_threshold : float
+        Keep ``score > conf_threshold``.
+    pre_nms_topk : int, optional
+        Keep at most this many candidates (highest scores).
+    input_size : (width, height), optional
+        Model input size, to lay out the grids of a concatenated output.
+    activated : bool, optional
+        Whether class scores are probabilities (True) or logits (False); default: True for
+        one concatenated output, False for per-stride outputs.
 
     Returns
     -------
@@ -171,6 +229,21 @@ def decode_yolov5(
 ) -> Candidates:
     """Decode YOLOv5 outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolov5`).
 
+    Parameters
+    ----------
+    outputs : array or list of arrays
+        One raw head output per stride, or the concatenated, decoded ``[1, N, 5 + nc]``.
+    num_classes : int
+    anchors : list of lists
+        Per stride, ``[w0, h0, w1, h1, ...]`` in input pixels.
+    strides : sequence of int
+    activated : bool
+        Head values already passed through a sigmoid.
+    conf_threshold : float
+        Keep ``score > conf_threshold`` (``score = obj * cls``).
+    pre_nms_topk : int, optional
+        Keep at most this many candidates (highest scores).
+
     Returns
     -------
     Candidates
@@ -192,6 +265,19 @@ def decode_yolox(
     input_size: Optional[Sequence[int]] = None,
 ) -> Candidates:
     """Decode YOLOX outputs in C++ (see :func:`pyalign.reference.postprocess.decode_yolox`).
+
+    Parameters
+    ----------
+    outputs : array or list of one array
+        ``[1, A, 5 + nc]`` (not decoded in the graph).
+    num_classes : int
+    strides : sequence of int
+    conf_threshold : float
+        Keep ``score > conf_threshold`` (``score = obj * cls``).
+    pre_nms_topk : int, optional
+        Keep at most this many candidates (highest scores).
+    input_size : (width, height), optional
+        Model input size, to lay out the grids.
 
     Returns
     -------
@@ -303,7 +389,19 @@ def detections_from_candidates(
     return _pp.detections(b, s, c, thr, bool(class_agnostic), md, None if info is None else _mapping(info))
 
 
-def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *, return_stats: bool = False):
+@overload
+def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = ..., *,
+                return_stats: Literal[False] = ...) -> np.ndarray: ...
+@overload
+def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = ..., *,
+                return_stats: Literal[True]) -> Tuple[np.ndarray, Dict[str, int]]: ...
+@overload
+def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = ..., *,
+                return_stats: bool) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]: ...
+
+
+def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *,
+                return_stats: bool = False) -> Union[np.ndarray, Tuple[np.ndarray, Dict[str, int]]]:
     """Run a spec's postprocess op in C++ (same contract as the numpy reference).
 
     Parameters
@@ -313,11 +411,13 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *, retu
         The spec's ``postprocess`` object.
     info : LetterboxInfo or dict, optional
     return_stats : bool
+        Also return the op's counters (a dict of ints).
 
     Returns
     -------
-    numpy.ndarray
-        Detections float32 ``[N, 6]``, classes float32 ``[k, 2]`` or int32 mask ``[H, W]``.
+    numpy.ndarray or (numpy.ndarray, dict)
+        Detections float32 ``[N, 6]``, classes float32 ``[k, 2]`` or int32 mask ``[H, W]``;
+        with the stats dict when ``return_stats``.
     """
     p = _ref.parse_spec(spec)
     op = p["op"]

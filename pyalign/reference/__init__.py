@@ -7,19 +7,16 @@
   YOLOv5/v8/X with NMS, segmentation) with numpy; its ``postprocess`` function is
   re-exported here as :func:`run_postprocess` (the submodule keeps its name).
 """
-from . import preprocess
+from . import postprocess, preprocess
+from .postprocess import postprocess as run_postprocess
 from .preprocess import *  # noqa: F401,F403
 
 __all__ = list(preprocess.__all__)
 
-try:  # the numpy postprocessing reference
-    from . import postprocess
-    from .postprocess import postprocess as run_postprocess
-
-    for _name in postprocess.__all__:
-        if _name != "postprocess":
-            globals()[_name] = getattr(postprocess, _name)
-            __all__.append(_name)
-    __all__.append("run_postprocess")
-except ImportError:  # pragma: no cover - only while the module does not exist
-    pass
+# Every public name of the numpy postprocessing reference except ``postprocess``
+# itself, which would shadow the submodule; that function is ``run_postprocess``.
+for _name in postprocess.__all__:
+    if _name != "postprocess":
+        globals()[_name] = getattr(postprocess, _name)
+        __all__.append(_name)
+__all__ += ["run_postprocess"]
