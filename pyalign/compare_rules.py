@@ -192,6 +192,7 @@ def resolve_rule(
     base_atol = default.atol if default.kind == "atol" else 0.0
     base_rtol = default.rtol if default.kind == "atol" else 0.0
     # A tolerance override at a lower precedence than a cosine one is ignored.
-    use_a = va if la is not None and (lc is None or la < lc) else base_atol
-    use_r = vr if lr is not None and (lc is None or lr < lc) else base_rtol
+    # (_lookup gives a value exactly when it gives a level.)
+    use_a = va if la is not None and va is not None and (lc is None or la < lc) else base_atol
+    use_r = vr if lr is not None and vr is not None and (lc is None or lr < lc) else base_rtol
     return Rule("atol", atol=float(use_a), rtol=float(use_r))

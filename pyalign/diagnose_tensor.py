@@ -44,6 +44,8 @@ def guess_layout(shape: Sequence[int], layout: Optional[str]) -> Optional[str]:
     if layout:
         return layout
     axis = channel_axis(shape, None)
+    if axis is None:
+        return None
     return {(4, 1): "NCHW", (4, 3): "NHWC", (3, 2): "HWC", (3, 0): "CHW"}.get((len(shape), axis))
 
 
@@ -198,25 +200,25 @@ def affine_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str],
     nc = exp.shape[axis]
     em = np.moveaxis(exp, axis, 0)
     am = np.moveaxis(act, axis, 0)
-    fits = [_fit_line(em[c], am[c]) for c in range(nc)]
-    if any(f is None for f in fits):
+    fits = [f for f in (_fit_line(em[c], am[c]) for c in range(nc)) if f is not None]
+    if len(fits) != nc:
         return []
-    a = np.array([f[0] for f in fits])
-    b = np.array([f[1] for f in fits])
-    if np.allclose(a, a[0], rtol=1e-6, atol=0) and np.allclose(b, b[0], rtol=1e-6, atol=1e-9):
+    ca = np.array([f[0] for f in fits])
+    cb = np.array([f[1] for f in fits])
+    if np.allclose(ca, ca[0], rtol=1e-6, atol=0) and np.allclose(cb, cb[0], rtol=1e-6, atol=1e-9):
         return []  # one global affine: the constant offset / scale trials cover it
     shape = [1] * exp.ndim
     shape[axis] = nc
-    a_b, b_b = a.reshape(shape), b.reshape(shape)
-    params: Dict[str, Any] = {"a": a.tolist(), "b": b.tolist()}
-    text = (f"per-channel affine: actual = a x expected + b with a = {_list(a)}, b = {_list(b)}")
+    a_b, b_b = ca.reshape(shape), cb.reshape(shape)
+    params: Dict[str, Any] = {"a": ca.tolist(), "b": cb.tolist()}
+    text = (f"per-channel affine: actual = a x expected + b with a = {_list(ca)}, b = {_list(cb)}")
     norm = _normalize_op(spec)
     if norm is not None:
         try:
             m = np.broadcast_to(np.asarray(norm.get("mean", [0.0]), np.float64), (nc,))
             s = np.broadcast_to(np.asarray(norm.get("std", [1.0]), np.float64), (nc,))
-            s2 = s / a
-            m2 = m - b * s2
+            s2 = s / ca
+            m2 = m - cb * s2
             params.update(implied_mean=m2.tolist(), implied_std=s2.tolist(),
                           spec_mean=m.tolist(), spec_std=s.tolist())
             text += (f"; the actual was normalized with mean = {_list(m2)}, std = {_list(s2)} "
@@ -264,12 +266,12 @@ def quant_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
         qs = as_float(q)
         lo, hi = (-128, 127) if np.nanmin(qs) < 0 else (0, 255)
     s0 = 1.0 / slope
-    cands = {s0}
+    pool = {s0}
     for k in range(0, 20):
-        cands.add(2.0 ** -k)
-        cands.add(2.0 ** k)
-    cands.update({1 / 255, 1 / 127, 1 / 128, 1 / 256, 255.0, 127.0, 128.0})
-    cands = [c for c in cands if abs(c - s0) <= 0.02 * s0]
+        pool.add(2.0 ** -k)
+        pool.add(2.0 ** k)
+    pool.update({1 / 255, 1 / 127, 1 / 128, 1 / 256, 255.0, 127.0, 128.0})
+    cands = [c for c in pool if abs(c - s0) <= 0.02 * s0]
     fs, qs_ = subsample(fl, q, limit=50_000)
     best = min(cands, key=lambda c: (int(np.count_nonzero(_quantize(fs, c, zp, lo, hi) != qs_)), abs(c - s0)))
     params = {"scale": best, "zero_point": zp, "qmin": lo, "qmax": hi}

@@ -178,7 +178,7 @@ def summarize(
     for t in tests:
         if t.get("outcome") == "failed" and t.get("case") and t["nodeid"] not in failing_nodes:
             others.setdefault(str(t["case"]), []).append(t)
-    rows = []
+    rows: List[Dict[str, Any]] = []
     for (case, stage), recs in groups.items():
         failed = [r for r in recs if not r.get("passed")]
         pool = failed or recs

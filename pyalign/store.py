@@ -211,7 +211,7 @@ class TensorRecord:
                     self.shape
                 )
             arr = np.empty(self.shape, dt)
-            view = memoryview(arr.reshape(-1)).cast("B")
+            view = arr.reshape(-1).data.cast("B")
             with open(self.path, "rb") as f:
                 got = 0
                 while got < self.nbytes:
@@ -941,7 +941,7 @@ class CaseWriter:
         except (TypeError, ValueError) as e:
             raise CaptureArgumentError(f"tensor {stage}/{name}: extra metadata is not JSON: {e}") from None
         le = arr.astype(DTYPES[dname], order="C", copy=False)  # keeps 0-d arrays 0-d
-        data = memoryview(le).cast("B") if le.size else b""
+        data = le.data.cast("B") if le.size else b""
         tmpdir = self._ensure_tmpdir()
         tmp_path = tmpdir / f"{_TMP_PREFIX}{len(self._pending)}.bin"
         with open(tmp_path, "wb") as f:

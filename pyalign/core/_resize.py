@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import numbers
-from typing import Any, Dict, Sequence, Tuple, Union
+from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union, cast
 
 import numpy as np
 
@@ -171,29 +171,31 @@ def _drop_single_channel(a: np.ndarray) -> np.ndarray:
     return a[:, :, 0] if a.ndim == 3 and a.shape[2] == 1 else a
 
 
-def _pad_values(pad_value: Union[float, Sequence[float]], channels: int, dtype: np.dtype) -> list:
+def _pad_values(pad_value: Union[float, Sequence[float]], channels: int, dtype: np.dtype) -> List[Union[int, float]]:
     """Per-channel pad values (a scalar is repeated), validated for the dtype."""
+    values: List[object]
     if isinstance(pad_value, (numbers.Real, np.number)) and not isinstance(pad_value, (bool, np.bool_)):
         values = [pad_value] * channels
     else:
-        try:
-            values = list(pad_value)  # type: ignore[arg-type]
+        try:  # any iterable the caller passed; its items are checked below
+            values = list(cast(Iterable[object], pad_value))
         except TypeError:
             raise ValueError(f"pad_value must be a number or a list, got {pad_value!r}") from None
         if len(values) == 1:
             values = values * channels
         if len(values) != channels:
             raise ValueError(f"pad_value has {len(values)} values for an image with {channels} channels")
-    out = []
+    out: List[Union[int, float]] = []
     for v in values:
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.number)):
             raise ValueError(f"pad_value must hold numbers, got {pad_value!r}")
+        fv = float(v)
         if dtype == np.uint8:
-            if float(v) != int(v) or not 0 <= int(v) <= 255:
+            if fv != int(fv) or not 0 <= fv <= 255:
                 raise ValueError(f"pad_value {v!r} is not an integer in 0..255 (uint8 image)")
-            out.append(int(v))
+            out.append(int(fv))
         else:
-            out.append(float(v))
+            out.append(fv)
     return out
 
 
