@@ -5,6 +5,9 @@
 // (YUV rows converted by YuvRowConverter, BGR/RGB/GRAY rows read in place), streamed through the
 // OpenCV-exact LinearResizeU8 (or a nearest-neighbour row mapper), padded for letterbox, and each
 // destination row is written straight into the final tensor by RowWriter (swap, normalize, layout).
+// YUV rows are converted only where the resize reads them with a non-zero weight: skipped rows,
+// and for a downscale keeping at most 40% of the columns only those columns
+// (LinearResizeU8::compact_columns + YuvRowConverter::convert_columns).
 // The result equals running the ops one by one (cv2.cvtColor, cv2.resize, cv2.copyMakeBorder,
 // numpy swap / (x - mean) / std / transpose) bit for bit.
 #pragma once
