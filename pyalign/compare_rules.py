@@ -134,6 +134,18 @@ def normalize_overrides(value: RuleOverrides, what: str) -> Dict[str, float]:
 def parse_override_options(values: Iterable[str], what: str) -> Dict[str, float]:
     """Parse command-line values ``KEY=VALUE`` or a bare ``VALUE`` (every tensor).
 
+    Parameters
+    ----------
+    values : iterable of str
+        The option's values, e.g. ``["preprocessed=1e-3", "model_output.out0=0.99", "0.5"]``.
+    what : str
+        The option name without dashes (``atol``, ``rtol`` or ``cosine``), for messages and checks.
+
+    Returns
+    -------
+    dict
+        ``{key: value}`` as :func:`normalize_overrides` gives it (a bare value under ``"*"``).
+
     Raises
     ------
     ValueError
@@ -168,6 +180,19 @@ def resolve_rule(
     cosine: RuleOverrides = None,
 ) -> Rule:
     """The rule for one tensor: stage default, then ``*``, stage and ``stage.name`` overrides.
+
+    Parameters
+    ----------
+    stage : str
+        The tensor's stage (its default rule comes from :data:`DEFAULT_RULES`).
+    name : str
+        The tensor's name.
+    atol, rtol, cosine : float or dict, optional
+        Overrides: a number for every tensor or ``{"*" | stage | "stage.name": value}``.
+
+    Returns
+    -------
+    Rule
 
     Raises
     ------

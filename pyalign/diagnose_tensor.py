@@ -40,7 +40,20 @@ def channel_axis(shape: Sequence[int], layout: Optional[str]) -> Optional[int]:
 
 
 def guess_layout(shape: Sequence[int], layout: Optional[str]) -> Optional[str]:
-    """Return ``layout`` or the layout implied by :func:`channel_axis`."""
+    """Return ``layout`` or the layout implied by :func:`channel_axis`.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Tensor shape.
+    layout : str, optional
+        A known layout, returned as is when given.
+
+    Returns
+    -------
+    str or None
+        ``NCHW``, ``NHWC``, ``CHW`` or ``HWC``, or None when the shape does not say.
+    """
     if layout:
         return layout
     axis = channel_axis(shape, None)
@@ -61,7 +74,23 @@ def _other_layout(layout: str) -> Optional[Tuple[str, Tuple[int, ...]]]:
 
 def layout_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str]) -> List[Trial]:
     """Layout transposed: NCHW <-> NHWC, HWC <-> CHW, or the last two axes swapped; or only
-    the shape differs (same elements, e.g. a missing batch dimension)."""
+    the shape differs (same elements, e.g. a missing batch dimension).
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    layout : str, optional
+        The tensor's layout (``NCHW``, ``NHWC``, ``CHW``, ``HWC``); guessed from the shape when None.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     trials: List[Trial] = []
     if act.shape != exp.shape and act.size == exp.size:
         trials.append(Trial("reshape", f"shape: the actual holds the same elements shaped {list(act.shape)}; "
@@ -100,7 +129,25 @@ def layout_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str]) -> Li
 
 
 def channel_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str]) -> List[Trial]:
-    """Channel order swapped (BGR <-> RGB): reverse channels 0 and 2 of the actual."""
+    """Channel order swapped (BGR <-> RGB): reverse channels 0 and 2 of the actual.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    layout : str, optional
+        The tensor's layout (``NCHW``, ``NHWC``, ``CHW``, ``HWC``); guessed from the shape when None.
+    color : str, optional
+        The tensor's color or raw input format from the manifest (``BGR``, ``RGB``, ``YUV420SP``, ...).
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     axis = channel_axis(exp.shape, layout)
     if axis is None or act.shape != exp.shape or exp.shape[axis] not in (3, 4):
         return []
@@ -146,7 +193,21 @@ def _scale_hint(k: float) -> str:
 
 
 def scale_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
-    """Constant offset (actual = expected + c) and constant scale (actual = k*expected)."""
+    """Constant offset (actual = expected + c) and constant scale (actual = k*expected).
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     if act.shape != exp.shape or exp.size == 0:
         return []
     trials: List[Trial] = []
@@ -185,7 +246,25 @@ def _normalize_op(spec: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
 
 def affine_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str],
                   spec: Optional[Dict[str, Any]]) -> List[Trial]:
-    """Per-channel least-squares fit actual = a*expected + b, reported as the implied mean/std."""
+    """Per-channel least-squares fit actual = a*expected + b, reported as the implied mean/std.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    layout : str, optional
+        The tensor's layout (``NCHW``, ``NHWC``, ``CHW``, ``HWC``); guessed from the shape when None.
+    spec : dict, optional
+        The case's pipeline spec; its ``normalize`` op gives the mean/std the fit is reported against.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     if act.shape != exp.shape or exp.size < 4:
         return []
     axis = channel_axis(exp.shape, layout)
@@ -247,7 +326,21 @@ def _quantize(x: np.ndarray, scale: float, zp: int, lo: int, hi: int) -> np.ndar
 
 
 def quant_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
-    """int8/uint8 quantization applied on one side only (actual = clip(round(x/s) + zp))."""
+    """int8/uint8 quantization applied on one side only (actual = clip(round(x/s) + zp)).
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     if act.shape != exp.shape or exp.size < 4:
         return []
     e_int, a_int = _is_integral(exp), _is_integral(act)
@@ -287,7 +380,21 @@ def quant_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
 
 
 def cast_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
-    """A uint8 cast of a float tensor (fraction truncated) or a rounding to integers."""
+    """A uint8 cast of a float tensor (fraction truncated) or a rounding to integers.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     if act.shape != exp.shape or is_integer_dtype(exp) or _is_integral(exp) or not _is_integral(act):
         return []
 
@@ -306,7 +413,23 @@ def cast_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
 
 
 def yuv_raw_trials(exp: np.ndarray, act: np.ndarray, color: Optional[str]) -> List[Trial]:
-    """Raw YUV frames: chroma bytes swapped (NV12 <-> NV21, YUYV <-> YVYU) or YUYV <-> UYVY."""
+    """Raw YUV frames: chroma bytes swapped (NV12 <-> NV21, YUYV <-> YVYU) or YUYV <-> UYVY.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    color : str, optional
+        The tensor's color or raw input format from the manifest (``BGR``, ``RGB``, ``YUV420SP``, ...).
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     if act.shape != exp.shape:
         return []
     trials: List[Trial] = []
@@ -341,7 +464,27 @@ def yuv_raw_trials(exp: np.ndarray, act: np.ndarray, color: Optional[str]) -> Li
 def composed_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
                     spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Two mistakes at once: a structural one (channel order, layout) followed by a value one
-    (offset, scale, quantization, per-channel affine), e.g. BGR fed *and* no /255."""
+    (offset, scale, quantization, per-channel affine), e.g. BGR fed *and* no /255.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    layout : str, optional
+        The tensor's layout (``NCHW``, ``NHWC``, ``CHW``, ``HWC``); guessed from the shape when None.
+    color : str, optional
+        The tensor's color or raw input format from the manifest (``BGR``, ``RGB``, ``YUV420SP``, ...).
+    spec : dict, optional
+        The case's pipeline spec; its ``normalize`` op gives the mean/std the fit is reported against.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     out: List[Trial] = []
     for first in channel_trials(exp, act, layout, color) + layout_trials(exp, act, layout):
         pair = first.make()
@@ -357,7 +500,27 @@ def composed_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], col
 
 def tensor_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
                   spec: Optional[Dict[str, Any]]) -> List[Trial]:
-    """Every tensor-only trial for a pair of tensors."""
+    """Every tensor-only trial for a pair of tensors.
+
+    Parameters
+    ----------
+    exp : numpy.ndarray
+        The expected (reference) tensor.
+    act : numpy.ndarray
+        The actual (board) tensor.
+    layout : str, optional
+        The tensor's layout (``NCHW``, ``NHWC``, ``CHW``, ``HWC``); guessed from the shape when None.
+    color : str, optional
+        The tensor's color or raw input format from the manifest (``BGR``, ``RGB``, ``YUV420SP``, ...).
+    spec : dict, optional
+        The case's pipeline spec; its ``normalize`` op gives the mean/std the fit is reported against.
+
+    Returns
+    -------
+    list of Trial
+        Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
+        hypothesis cannot apply to these tensors.
+    """
     trials: List[Trial] = []
     trials += yuv_raw_trials(exp, act, color)
     trials += channel_trials(exp, act, layout, color)

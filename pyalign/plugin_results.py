@@ -22,6 +22,17 @@ def json_safe(value: Any) -> Any:
 
     Non-finite floats become the strings ``"nan"``, ``"inf"``, ``"-inf"`` so that
     the report is strict JSON.
+
+    Parameters
+    ----------
+    value : object
+        Any value: a mapping, sequence, numpy scalar or array, path, or an object with
+        ``to_dict()``; anything else becomes its ``str()``.
+
+    Returns
+    -------
+    object
+        ``None``, bool, str, int, finite float, list or dict of those.
     """
     if value is None or isinstance(value, (bool, str, int)):
         return value
@@ -56,6 +67,17 @@ def worst_metric(result: Any) -> Dict[str, Any]:
 
     ``cosine`` for a cosine rule (lower is worse), ``max_abs_diff`` otherwise
     (higher is worse), or the status when the tensors could not be compared.
+
+    Parameters
+    ----------
+    result : TensorResult
+        The comparator's result for one tensor (read through ``status``, ``metrics``
+        and ``rule``; missing attributes are tolerated).
+
+    Returns
+    -------
+    dict
+        ``{"name": ..., "value": ...}``, with ``"index"`` for ``max_abs_diff`` when known.
     """
     status = str(getattr(result, "status", "fail"))
     metrics = getattr(result, "metrics", None) or {}
@@ -90,6 +112,31 @@ def make_record(
 
     ``actual_dir`` is the directory the actual tensor was read from, when the
     test passed one (the HTML report then draws the actual tensor too).
+
+    Parameters
+    ----------
+    result : TensorResult
+        The comparator's result for the tensor.
+    nodeid : str
+        The pytest node id of the test that made the check.
+    case_id : str
+        The capture case's name.
+    case_dir : str
+        The capture case's directory.
+    stage : str
+        The data-path stage (``raw_input``, ``preprocessed``, ...).
+    name : str
+        The tensor name.
+    rule_source : str
+        Where the rule came from: ``call``, ``marker``, ``options`` or ``default``.
+    actual_dir : str, optional
+        Directory of the actual tensor.
+
+    Returns
+    -------
+    dict
+        JSON-safe record: verdict, status, rule, worst metric, text report, diagnosis and
+        the full ``result.to_dict()``.
     """
     rule = getattr(result, "rule", None)
     passed = bool(getattr(result, "passed", False))
@@ -122,7 +169,17 @@ def make_record(
 
 
 def format_metric(metric: Mapping[str, Any]) -> str:
-    """Short text of a worst metric: ``max|diff| 2.4e-05``, ``cosine 0.9931``."""
+    """Short text of a worst metric: ``max|diff| 2.4e-05``, ``cosine 0.9931``.
+
+    Parameters
+    ----------
+    metric : dict
+        ``{"name": ..., "value": ...}`` as made by :func:`worst_metric`.
+
+    Returns
+    -------
+    str
+    """
     name, value = metric.get("name"), metric.get("value")
     if name == "status":
         return str(value)
@@ -238,7 +295,18 @@ def _metric_with_tensor(metric: Mapping[str, Any], n_tensors: int) -> str:
 
 
 def summary_lines(rows: Sequence[Mapping[str, Any]]) -> List[str]:
-    """Render the case × stage table as text lines."""
+    """Render the case × stage table as text lines.
+
+    Parameters
+    ----------
+    rows : sequence of dict
+        The rows of :func:`summarize`.
+
+    Returns
+    -------
+    list of str
+        A header line, then one line per row; columns padded to a common width.
+    """
     header = ("case", "stage", "verdict", "checks", "worst metric")
     table = [header] + [
         (
@@ -298,7 +366,15 @@ def build_report(
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write UTF-8 text to ``path`` atomically (temporary name, then rename), creating its directory."""
+    """Write UTF-8 text to ``path`` atomically (temporary name, then rename), creating its directory.
+
+    Parameters
+    ----------
+    path : Path
+        Destination file.
+    text : str
+        The content.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text, encoding="utf-8")
@@ -306,5 +382,13 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_json(report: Mapping[str, Any], path: Path) -> None:
-    """Write the report as strict JSON (atomically: temporary name, then rename)."""
+    """Write the report as strict JSON (atomically: temporary name, then rename).
+
+    Parameters
+    ----------
+    report : dict
+        The report (see :func:`build_report`); made JSON-safe with :func:`json_safe`.
+    path : Path
+        Destination file.
+    """
     write_text_atomic(path, json.dumps(json_safe(report), indent=2, allow_nan=False) + "\n")

@@ -269,7 +269,17 @@ class Case:
     spec: Optional[Dict[str, Any]] = None
 
     def stage(self, stage: str) -> List[TensorRecord]:
-        """The tensors of one stage, in manifest order (empty list if none)."""
+        """The tensors of one stage, in manifest order (empty list if none).
+
+        Parameters
+        ----------
+        stage : str
+            One of :data:`STAGES`.
+
+        Returns
+        -------
+        list of TensorRecord
+        """
         return [t for t in self.tensors if t.stage == stage]
 
     def stages(self) -> List[str]:
@@ -278,7 +288,17 @@ class Case:
         return [s for s in STAGES if s in present]
 
     def has(self, stage: str, name: Optional[str] = None) -> bool:
-        """Whether the case has a tensor of ``stage`` (named ``name``, if given)."""
+        """Whether the case has a tensor of ``stage`` (named ``name``, if given).
+
+        Parameters
+        ----------
+        stage : str
+        name : str, optional
+
+        Returns
+        -------
+        bool
+        """
         return any(t.stage == stage and (name is None or t.name == name) for t in self.tensors)
 
     def get(self, stage: str, name: Optional[str] = None) -> TensorRecord:
@@ -311,7 +331,20 @@ class Case:
         return recs[0]
 
     def array(self, stage: str, name: Optional[str] = None, mmap: bool = False) -> np.ndarray:
-        """Load one tensor (see :meth:`get` and :meth:`TensorRecord.load`)."""
+        """Load one tensor (see :meth:`get` and :meth:`TensorRecord.load`).
+
+        Parameters
+        ----------
+        stage : str
+        name : str, optional
+            Without it the stage must hold exactly one tensor.
+        mmap : bool
+            Return a read-only ``numpy.memmap`` instead of reading the file.
+
+        Returns
+        -------
+        numpy.ndarray
+        """
         return self.get(stage, name).load(mmap=mmap)
 
 
@@ -333,7 +366,19 @@ def _stat_is_regular(st: os.stat_result) -> bool:
 
 
 def sha256_file(path: PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
+    """Hex SHA-256 of a file, read in chunks.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    chunk : int
+        Bytes read at a time.
+
+    Returns
+    -------
+    str
+        64 lower-case hex digits.
+    """
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while True:
@@ -648,6 +693,18 @@ def read_actual(path: PathLike, reference: Case) -> Case:
     left out (the comparator reports them missing); ``.bin`` files that match no
     reference tensor are listed in ``manifest["unmatched_files"]``.
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The board's output directory.
+    reference : Case
+        The reference case whose tensors name the files and give shapes and dtypes.
+
+    Returns
+    -------
+    Case
+        The actual case (``manifest["bare"]`` is True for a bare directory).
+
     Raises
     ------
     CaptureError
@@ -698,6 +755,20 @@ def find_cases(root: PathLike) -> List[Path]:
 
     Hidden directories (names starting with ``.``, such as a writer's temporary
     directories) are skipped; a case directory is not searched further.
+
+    Parameters
+    ----------
+    root : str or os.PathLike
+        A directory (or a case's ``manifest.json``).
+
+    Returns
+    -------
+    list of pathlib.Path
+
+    Raises
+    ------
+    CaptureError
+        ``root`` does not exist or is not a directory.
     """
     r = _existing_dir(root, "not a directory")
     if (r / MANIFEST).is_file():
@@ -1091,6 +1162,14 @@ def write_case(
 def load_npy(path: PathLike) -> np.ndarray:
     """Load a tensor from a ``.npy`` file (no pickles).
 
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Returns
+    -------
+    numpy.ndarray
+
     Raises
     ------
     CaptureError
@@ -1111,6 +1190,13 @@ def load_npy(path: PathLike) -> np.ndarray:
 
 def export_npy(tensor: Union[TensorRecord, np.ndarray], path: PathLike) -> Path:
     """Save a tensor (a record of a case, or an array) as ``.npy``, atomically.
+
+    Parameters
+    ----------
+    tensor : TensorRecord or numpy.ndarray
+        A record is loaded first.
+    path : str or os.PathLike
+        Destination file.
 
     Returns
     -------

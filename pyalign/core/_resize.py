@@ -64,7 +64,24 @@ class LetterboxInfo:
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> "LetterboxInfo":
-        """Build from a dict with the field names (``style`` defaults to ``"ultralytics"``)."""
+        """Build from a dict with the field names (``style`` defaults to ``"ultralytics"``).
+
+        Parameters
+        ----------
+        d : dict
+            ``scale_x``, ``scale_y``, ``pad_left``, ``pad_top``, ``pad_right``, ``pad_bottom``,
+            ``resized_width``, ``resized_height``, ``src_width``, ``src_height``, ``dst_width``,
+            ``dst_height`` and optionally ``style``; other keys are ignored.
+
+        Returns
+        -------
+        LetterboxInfo
+
+        Raises
+        ------
+        ValueError
+            A field is missing.
+        """
         fields = {f.name for f in dataclasses.fields(cls)}
         missing = sorted(fields - set(d) - {"style"})
         if missing:
@@ -75,7 +92,26 @@ class LetterboxInfo:
 
     @classmethod
     def for_resize(cls, src_size: Tuple[int, int], dsize: Tuple[int, int]) -> "LetterboxInfo":
-        """Geometry of a plain resize from ``src_size`` to ``dsize`` (both ``(width, height)``)."""
+        """Geometry of a plain resize from ``src_size`` to ``dsize`` (both ``(width, height)``).
+
+        Parameters
+        ----------
+        src_size : (int, int)
+            Source ``(width, height)``.
+        dsize : (int, int)
+            Destination ``(width, height)``.
+
+        Returns
+        -------
+        LetterboxInfo
+            ``scale_x = dst_width / src_width``, ``scale_y = dst_height / src_height``, no padding,
+            style ``"resize"``.
+
+        Raises
+        ------
+        ValueError
+            A size is not a pair of positive integers (or is too large).
+        """
         sw, sh = _check_size(src_size, "src_size")
         dw, dh = _check_size(dsize, "dsize")
         return cls(dw / sw, dh / sh, 0, 0, 0, 0, dw, dh, sw, sh, dw, dh, "resize")
