@@ -15,3 +15,10 @@ def test_degenerate_letterbox_is_an_error_on_both_sides(style):
         letterbox_geometry(1, 2000, 640, 640, style)
     with pytest.raises(ValueError, match="empty image"):
         core.letterbox(img, (640, 640), style=style)
+
+
+@pytest.mark.parametrize("pad", [float("inf"), float("-inf"), float("nan"), 256, -1, 1.5])
+def test_letterbox_rejects_unusable_uint8_pad_values(pad):
+    img = np.zeros((10, 20, 3), np.uint8)
+    with pytest.raises(ValueError, match="pad_value"):
+        core.letterbox(img, (32, 32), pad_value=pad)

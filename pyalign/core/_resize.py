@@ -8,6 +8,7 @@ letterbox and returns a :class:`LetterboxInfo` that postprocessing uses to map b
 from __future__ import annotations
 
 import dataclasses
+import math
 import numbers
 from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union, cast
 
@@ -227,7 +228,7 @@ def _pad_values(pad_value: Union[float, Sequence[float]], channels: int, dtype: 
             raise ValueError(f"pad_value must hold numbers, got {pad_value!r}")
         fv = float(v)
         if dtype == np.uint8:
-            if fv != int(fv) or not 0 <= fv <= 255:
+            if not math.isfinite(fv) or fv != int(fv) or not 0 <= fv <= 255:
                 raise ValueError(f"pad_value {v!r} is not an integer in 0..255 (uint8 image)")
             out.append(int(fv))
         else:
