@@ -76,9 +76,10 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     Parameters
     ----------
     raw : numpy.ndarray
-        uint8, C-contiguous, shaped as ``cv2.cvtColor`` takes the spec's input format:
+        uint8, shaped as ``cv2.cvtColor`` takes the spec's input format:
         BGR/RGB ``(H, W, 3)``, GRAY ``(H, W)``, YUV420SP/YVU420SP ``(H*3//2, W)``,
-        YUYV422/UYVY422 ``(H, W, 2)``.
+        YUYV422/UYVY422 ``(H, W, 2)``. Non-contiguous views (crops, flips, padded rows) are
+        accepted through one copy (``numpy.ascontiguousarray``), as :func:`pyalign.core.resize` does.
     spec : mapping or path
         A whole pipeline spec or just ``{"input": ..., "preprocess": [...]}`` (validated with
         :func:`pyalign.spec.load_spec`), or the path of a spec JSON file.
@@ -99,7 +100,7 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     PipelineSpecError
         The spec is invalid (a ``ValueError`` and a :class:`pyalign.errors.SpecError`).
     ValueError
-        The raw input does not match the spec's input (dtype, shape, contiguity).
+        The raw input does not match the spec's input (dtype, shape).
     """
     from .. import _core
 
@@ -113,6 +114,8 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
         inp = s["input"]
         raise ValueError(f"raw input for {inp['format']} {inp['width']}x{inp['height']} must be uint8 "
                          f"{want}, got {raw.dtype} {tuple(raw.shape)}")
+    # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
+    raw = np.require(raw, requirements=("C_CONTIGUOUS", "ALIGNED"))
     tensor, geo = _core.preprocess(raw, **_params(s))
     if not return_info:
         return tensor

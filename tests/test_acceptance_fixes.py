@@ -1,0 +1,45 @@
+"""Regression tests for problems found in a user-acceptance pass (one section per item)."""
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+import pyalign.core as core
+from pyalign.synthetic import synthetic_image
+
+
+# --- A: preprocess accepts non-contiguous views --------------------------------------------------
+
+def _bgr_spec(w: int, h: int) -> dict:
+    return {"input": {"format": "BGR", "width": w, "height": h},
+            "preprocess": [{"op": "resize", "size": [37, 29], "interpolation": "linear"},
+                           {"op": "normalize", "mean": [1.0, 2.0, 3.0], "std": [4.0, 5.0, 6.0]},
+                           {"op": "layout", "to": "NCHW"}]}
+
+
+@pytest.mark.parametrize("view", ["flip", "crop", "channel_flip", "stride"])
+def test_preprocess_accepts_noncontiguous_views(view: str) -> None:
+    big = synthetic_image(90, 120, seed=3)
+    if view == "flip":
+        raw = big[:, ::-1]
+    elif view == "crop":
+        raw = big[5:75, 7:101]
+    elif view == "channel_flip":
+        raw = big[..., ::-1]
+    else:
+        raw = big[::2, ::2]
+    assert not raw.flags.c_contiguous
+    h, w = raw.shape[:2]
+    got = core.preprocess(raw, _bgr_spec(w, h))
+    # Independent oracle: cv2 + numpy on the contiguous copy.
+    r = cv2.resize(np.ascontiguousarray(raw), (37, 29), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+    want = ((r - np.float32([1, 2, 3])) / np.float32([4, 5, 6])).transpose(2, 0, 1)[None]
+    assert got.dtype == np.float32 and got.shape == (1, 3, 29, 37)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_preprocess_noncontiguous_still_checks_shape() -> None:
+    big = synthetic_image(90, 120, seed=3)
+    with pytest.raises(ValueError, match="must be uint8"):
+        core.preprocess(big[:, ::-1], _bgr_spec(100, 90))
