@@ -20,6 +20,8 @@ import cv2
 import numpy as np
 import pytest
 
+from pyalign.reference.preprocess import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX, letterbox_geometry
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "scripts" / "test-aarch64.sh"
 BUILD = ROOT / "build" / "aarch64-check"  # shared with the script (same lock, same native tree)
@@ -233,7 +235,9 @@ def test_csc_digests_equal_cv2_and_numpy(digests: dict) -> None:
                 check(digests, base + "opencv", want)
                 check(digests, base + "matrix_pulsar2", matrix_csc(frame, fmt, w, h, PULSAR2, to == "RGB"))
                 check(digests, base + "matrix_random", matrix_csc(frame, fmt, w, h, random_m, to == "RGB"))
-                checked += 3
+                check(digests, base + "full_range", matrix_csc(frame, fmt, w, h, FULL_RANGE_MATRIX, to == "RGB"))
+                check(digests, base + "limited_range", matrix_csc(frame, fmt, w, h, LIMITED_RANGE_MATRIX, to == "RGB"))
+                checked += 5
     for fmt, code in YUV.items():
         for w, h in sizes:
             img = r.image(w, h, 3)
@@ -248,7 +252,9 @@ def test_csc_digests_equal_cv2_and_numpy(digests: dict) -> None:
                     want = cv2.cvtColor(img, getattr(cv2, f"COLOR_{src}2YUV_{code}"))
                 check(digests, f"csc.from_{src}.{fmt}.{w}x{h}", want)
                 checked += 1
-    assert checked == 4 * 4 * 2 * 3 + 4 * 4 * 2
+    assert checked == 4 * 4 * 2 * 5 + 4 * 4 * 2
+    # the float64 matrices themselves: the reference's BT.601 constants and the random one as given
+    check(digests, "csc.matrices", np.array([FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX, random_m], np.float64))
 
 
 def test_normalize_digests_equal_numpy(digests: dict) -> None:
@@ -357,6 +363,47 @@ def test_postprocess_digests_equal_numpy_reference(digests: dict) -> None:
     check_case("yolox", ref.decode_yolox(x[None], nc, strides, 0.25, input_size=(in_w, in_h)))
     assert checked == 7 * 4
 
+    # NMS on clustered boxes with tied scores: 8 draws per box
+    n = 600
+    d = r.next_n(n * 8).reshape(n, 8)
+    u = (d >> np.uint64(40)).astype(np.float32) * np.float32(1.0 / 16777216.0)
+
+    def uni(col: int, lo: float, hi: float) -> np.ndarray:
+        return np.float32(lo) + (np.float32(hi) - np.float32(lo)) * u[:, col]
+
+    cx = np.float32(20.0) * (d[:, 0] % np.uint64(12)).astype(np.float32) + uni(1, -6.0, 6.0)
+    cy = np.float32(20.0) * (d[:, 2] % np.uint64(8)).astype(np.float32) + uni(3, -6.0, 6.0)
+    bw, bh = uni(4, 4.0, 40.0), uni(5, 4.0, 40.0)
+    boxes = np.stack([cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2], axis=1).astype(np.float32)
+    scores = (d[:, 6] % np.uint64(64)).astype(np.float32) / np.float32(64.0)
+    classes = (d[:, 7] % np.uint64(3)).astype(np.int64)
+    stream = b""
+    for thr in (0.3, 0.5, 0.7):
+        stream += put_all(ref.nms(boxes, scores, thr, classes, None).astype(np.int64))
+        stream += put_all(ref.nms(boxes, scores, thr, None, 50).astype(np.int64))
+    check(digests, "nms.direct", stream)
+    check(digests, "map_boxes", ref.map_boxes(boxes, info).astype(np.float32))
+    shapes = list(ref.grid_shapes(A, strides, (in_w, in_h))) + list(ref.grid_shapes(8400, strides))
+    check(digests, "grid_shapes", np.array(shapes, np.int64))
+    # classification, softmax, top-k with ties
+    logits = r.floats(1000, -20.0, 20.0)
+    logits[17] = np.nan
+    logits[500] = logits[501]
+    check(digests, "classify.nonfinite", np.int64(ref.classify(logits, 5, True, return_stats=True)[1]["nonfinite_scores"]).tobytes())
+    check(digests, "classify.softmax", ref.classify(logits, 5, True))
+    check(digests, "classify.raw", ref.classify(logits, 10, False))
+    check(digests, "softmax", ref.softmax(logits))
+    q = (r.next_n(256) % np.uint64(16)).astype(np.float32)
+    check(digests, "topk.ties", ref.topk(q, 40).astype(np.int64))
+    # segmentation argmax with a few NaN, both layouts over the same buffer
+    C, H, W = 21, 60, 80
+    seg = r.floats(C * H * W, -5.0, 5.0)
+    for _ in range(50):
+        seg[r.below(C * H * W)] = np.nan
+    for name, arr, layout in (("segment.nchw", seg.reshape(C, H, W), "NCHW"), ("segment.nhwc", seg.reshape(H, W, C), "NHWC")):
+        mask, stats = ref.segment_argmax(arr, layout, return_stats=True)
+        check(digests, name, np.int64(stats["nan_pixels"]).tobytes() + put_all(mask.astype(np.int32)))
+
 
 def test_pipeline_digests_equal_cv2_reference(digests: dict) -> None:
     from pyalign.reference.preprocess import run_reference
@@ -419,3 +466,49 @@ def test_pipeline_digests_equal_cv2_reference(digests: dict) -> None:
                                            "dst_height")] + [op], np.int32).tobytes()
         geo += np.array(tensor.shape, np.uint64).tobytes()
         check(digests, f"pipeline.{name}.geometry", geo)
+
+
+def test_letterbox_digests_equal_cv2(digests: dict) -> None:
+    r = Rng(2)
+    sizes = [(320, 240, 320, 320), (480, 640, 320, 320), (960, 540, 320, 192), (333, 517, 320, 320),
+             (100, 100, 100, 100), (7, 300, 64, 64), (1000, 5, 320, 320), (641, 481, 416, 256)]
+    keys = ("pad_left", "pad_top", "pad_right", "pad_bottom", "resized_width", "resized_height", "src_width",
+            "src_height", "dst_width", "dst_height")
+
+    def geometry_bytes(g: dict) -> bytes:
+        return np.array([g["scale_x"], g["scale_y"]], np.float64).tobytes() + np.array([g[k] for k in keys], np.int32).tobytes()
+
+    errors = 0
+    for style in ("ultralytics", "center"):
+        stream = b""
+        for _ in range(400):
+            sw, sh, dw, dh = r.range(1, 4000), r.range(1, 4000), r.range(8, 1280), r.range(8, 1280)
+            try:
+                stream += geometry_bytes(letterbox_geometry(sw, sh, dw, dh, style))
+            except ValueError:
+                stream += np.int32(-1).tobytes()
+                errors += 1
+        check(digests, f"letterbox.geometry.random.{style}", stream)
+        for cn in (1, 3, 4):
+            for sw, sh, dw, dh in sizes:
+                src = r.image(sw, sh, cn)
+                g = letterbox_geometry(sw, sh, dw, dh, style)
+                img = src
+                if (g["resized_width"], g["resized_height"]) != (sw, sh):
+                    img = cv2.resize(src, (g["resized_width"], g["resized_height"]), interpolation=cv2.INTER_LINEAR)
+                pad = [114.0, 0.0, 255.0, 7.0][:cn] + [0.0] * (4 - cn)
+                img = cv2.copyMakeBorder(img, g["pad_top"], g["pad_bottom"], g["pad_left"], g["pad_right"],
+                                         cv2.BORDER_CONSTANT, value=pad)
+                check(digests, f"letterbox.{style}.{sw}x{sh}->{dw}x{dh}c{cn}", geometry_bytes(g) + put_all(img))
+    assert errors > 0  # the random sizes include degenerate ones (an error on every platform)
+
+
+def test_half_to_double_digest_equals_numpy(digests: dict) -> None:
+    every_half = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16)
+    bits = every_half.astype(np.float64).view(np.uint64)
+    # NaN payloads are not part of the contract: the core returns the quiet NaN with the half's
+    # sign, numpy keeps the payload. Every other value (subnormals, +-0, +-Inf) must be identical.
+    nan = np.isnan(every_half)
+    assert nan.sum() == 2046
+    bits[nan] = np.uint64(0x7FF8000000000000) | (bits[nan] & np.uint64(1 << 63))
+    check(digests, "half_to_double.all", bits)
