@@ -383,7 +383,7 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
 
 
 def read_text_file(path: PathLike) -> Tuple[pathlib.Path, str]:
-    """Read a UTF-8 text file (a spec or a config).
+    """Read a UTF-8 text file (a spec or a config); a leading byte-order mark is accepted.
 
     Returns
     -------
@@ -397,7 +397,8 @@ def read_text_file(path: PathLike) -> Tuple[pathlib.Path, str]:
     """
     p = pathlib.Path(os.fspath(path))
     try:
-        return p, p.read_text(encoding="utf-8")
+        # utf-8-sig: files saved by Windows editors often start with a BOM, which JSON rejects.
+        return p, p.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise SpecError("no such file", p) from None
     except (OSError, UnicodeDecodeError) as e:

@@ -43,3 +43,28 @@ def test_preprocess_noncontiguous_still_checks_shape() -> None:
     big = synthetic_image(90, 120, seed=3)
     with pytest.raises(ValueError, match="must be uint8"):
         core.preprocess(big[:, ::-1], _bgr_spec(100, 90))
+
+
+# --- G: spec and Pulsar2 config files may start with a UTF-8 byte-order mark -------------------
+
+def test_spec_file_with_bom_loads(tmp_path) -> None:
+    import json
+
+    from pyalign.spec import load_spec
+
+    spec = {"input": {"format": "BGR", "width": 64, "height": 48},
+            "preprocess": [{"op": "resize", "size": [32, 32], "interpolation": "linear"}]}
+    p = tmp_path / "spec.json"
+    p.write_bytes(b"\xef\xbb\xbf" + json.dumps(spec).encode())
+    got = load_spec(p)
+    assert got["input"] == spec["input"]
+    assert got["preprocess"][0]["size"] == [32, 32]
+
+
+def test_pulsar2_config_with_bom_loads(tmp_path) -> None:
+    from pyalign.pulsar2 import load_pulsar2_config
+
+    p = tmp_path / "config.json"
+    p.write_bytes(b"\xef\xbb\xbf" + b'{"quant": {"input_configs": []}, // relaxed\n "x": 1}')
+    cfg = load_pulsar2_config(p)
+    assert cfg["x"] == 1 and "quant" in cfg
