@@ -19,7 +19,22 @@ from .store import STAGES
 EXIT_OK, EXIT_MISALIGNED = 0, 1
 
 
+def ensure_parent(path: str) -> None:
+    """Create the parent directory of a report file (as the pytest plugin's ``--pyalign-report`` does).
+
+    Raises
+    ------
+    PyalignError
+        ``"<path>: cannot create its directory: ..."`` when that fails.
+    """
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PyalignError(f"cannot create its directory: {e.strerror or e}", path) from None
+
+
 def _write(path: str, text: str) -> None:
+    ensure_parent(path)
     try:
         Path(path).write_text(text, encoding="utf-8")
     except OSError as e:
@@ -107,6 +122,7 @@ def compare_cmd(
             from .report_html import write_html
         except ImportError:
             raise PyalignError("cannot write an HTML report: pyalign.report_html is not available", html) from None
+        ensure_parent(html)
         write_html(results[0] if len(results) == 1 else results, html)
     if as_json:
         if len(results) == 1:

@@ -53,6 +53,10 @@ def demo_cmd(out: Optional[str], html: Optional[str]) -> int:
     """
     from .demo import run_demo
 
+    if html:
+        from .cmd_compare import ensure_parent
+
+        ensure_parent(html)
     return run_demo(out, color=_is_tty(), echo=click.echo, html=html)
 
 
@@ -174,9 +178,16 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
 
         warn_unused_overrides(rules, [r.comparison for _, r in results])
         if as_json:
-            doc = [{"case": str(p), "aligned": r.aligned, "actual": str(r.actual.dir) if out else None, "notes": r.notes,
-                    "result": r.comparison.to_dict()} for p, r in results]
-            click.echo(json.dumps(doc[0] if len(doc) == 1 else doc, indent=2, default=str))
+            docs = [{"case": str(p), "aligned": r.aligned, "actual": str(r.actual.dir) if out else None,
+                     "notes": r.notes, "result": r.comparison.to_dict()} for p, r in results]
+            if len(docs) == 1:
+                doc: Any = docs[0]
+            else:  # several cases: one document, like compare's "pyalign.compare.cases"
+                doc = {"schema": "pyalign.verify.cases", "version": 1,
+                       "aligned": all(d["aligned"] for d in docs),
+                       "summary": {"cases": len(docs), "aligned": sum(bool(d["aligned"]) for d in docs)},
+                       "cases": docs}
+            click.echo(json.dumps(doc, indent=2, default=str))
         else:
             for p, r in results:
                 if len(results) > 1:
@@ -192,7 +203,10 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
         if junit:
             _write_junit(junit, [r.comparison for _, r in results])
         if html:
+            from .cmd_compare import ensure_parent
             from .report_html import write_html
+
+            ensure_parent(html)
 
             pick = next((r for _, r in results if not r.aligned), results[0][1])
             write_html(pick.comparison, html)
@@ -218,6 +232,9 @@ def _write_junit(path: str, comparisons: List[Any]) -> None:
         for k, v in totals.items():  # CI dashboards read the totals from the root
             root.set(k, str(v))
         text = ET.tostring(root, encoding="unicode")
+    from .cmd_compare import ensure_parent
+
+    ensure_parent(path)
     pathlib.Path(path).write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
 
 

@@ -68,3 +68,65 @@ def test_pulsar2_config_with_bom_loads(tmp_path) -> None:
     p.write_bytes(b"\xef\xbb\xbf" + b'{"quant": {"input_configs": []}, // relaxed\n "x": 1}')
     cfg = load_pulsar2_config(p)
     assert cfg["x"] == 1 and "quant" in cfg
+
+
+# --- J: verify --json has one shape per case count, like compare --json; report dirs are created --
+
+def _cli(*args: str, cwd=None):
+    from click.testing import CliRunner
+
+    from pyalign.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def _two_cases(root):
+    from pyalign.capture import capture_image
+    from pyalign.data import bundled_spec
+    from pyalign.demo import synthetic_model_output
+
+    for name in ("bgr_classification", "gray_segmentation"):
+        spec = bundled_spec(name)
+        capture_image(synthetic_image(60, 80, seed=4), spec, root / name,
+                      model_output=synthetic_model_output(spec, seed=4))
+    return root
+
+
+def test_verify_json_several_cases_is_one_document(tmp_path) -> None:
+    import json
+
+    root = _two_cases(tmp_path / "set")
+    r = _cli("verify", str(root), "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.output)
+    assert isinstance(doc, dict)
+    assert doc["schema"] == "pyalign.verify.cases" and doc["version"] == 1
+    assert doc["aligned"] is True and doc["summary"] == {"cases": 2, "aligned": 2}
+    assert [pathlib_name(c["case"]) for c in doc["cases"]] == ["bgr_classification", "gray_segmentation"]
+    assert all(c["result"]["aligned"] is True for c in doc["cases"])
+    # one case: the per-case document itself (unchanged)
+    r = _cli("verify", str(root / "bgr_classification"), "--json")
+    one = json.loads(r.output)
+    assert one["aligned"] is True and "result" in one and "schema" not in one
+
+
+def pathlib_name(p: str) -> str:
+    import pathlib
+
+    return pathlib.Path(p).name
+
+
+def test_cli_reports_create_missing_parent_dirs(tmp_path) -> None:
+    root = _two_cases(tmp_path / "set")
+    html = tmp_path / "new" / "deeper" / "report.html"
+    junit = tmp_path / "other" / "j.xml"
+    r = _cli("verify", str(root / "bgr_classification"), "--html", str(html), "--junit", str(junit))
+    assert r.exit_code == 0, r.output
+    assert html.read_text().lstrip().lower().startswith("<!doctype html")
+    assert junit.read_text().lstrip().startswith("<")
+    html2 = tmp_path / "cmp" / "r.html"
+    junit2 = tmp_path / "cmp2" / "j.xml"
+    r = _cli("compare", str(root / "bgr_classification"), str(root / "bgr_classification"),
+             "--html", str(html2), "--junit", str(junit2))
+    assert r.exit_code == 0, r.output
+    assert html2.is_file() and junit2.is_file()
