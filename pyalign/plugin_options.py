@@ -204,6 +204,39 @@ def rule_for(
     return {}, -1
 
 
+def unused_overrides(
+    overrides: Mapping[str, Mapping[str, float]], checked: Iterable[Tuple[str, str]]
+) -> List[str]:
+    """Warnings for ``STAGE.NAME`` overrides that name no checked tensor (a typo is silent otherwise).
+
+    Same rule and wording as ``pyalign compare``: a key warns when its stage was checked
+    but no tensor of that stage has the name.
+
+    Parameters
+    ----------
+    overrides : dict
+        Normalized command-line / ini rules (``{kind: {key: value}}``).
+    checked : iterable of (stage, name)
+        The tensors the session checked.
+
+    Returns
+    -------
+    list of str
+        One ``warning: --pyalign-atol postprocessed.typo: ...`` line per unused key.
+    """
+    seen = set(checked)
+    stages = {st for st, _ in seen}
+    lines: List[str] = []
+    for kind in RULE_KEYS:
+        for key in overrides.get(kind, {}):
+            stage, dot, name = str(key).partition(".")
+            if dot and stage in stages and (stage, name) not in seen:
+                have = ", ".join(sorted(n for st, n in seen if st == stage))
+                lines.append(f"warning: --pyalign-{kind} {key}: no {stage} tensor named {name!r} was compared "
+                             f"({stage} has: {have})")
+    return lines
+
+
 @dataclass(frozen=True)
 class PluginSettings:
     """The plugin's configuration for one pytest session.

@@ -540,6 +540,11 @@ class _Reporter:
         self._report_lines(tr)
 
     def _report_lines(self, tr: Any) -> None:
+        from .plugin_options import unused_overrides
+
+        checked = [(str(r.get("stage")), str(r.get("name"))) for r in self.state.records]
+        for line in unused_overrides(self.state.settings.overrides, checked):
+            tr.write_line(line, yellow=True)
         if self.state.report_written is not None:
             tr.write_line(f"pyalign report: {self.state.report_written}")
         if self.state.report_error is not None:

@@ -8,6 +8,8 @@ import pytest
 import pyalign.core as core
 from pyalign.synthetic import synthetic_image
 
+pytest_plugins = ["pytester"]
+
 
 # --- A: preprocess accepts non-contiguous views --------------------------------------------------
 
@@ -130,3 +132,41 @@ def test_cli_reports_create_missing_parent_dirs(tmp_path) -> None:
              "--html", str(html2), "--junit", str(junit2))
     assert r.exit_code == 0, r.output
     assert html2.is_file() and junit2.is_file()
+
+
+# --- H: the plugin warns about STAGE.NAME overrides that name no tensor ---------------------------
+
+def test_unused_overrides_unit() -> None:
+    from pyalign.plugin_options import unused_overrides
+
+    overrides = {"atol": {"postprocessed.typo": 1.0, "postprocessed.detections": 0.5, "preprocessed": 1e-3,
+                          "model_output.out0": 1.0}}
+    checked = [("preprocessed", "images"), ("postprocessed", "detections")]
+    lines = unused_overrides(overrides, checked)
+    assert lines == ["warning: --pyalign-atol postprocessed.typo: no postprocessed tensor named 'typo' was "
+                     "compared (postprocessed has: detections)"]
+    assert unused_overrides({"cosine": {"postprocessed.detections": 0.9}}, checked) == []
+
+
+@pytest.mark.filterwarnings("ignore:Benchmarks are automatically disabled")
+def test_plugin_warns_on_typo_override(tmp_path, pytester) -> None:
+    from pyalign.store import write_case
+
+    rng = np.random.default_rng(5)
+    det = np.array([[1, 2, 5, 6, 0.9, 3]], dtype=np.float32)
+    write_case(tmp_path / "caps" / "c1",
+               [("raw_input", "image", rng.integers(0, 256, (6, 8, 3), dtype=np.uint8), {"layout": "HWC", "color": "BGR"}),
+                ("postprocessed", "detections", det, {"kind": "detections"})], case="c1")
+    pytester.makepyfile(test_board="""
+def test_post(pyalign_case, pyalign_check):
+    pyalign_check(pyalign_case.postprocessed.copy(), stage="postprocessed")
+""")
+    result = pytester.runpytest(f"--pyalign-captures={tmp_path / 'caps'}",
+                                "--pyalign-atol=postprocessed.typo=1", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["warning: --pyalign-atol postprocessed.typo: no postprocessed tensor named 'typo'"
+                                 " was compared (postprocessed has: detections)"])
+    result = pytester.runpytest(f"--pyalign-captures={tmp_path / 'caps'}",
+                                "--pyalign-atol=postprocessed.detections=1", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    assert "warning: --pyalign-atol" not in result.stdout.str()
