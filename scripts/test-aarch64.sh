@@ -3,10 +3,11 @@
 #
 #   1. cross-compile cpp/ for aarch64 (Release, -Wall -Wextra -Werror) with
 #      cpp/cmake/aarch64-linux-gnu.cmake and run every ctest program under qemu-aarch64;
-#   2. build the golden program (cpp/tests/test_golden.cpp) natively twice -- as shipped (AVX2 /
-#      AVX-512 clones picked at run time) and portable only (-DPYALIGN_NO_CLONES
-#      -DPYALIGN_NO_DISPATCH) -- run it natively (also with glibc's FMA/AVX2 libm variants
-#      disabled) and under qemu, and require every SHA-256 digest to be identical.
+#   2. build the golden program (cpp/tests/test_golden.cpp) natively three times -- as shipped
+#      (AVX2 / AVX-512 clones picked at run time), portable only (-DPYALIGN_NO_CLONES
+#      -DPYALIGN_NO_DISPATCH) and unoptimised (Debug, -O0) -- run it natively (also with glibc's
+#      FMA/AVX2 libm variants disabled) and under qemu, and require every SHA-256 digest to be
+#      identical.
 #
 #   With --sanitize, also runs every ctest program of an aarch64 ASan + UBSan build under qemu
 #   (LeakSanitizer is off: it cannot run under qemu user-mode). Slower: about 2 more minutes.
@@ -49,7 +50,7 @@ flock 9  # one run at a time per build tree
 build() {
   local dir="$1" targets="$2"
   shift 2
-  cmake -S cpp -B "$dir" -DCMAKE_BUILD_TYPE=Release "$@" >"$dir.configure.log" 2>&1 ||
+  cmake -S cpp -B "$dir" "$@" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log"; die "configure failed: $dir"; }
   local t=()
   [ -n "$targets" ] && t=(--target $targets)
@@ -57,22 +58,25 @@ build() {
 }
 
 step "cross-build cpp/ for aarch64 (Release, -Werror)"
-build "$out/aarch64" "" -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPYALIGN_CROSS_SYSROOT="$sysroot" \
+build "$out/aarch64" "" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPYALIGN_CROSS_SYSROOT="$sysroot" \
   -DCMAKE_CXX_FLAGS="-Werror"
 file "$out/aarch64/test_golden" | grep -q "ARM aarch64" || die "$out/aarch64/test_golden is not an aarch64 executable"
 
 step "ctest under qemu-aarch64 ($qemu)"
 ctest --test-dir "$out/aarch64" --output-on-failure -j "$jobs" || die "C++ tests failed on aarch64"
 
-step "native builds of the golden program (as shipped, and portable only)"
-build "$out/x86_64" test_golden -DCMAKE_CXX_FLAGS="-Werror"
-build "$out/x86_64-portable" test_golden -DCMAKE_CXX_FLAGS="-Werror -DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH"
+step "native builds of the golden program (as shipped, portable only, -O0)"
+build "$out/x86_64" test_golden -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-Werror"
+build "$out/x86_64-portable" test_golden -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="-Werror -DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH"
+build "$out/x86_64-O0" test_golden -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-Werror"
 
 step "golden digests"
 digests="$out/digests"
 mkdir -p "$digests"
 "$out/x86_64/test_golden" --print >"$digests/x86_64.txt"
 "$out/x86_64-portable/test_golden" --print >"$digests/x86_64-portable.txt"
+"$out/x86_64-O0/test_golden" --print >"$digests/x86_64-O0.txt"
 # glibc picks FMA/AVX2 builds of exp/log at load time; the digests must not depend on that either
 GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F \
   "$out/x86_64/test_golden" --print >"$digests/x86_64-libm-sse2.txt"
@@ -82,7 +86,7 @@ ref="$digests/x86_64.txt"
 n=$(wc -l <"$ref")
 [ "$n" -gt 100 ] && tail -n 1 "$ref" | grep -q " ALL$" || die "$ref: incomplete digest list"
 status=0
-for f in "$digests/x86_64-portable.txt" "$digests/x86_64-libm-sse2.txt" "$digests/aarch64.txt"; do
+for f in "$digests/x86_64-portable.txt" "$digests/x86_64-O0.txt" "$digests/x86_64-libm-sse2.txt" "$digests/aarch64.txt"; do
   if cmp -s "$ref" "$f"; then
     echo "identical: $(basename "$f" .txt) == x86_64 ($((n - 1)) outputs, $(tail -n 1 "$f" | cut -c1-16)...)"
   else
