@@ -336,10 +336,11 @@ void lane_pass_best(const typename Tr::type* e, const typename Tr::type* a, std:
     lane_pass<Tr>(e, a, nv, ad, r);
 }
 
-// Whether some element may have x / |e| >= m (see rel_block): ae != 0, x > 0 and (x >= mlo |e| or the
-// product is below 2^-1000, where its rounding is not relative).
+// Which groups of 4 elements may hold an x / |e| >= m (see rel_block): ae != 0, x > 0 and
+// (x >= mlo |e| or the product is below 2^-1000, where its rounding is not relative). Sets
+// flag[g] for group g (elements 4g..4g+3); returns whether any is set.
 template <typename Tr>
-bool rel_candidates(const typename Tr::type* e, const double* ad, std::size_t n, double mlo) {
+bool rel_candidates(const typename Tr::type* e, const double* ad, std::size_t n, double mlo, unsigned char* flag) {
     const v2i absm = {0x7fffffffffffffffLL, 0x7fffffffffffffffLL};
     const v2d zero = {0.0, 0.0}, m = {mlo, mlo}, tiny = {0x1p-1000, 0x1p-1000};
     v2i any = {0, 0};
@@ -351,8 +352,10 @@ bool rel_candidates(const typename Tr::type* e, const double* ad, std::size_t n,
         const v2d ae0 = reinterpret_cast<v2d>(reinterpret_cast<v2i>(e0) & absm);
         const v2d ae1 = reinterpret_cast<v2d>(reinterpret_cast<v2i>(e1) & absm);
         const v2d p0 = m * ae0, p1 = m * ae1;
-        any |= (ae0 != zero) & (x0 > zero) & ((x0 >= p0) | (p0 < tiny));
-        any |= (ae1 != zero) & (x1 > zero) & ((x1 >= p1) | (p1 < tiny));
+        const v2i c = ((ae0 != zero) & (x0 > zero) & ((x0 >= p0) | (p0 < tiny))) |
+                      ((ae1 != zero) & (x1 > zero) & ((x1 >= p1) | (p1 < tiny)));
+        flag[i / 4] = (c[0] | c[1]) != 0;
+        any |= c;
     }
     return (any[0] | any[1]) != 0;
 }
@@ -457,15 +460,17 @@ void count_ge_edges(const double* x, std::size_t n, const double* t, int k, std:
 }
 
 template <typename Tr>
-bool rel_candidates(const typename Tr::type* e, const double* ad, std::size_t n, double mlo) {
+bool rel_candidates(const typename Tr::type* e, const double* ad, std::size_t n, double mlo, unsigned char* flag) {
     const double tiny = 0x1p-1000;
+    bool any = false;
     for (std::size_t i = 0; i < n; ++i) {
         const double ae = std::fabs(Tr::value(e[i]));
         const double x = ad[i];
         const double p = mlo * ae;
-        if (ae != 0.0 && x > 0.0 && (x >= p || p < tiny)) return true;
+        if (i % 4 == 0) flag[i / 4] = 0;
+        if (ae != 0.0 && x > 0.0 && (x >= p || p < tiny)) flag[i / 4] = 1, any = true;
     }
-    return false;
+    return any;
 }
 
 template <typename Tr>
@@ -610,9 +615,12 @@ void CompareAccumulator::rel_block(const typename Tr::type* e, const double* ad,
     const double tiny = 0x1p-1000;
     const double pb = mlo * min_ae;
     if (min_ae > 0.0 && pb >= tiny && bm < pb) return;
-    if (!rel_candidates<Tr>(e, ad, n, mlo)) return;
+    unsigned char flag[kCompareBlock / kLanes];
+    if (!rel_candidates<Tr>(e, ad, n, mlo, flag)) return;
+    // Divide only in the flagged groups: the others hold no quotient that can raise the max.
     double rn[kLanes] = {};
     for (std::size_t i = 0; i < n; i += kLanes) {
+        if (!flag[i / kLanes]) continue;
         for (int l = 0; l < kLanes; ++l) {
             const double ae = std::fabs(Tr::value(e[i + l]));
             const bool nz = ae != 0.0;
