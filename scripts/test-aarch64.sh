@@ -60,7 +60,9 @@ build() {
 step "cross-build cpp/ for aarch64 (Release, -Werror)"
 build "$out/aarch64" "" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$toolchain" -DPYALIGN_CROSS_SYSROOT="$sysroot" \
   -DCMAKE_CXX_FLAGS="-Werror"
-file "$out/aarch64/test_golden" | grep -q "ARM aarch64" || die "$out/aarch64/test_golden is not an aarch64 executable"
+# ELF e_machine (bytes 18-19, little-endian) must be EM_AARCH64 = 183 (0xb7)
+[ "$(od -An -tx1 -j18 -N2 "$out/aarch64/test_golden" | tr -d ' \n')" = "b700" ] ||
+  die "$out/aarch64/test_golden is not an aarch64 executable"
 
 step "ctest under qemu-aarch64 ($qemu)"
 ctest --test-dir "$out/aarch64" --output-on-failure -j "$jobs" || die "C++ tests failed on aarch64"
