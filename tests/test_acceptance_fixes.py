@@ -170,3 +170,53 @@ def test_post(pyalign_case, pyalign_check):
                                 "--pyalign-atol=postprocessed.detections=1", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
     assert "warning: --pyalign-atol" not in result.stdout.str()
+
+
+# --- F: a copied board suite says why its build fails and takes PYALIGN_CPP_DIR --------------------
+
+def _copied_suite(pytester):
+    import pathlib
+    import shutil
+
+    example = pathlib.Path(__file__).resolve().parents[1] / "examples" / "board_suite"
+    for name in ("conftest.py", "CMakeLists.txt", "board_pipeline.cpp"):
+        shutil.copy(example / name, pytester.path / name)
+    pytester.makepyfile(test_build="def test_build(board_program):\n    assert board_program.name\n")
+    return pytester
+
+
+@pytest.mark.filterwarnings("ignore:Benchmarks are automatically disabled")
+def test_copied_board_suite_without_cpp_dir_names_the_variable(pytester, monkeypatch) -> None:
+    import shutil
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    monkeypatch.delenv("PYALIGN_CPP_DIR", raising=False)
+    monkeypatch.delenv("BOARD_PIPELINE", raising=False)
+    suite = _copied_suite(pytester)
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*cannot build board_pipeline: no pyalign cpp/CMakeLists.txt in *"
+                                 "set the environment variable PYALIGN_CPP_DIR*"])
+    assert "CalledProcessError" not in result.stdout.str()
+
+
+@pytest.mark.filterwarnings("ignore:Benchmarks are automatically disabled")
+def test_copied_board_suite_shows_cmake_output(pytester, monkeypatch, tmp_path) -> None:
+    import shutil
+
+    if shutil.which("cmake") is None:
+        pytest.skip("cmake is not installed")
+    broken = tmp_path / "cpp"
+    broken.mkdir()
+    (broken / "CMakeLists.txt").write_text('message(FATAL_ERROR "pyalign-core-marker-1234")\n')
+    monkeypatch.setenv("PYALIGN_CPP_DIR", str(broken))
+    monkeypatch.delenv("BOARD_PIPELINE", raising=False)
+    suite = _copied_suite(pytester)
+    result = suite.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    out = result.stdout.str()
+    assert "building board_pipeline failed: cmake -S" in out
+    assert f"-DPYALIGN_CPP_DIR={broken}" in out  # the environment variable reached CMake
+    assert "--- CMake output ---" in out and "pyalign-core-marker-1234" in out
+    assert "CalledProcessError" not in out

@@ -2,8 +2,10 @@
 
 ``--board-program PATH`` (or the environment variable ``BOARD_PIPELINE``) names a built
 ``board_pipeline``; without it the program is built here with CMake into ``build/`` (once, under a
-file lock, so ``pytest -n 2`` workers do not build it twice). ``--board-bug NAME`` passes
-``--bug NAME`` to the program to show what a misaligned board looks like.
+file lock, so ``pytest -n 2`` workers do not build it twice). The build uses pyalign's C++ core from
+``$PYALIGN_CPP_DIR`` when set (a copied suite points it at pyalign's ``cpp/`` directory), else from
+``../../cpp`` (this suite inside the pyalign tree). A failed build shows CMake's output.
+``--board-bug NAME`` passes ``--bug NAME`` to the program to show what a misaligned board looks like.
 """
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ import os
 import shutil
 import subprocess
 from pathlib import Path
-from typing import Dict
+from typing import Dict, List
 
 import pytest
 
@@ -27,17 +29,37 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run the board program with --bug NAME (bgr, pad0, reciprocal, iou)")
 
 
+def _cpp_dir() -> Path:
+    """pyalign's cpp/ directory: ``$PYALIGN_CPP_DIR``, else the one of the tree this suite is in."""
+    env = os.environ.get("PYALIGN_CPP_DIR")
+    cpp = Path(env).expanduser().resolve() if env else (HERE / ".." / ".." / "cpp").resolve()
+    if not (cpp / "CMakeLists.txt").is_file():
+        where = f"PYALIGN_CPP_DIR={env}" if env else f"{cpp} (this suite is not inside a pyalign checkout)"
+        pytest.fail(f"cannot build board_pipeline: no pyalign cpp/CMakeLists.txt in {where}; set the environment "
+                    "variable PYALIGN_CPP_DIR to pyalign's cpp/ directory, or pass --board-program PATH",
+                    pytrace=False)
+    return cpp
+
+
+def _run_cmake(args: List[str]) -> None:
+    proc = subprocess.run(args, capture_output=True, text=True)
+    if proc.returncode != 0:
+        output = (proc.stdout + proc.stderr).strip()
+        pytest.fail(f"building board_pipeline failed: {' '.join(args)} exited with {proc.returncode}\n"
+                    f"--- CMake output ---\n{output}", pytrace=False)
+
+
 def _build(build_dir: Path) -> Path:
     if shutil.which("cmake") is None:
         pytest.skip("cmake is not installed: build board_pipeline yourself and pass --board-program")
+    cpp = _cpp_dir()
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".build.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         exe = build_dir / "board_pipeline"
-        subprocess.run(["cmake", "-S", str(HERE), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release"],
-                       check=True, capture_output=True, text=True)
-        subprocess.run(["cmake", "--build", str(build_dir), "--target", "board_pipeline", "-j2"],
-                       check=True, capture_output=True, text=True)
+        _run_cmake(["cmake", "-S", str(HERE), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
+                    f"-DPYALIGN_CPP_DIR={cpp}"])
+        _run_cmake(["cmake", "--build", str(build_dir), "--target", "board_pipeline", "-j2"])
         return exe
 
 
