@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, evaluate, measure, rank,
+from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, Trial, evaluate, measure, rank,
                             rule_for, strip)
 from .diagnose_detections import class_trials, detection_trials, evaluate_detections, match
 from .diagnose_pipeline import pipeline_trials
@@ -86,8 +86,9 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         if before["passed"]:
             return []
         trials = detection_trials(exp, act, spec)
-        found, ran = evaluate_detections(trials, before, rspec)
-        return _best(found) or [_unexplained(strip(before), ran, ["detections"], None)]
+        ran_trials: List[Trial] = []
+        found, _ = evaluate_detections(trials, before, rspec, ran_trials)
+        return _dedupe(_best(found)) or [_unexplained(strip(before), ran_trials, None)]
 
     before = measure(exp, act, rspec)
     if before.get("passed"):
@@ -99,41 +100,93 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     if color is None and stage == "raw_input" and isinstance(spec, dict):
         color = (spec.get("input") or {}).get("format")
     trials = tensor_trials(exp, act, layout, color if stage in ("raw_input", "preprocessed") else None, spec)
-    families = ["channel order", "layout", "offset/scale", "quantization", "uint8 cast", "affine",
-                "two-step combinations"]
     if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
         trials = class_trials(exp, act) + trials
-        families.insert(0, "class ids")
     missing_note = None
-    found, ran = evaluate(trials, before, rspec)
+    ran_trials = []
+    found, _ = evaluate(trials, before, rspec, ran_trials)
     if not any(h.explains for h in found):
         tcolor = color if stage in ("raw_input", "preprocessed") else None
-        more, ran2 = evaluate(composed_trials(exp, act, layout, tcolor, spec), before, rspec)
+        more, _ = evaluate(composed_trials(exp, act, layout, tcolor, spec), before, rspec, ran_trials)
         found += more
-        ran += ran2
     if stage == "preprocessed" and not any(h.explains for h in found):
         # recomputing the pipeline is the costly part: only when no tensor transform explains it
         if spec is not None and raw_input is not None:
             ptrials, info = pipeline_trials(np.asarray(raw_input), spec, exp, act)
-            more, ran2 = evaluate(ptrials, before, rspec)
+            more, _ = evaluate(ptrials, before, rspec, ran_trials)
             found += more
-            ran += ran2
-            families += ["resize", "letterbox", "YUV", "rounding"]
             if "error" in info:
                 missing_note = f"the spec could not be recomputed: {info['error']}"
+        elif exp.shape != act.shape:
+            missing_note = ("whether another resize/letterbox size explains it needs the raw input "
+                            "and the spec in the reference capture")
         else:
             missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
                             "and the spec in the reference capture")
-    return _best(found) or [_unexplained(strip(before), ran, families, missing_note)]
+    return _best(found) or [_unexplained(strip(before), ran_trials, missing_note)]
 
 
-def _unexplained(before: Dict[str, Any], ran: int, families: List[str], note: Optional[str]) -> Hypothesis:
-    text = (f"nothing explains the mismatch: none of the {ran} hypotheses tried "
-            f"({', '.join(families)}) makes the tensor pass or reduces the residual "
-            f"{PARTIAL_FACTOR:g}x")
+#: Family labels of the hypotheses, in the order the "nothing explains" text lists them.
+FAMILY_LABELS = ("class ids", "detections", "channel order", "layout", "offset/scale", "quantization",
+                 "uint8 cast", "affine", "YUV", "two-step combinations", "output size", "resize",
+                 "letterbox", "rounding", "reference recomputation")
+
+
+def family_label(trial: Trial) -> str:
+    """The family label of a trial, as listed in the "nothing explains" text."""
+    name = trial.name
+    if "+" in name:
+        return "two-step combinations"
+    if ".class_shift" in name:
+        return "class ids"
+    if name.startswith("detections."):
+        return "detections"
+    by_name = {"channel_swap": "channel order", "layout": "layout", "reshape": "layout",
+               "offset": "offset/scale", "scale": "offset/scale", "quantization": "quantization",
+               "rounding.uint8_cast": "uint8 cast", "rounding.round_to_uint8": "uint8 cast",
+               "affine": "affine", "size.output": "output size", "reference_off_spec": "reference recomputation"}
+    if name in by_name:
+        return by_name[name]
+    if name.startswith("yuv."):
+        return "YUV"
+    return {"resize": "resize", "letterbox": "letterbox", "yuv": "YUV", "rounding": "rounding"}.get(
+        trial.family, trial.family)
+
+
+def _dedupe(found: List[Hypothesis]) -> List[Hypothesis]:
+    """Drop a fitted coordinate frame when the letterbox mapping already explains the boxes.
+
+    Both are affine maps of the box coordinates that make every box match: the same
+    explanation, once named (letterbox geometry from the spec) and once fitted.
+    """
+    names = {h.name for h in found if h.explains}
+    if "detections.letterbox_coords" in names:
+        return [h for h in found if not (h.explains and h.name == "detections.coordinate_frame")]
+    return found
+
+
+def _unexplained(before: Dict[str, Any], ran_trials: List[Trial], note: Optional[str]) -> Hypothesis:
+    ran = len(ran_trials)
+    seen = {family_label(t) for t in ran_trials}
+    families = [f for f in FAMILY_LABELS if f in seen] + sorted(seen - set(FAMILY_LABELS))
+    shape = ""
+    if "shape_actual" in before:
+        shape = (f"the shapes differ: the actual is {list(before['shape_actual'])} where the reference is "
+                 f"{list(before['shape_expected'])}; ")
+    if ran == 0:
+        text = f"nothing explains the mismatch: {shape}no hypothesis applies to these tensors"
+    else:
+        fix = f"makes the tensor pass with its error cut {PARTIAL_FACTOR:g}x or reduces the residual {PARTIAL_FACTOR:g}x"
+        if ran == 1:
+            text = (f"nothing explains the mismatch: {shape}the one hypothesis tried ({families[0]}) does not "
+                    f"make the tensor pass with its error cut {PARTIAL_FACTOR:g}x nor reduce the residual "
+                    f"{PARTIAL_FACTOR:g}x")
+        else:
+            text = f"nothing explains the mismatch: {shape}none of the {ran} hypotheses tried ({', '.join(families)}) {fix}"
     if note:
         text += f" ({note})"
-    return Hypothesis("unexplained", text, before, {}, False, False, "none", {"tried": ran}, 1000)
+    return Hypothesis("unexplained", text, before, {}, False, False, "none",
+                      {"tried": ran, "families": families}, 1000)
 
 
 def _case_array(case: Any, stage: str) -> Optional[np.ndarray]:

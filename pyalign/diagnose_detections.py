@@ -117,6 +117,20 @@ def _frame_fit(exp: np.ndarray, act: np.ndarray) -> Optional[Tuple[float, float,
     return out[0], out[1], out[2], out[3]
 
 
+def _num(value: float) -> str:
+    """``value`` with 6 significant digits, never ``-0`` (rounding noise below 1e-9 reads as 0)."""
+    v = float(value)
+    if abs(v) < 1e-9:
+        v = 0.0
+    return f"{v + 0.0:.6g}"
+
+
+def _plus(value: float) -> str:
+    """``+ 3`` or ``- 80`` (for ``x*k + b`` texts), never ``+ -80`` or ``-0``."""
+    text = _num(value)
+    return f"- {text[1:]}" if text.startswith("-") else f"+ {text}"
+
+
 def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Transforms of the actual's rows that undo the usual detection mistakes."""
     if exp.ndim != 2 or act.ndim != 2 or exp.shape[1] < 6 or act.shape[1] != exp.shape[1]:
@@ -141,7 +155,7 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
 
         trials.append(Trial("detections.letterbox_coords",
                             "detections: the actual's boxes are in model-input (letterbox) coordinates; "
-                            f"mapping them back (scale {geo['scale_x']:.6g}, pad {geo['pad_left']},{geo['pad_top']})",
+                            f"mapping them back (scale {_num(geo['scale_x'])}, pad {_num(geo['pad_left'])}, {_num(geo['pad_top'])})",
                             "detections", 10, back,
                             {"scale_x": geo["scale_x"], "scale_y": geo["scale_y"],
                              "pad_left": geo["pad_left"], "pad_top": geo["pad_top"]}))
@@ -169,12 +183,12 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
 
         hint = ""
         if abs(bx) < 1e-3 and abs(by) < 1e-3 and ax > 1.5 and ay > 1.5:
-            hint = f" (boxes normalized to 0..1: the image is {ax:.6g} x {ay:.6g})"
+            hint = f" (boxes normalized to 0..1: the image is {_num(ax)} x {_num(ay)})"
         elif abs(ax - ay) <= 1e-6 * abs(ax):
-            hint = f" (letterbox coordinates: r = {1 / ax:.6g}, pad {-bx / ax:.6g}, {-by / ay:.6g})"
+            hint = f" (letterbox coordinates: r = {_num(1 / ax)}, pad {_num(-bx / ax)}, {_num(-by / ay)})"
         trials.append(Trial("detections.coordinate_frame",
-                            f"detections: the actual's boxes are in another coordinate frame: x*{ax:.6g} + {bx:.6g}, "
-                            f"y*{ay:.6g} + {by:.6g} maps them onto the expected{hint}", "detections", 15, refit,
+                            f"detections: the actual's boxes are in another coordinate frame: x*{_num(ax)} {_plus(bx)}, "
+                            f"y*{_num(ay)} {_plus(by)} maps them onto the expected{hint}", "detections", 15, refit,
                             {"ax": ax, "bx": bx, "ay": ay, "by": by}))
     trials.append(Trial("detections.xy_swap", "detections: x and y swapped in the actual's boxes; swapping back",
                         "detections", 20, lambda: (exp, with_boxes(a[:, [1, 0, 3, 2]]))))
@@ -218,8 +232,12 @@ def _class_shift_trials(what: str, exp: np.ndarray, act: np.ndarray, column: int
     return trials
 
 
-def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleSpec) -> Tuple[List[Hypothesis], int]:
-    """Run detection trials with order-free matching; keep those that (partially) explain."""
+def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleSpec,
+                        ran_trials: Optional[List[Trial]] = None) -> Tuple[List[Hypothesis], int]:
+    """Run detection trials with order-free matching; keep those that (partially) explain.
+
+    ``ran_trials``, when given, receives every trial that ran.
+    """
     atol = rule.atol if rule.kind == "atol" and rule.atol else (1e-3 if rule.kind != "exact" else 1e-12)
 
     def judge(expected: np.ndarray, actual: np.ndarray) -> Tuple[Dict[str, Any], bool]:
@@ -227,4 +245,4 @@ def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleS
         ub, ua = before["unmatched"], after["unmatched"]
         return after, ub > 0 and (ub - ua) * 2 >= ub
 
-    return run_trials(trials, before, judge)
+    return run_trials(trials, before, judge, ran_trials)

@@ -143,6 +143,9 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
                             "the reference itself does not follow its spec: the spec recomputed from the raw "
                             "input (cv2/numpy) matches the actual", "reference", 49,
                             lambda: (base, actual), {"baseline_max_abs_diff": info.get("baseline_max_abs_diff")}))
+    size_trial = output_size_trial(raw, spec, actual, cache) if actual.shape != expected.shape else None
+    if size_trial is not None:
+        trials.append(size_trial)
     seen = set()
     for name, text, fam, prio, knob in variants:
         if name in seen:
@@ -158,3 +161,57 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
         trials.append(Trial(name, text + "; recomputed from the raw input" + note, fam, prio, make,
                             {k: (list(v) if isinstance(v, tuple) else v) for k, v in knob.items()}))
     return trials, info
+
+
+def _spatial_size(spec: Dict[str, Any], shape: Tuple[int, ...]) -> Optional[Tuple[int, int]]:
+    """``(width, height)`` of a preprocessed tensor of ``shape`` under the spec's layout op."""
+    layout = None
+    for op in spec.get("preprocess") or []:
+        if op.get("op") == "layout":
+            layout = op.get("to")
+    nd = len(shape)
+    if layout == "NCHW" and nd == 4:
+        return int(shape[3]), int(shape[2])
+    if layout == "NHWC" and nd == 4:
+        return int(shape[2]), int(shape[1])
+    if layout == "CHW" and nd == 3:
+        return int(shape[2]), int(shape[1])
+    if layout in (None, "HWC") and nd in (2, 3):
+        return int(shape[1]), int(shape[0])
+    return None
+
+
+def output_size_trial(raw: np.ndarray, spec: Dict[str, Any], actual: np.ndarray,
+                      cache: Optional[Dict[Any, np.ndarray]] = None) -> Optional[Trial]:
+    """When the shapes differ: the spec recomputed with its resize/letterbox size set to the actual's.
+
+    Returns
+    -------
+    Trial or None
+        ``size.output`` (family ``size``), yielding ``(recomputed at the actual's size, actual)``;
+        None when the spec has no resize/letterbox, or the actual's size cannot be read from its
+        shape, or equals the spec's.
+    """
+    ops = list(spec.get("preprocess") or [])
+    geo = [i for i, op in enumerate(ops) if op.get("op") in ("resize", "letterbox")]
+    size = _spatial_size(spec, tuple(actual.shape))
+    if not geo or size is None:
+        return None
+    i = geo[-1]
+    old = tuple(int(v) for v in ops[i].get("size", ()))
+    if old == size or min(size) < 1:
+        return None
+    spec2 = dict(spec)
+    spec2["preprocess"] = [dict(op, size=[size[0], size[1]]) if j == i else op for j, op in enumerate(ops)]
+    kind = ops[i].get("op")
+
+    def make() -> Optional[Tuple[np.ndarray, np.ndarray]]:
+        out = _finish(run(raw, spec2, None, cache), actual)
+        if out.shape != actual.shape:
+            return None
+        return out, actual
+
+    text = (f"output size: the actual was made with a {kind} to {size[0]}x{size[1]} where the spec says "
+            f"{old[0]}x{old[1]}; recomputed from the raw input at {size[0]}x{size[1]}")
+    return Trial("size.output", text, "size", 45, make,
+                 {"actual_size": list(size), "spec_size": list(old), "op": kind})

@@ -220,3 +220,119 @@ def test_copied_board_suite_shows_cmake_output(pytester, monkeypatch, tmp_path) 
     assert f"-DPYALIGN_CPP_DIR={broken}" in out  # the environment variable reached CMake
     assert "--- CMake output ---" in out and "pyalign-core-marker-1234" in out
     assert "CalledProcessError" not in out
+
+
+# --- C: shape mismatches: say what differs, do not claim hypotheses were tried ---------------------
+
+def test_shape_mismatch_without_capture_says_no_hypothesis_applies() -> None:
+    from pyalign.diagnose import diagnose
+
+    hs = diagnose(np.zeros((1, 3, 8, 8), np.float32), np.zeros((1, 3, 6, 6), np.float32))
+    assert len(hs) == 1 and hs[0].name == "unexplained"
+    text = str(hs[0])
+    assert "the shapes differ: the actual is [1, 3, 6, 6] where the reference is [1, 3, 8, 8]" in text
+    assert "no hypothesis applies" in text and "hypotheses tried" not in text
+    assert hs[0].params["tried"] == 0 and hs[0].params["families"] == []
+
+
+def test_unexplained_count_and_families_agree() -> None:
+    import re
+
+    from pyalign.diagnose import diagnose
+
+    rng = np.random.default_rng(1)
+    e = rng.random((1, 3, 16, 16), dtype=np.float32)
+    a = rng.random((1, 3, 16, 16), dtype=np.float32)
+    h = diagnose(e, a)[0]
+    assert h.name == "unexplained"
+    m = re.search(r"none of the (\d+) hypotheses tried \(([^)]*)\)", h.description)
+    assert m is not None, h.description
+    assert int(m.group(1)) == h.params["tried"] > 0
+    assert m.group(2).split(", ") == h.params["families"]
+    # no family listed whose trials could not run (uint8 cast needs a uint8/float pair, YUV a YUV input)
+    assert "uint8 cast" not in h.params["families"] and "YUV" not in h.params["families"]
+
+
+def test_shape_mismatch_another_output_size(tmp_path) -> None:
+    import copy
+
+    from pyalign.capture import capture_image
+    from pyalign.data import bundled_spec
+    from pyalign.verify import verify_case
+
+    spec = bundled_spec("bgr_yolov8")
+    spec.pop("postprocess", None)
+    raw = synthetic_image(spec["input"]["height"], spec["input"]["width"], seed=1)
+    case = capture_image(raw, spec, tmp_path / "case")
+    other = copy.deepcopy(spec)
+    lb = next(op for op in other["preprocess"] if op["op"] == "letterbox")
+    lb["size"] = [256, 256]
+    r = verify_case(case, other, out=tmp_path / "actual")
+    assert not r.aligned
+    t = next(t for t in r.comparison.tensors if t.stage == "preprocessed")
+    assert t.status == "shape_mismatch"
+    assert [h.name for h in t.diagnosis] == ["size.output"] and t.diagnosis[0].explains
+    assert "letterbox to 256x256 where the spec says 320x320" in str(t.diagnosis[0])
+    assert t.diagnosis[0].after["max_abs_diff"] == 0
+    # a size that does not explain it: the independent recomputation at 256 is not the actual
+    from pyalign.diagnose import diagnose
+
+    act = np.asarray(r.actual.array("preprocessed")).copy()
+    act[0, 0] = 1.0 - act[0, 0]
+    hs = diagnose(case.array("preprocessed"), act, stage="preprocessed", spec=spec, raw_input=raw)
+    assert hs[0].name == "unexplained"
+    assert "the shapes differ: the actual is [1, 3, 256, 256] where the reference is [1, 3, 320, 320]" in str(hs[0])
+    assert "output size" in hs[0].params["families"]
+
+
+# --- D: one explanation for boxes left in letterbox coordinates, never "-0" -------------------------
+
+def _detections(rng: np.random.Generator, n: int = 8) -> np.ndarray:
+    x1 = rng.uniform(0, 500, n)
+    y1 = rng.uniform(0, 380, n)
+    return np.stack([x1, y1, x1 + rng.uniform(10, 100, n), y1 + rng.uniform(10, 90, n),
+                     np.linspace(0.9, 0.3, n), rng.integers(0, 80, n)], 1).astype(np.float32)
+
+
+_MINUS_ZERO = __import__("re").compile(r"(?<![\w.])-0(?![\w.])")  # "-0" as a number, not in "1e-05"
+
+
+def test_letterbox_coordinates_explained_once_without_minus_zero() -> None:
+    from pyalign.data import bundled_spec
+    from pyalign.diagnose import diagnose
+
+    spec = bundled_spec("bgr_yolov8")  # 640x480 letterboxed to 320x320: r 0.5, pad 0, 40
+    info = core.letterbox_info((640, 480), (320, 320), "ultralytics")
+    e = _detections(np.random.default_rng(0))
+    a = e.copy()
+    a[:, [0, 2]] = a[:, [0, 2]] * info.scale_x + info.pad_left
+    a[:, [1, 3]] = a[:, [1, 3]] * info.scale_y + info.pad_top
+    hs = diagnose(e, a, stage="postprocessed", kind="detections", spec=spec)
+    assert [h.name for h in hs] == ["detections.letterbox_coords"] and hs[0].explains
+    assert "pad 0, 40" in str(hs[0]) and not _MINUS_ZERO.search(str(hs[0]))
+    # without a spec the fitted coordinate frame is the explanation, worded without "-0" / "+ -"
+    hs = diagnose(e, a, stage="postprocessed", kind="detections")
+    assert [h.name for h in hs] == ["detections.coordinate_frame"]
+    text = str(hs[0])
+    assert "y*2 - 80" in text and "pad 0, 40" in text
+    assert not _MINUS_ZERO.search(text) and "+ -" not in text
+
+
+# --- E: with a loose rule, passing is not enough to "explain" ----------------------------------------
+
+def test_loose_rule_does_not_let_unrelated_hypotheses_explain() -> None:
+    from pyalign.diagnose import diagnose
+
+    e8 = synthetic_image(64, 64, seed=1)
+    a8 = synthetic_image(64, 64, seed=2)  # a different image
+    e8[0, 0, 0], a8[0, 0, 0], a8[0, 0, 2] = 0, 255, 128  # one element fails atol=1.0
+    e = (e8.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+    a = (a8.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+    hs = diagnose(e, a, rule={"kind": "atol", "atol": 1.0})
+    assert [h.name for h in hs] == ["unexplained"], [str(h) for h in hs]
+    # a real cause still explains under the same loose rule: the channel swap cuts the error to 0
+    e2 = e.copy()
+    e2[0, 0, 0, 0], e2[0, 2, 0, 0] = 0.0, 1.0  # B 0, R 1: swapped, they differ by 1.0 and fail
+    a2 = np.ascontiguousarray(e2[:, ::-1])
+    hs = diagnose(e2, a2, rule={"kind": "atol", "atol": 1.0})
+    assert hs[0].name == "channel_swap" and hs[0].explains
