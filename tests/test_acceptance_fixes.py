@@ -336,3 +336,44 @@ def test_loose_rule_does_not_let_unrelated_hypotheses_explain() -> None:
     a2 = np.ascontiguousarray(e2[:, ::-1])
     hs = diagnose(e2, a2, rule={"kind": "atol", "atol": 1.0})
     assert hs[0].name == "channel_swap" and hs[0].explains
+
+
+# --- I: postprocess takes a mapping name -> array (insertion order), C++ and reference alike -------
+
+def test_postprocess_accepts_a_mapping_of_outputs() -> None:
+    from pyalign.demo import synthetic_model_output
+    from pyalign.data import bundled_spec
+    from pyalign.reference import postprocess as ref
+
+    for name in ("bgr_yolov8", "yuyv_yolov5", "bgr_classification"):
+        spec = bundled_spec(name)
+        outs = synthetic_model_output(spec, seed=2)
+        arrays = list(outs.values()) if isinstance(outs, dict) else (outs if isinstance(outs, list) else [outs])
+        named = {f"output{i}": a for i, a in enumerate(arrays)}
+        info = None
+        want = ref.postprocess(arrays, spec["postprocess"], info)
+        got_core = core.postprocess(named, spec["postprocess"], info)
+        got_ref = ref.postprocess(named, spec["postprocess"], info)
+        np.testing.assert_array_equal(got_ref, want)
+        if want.dtype == np.float32 and want.ndim == 2 and want.shape[1] == 6:
+            np.testing.assert_allclose(got_core, want, atol=1e-3, rtol=0)
+        else:
+            np.testing.assert_allclose(got_core, want, atol=1e-6, rtol=0)
+        assert got_core.shape == want.shape
+
+
+def test_postprocess_mapping_order_and_errors() -> None:
+    from pyalign.reference import postprocess as ref
+
+    spec = {"op": "classification", "topk": 3, "softmax": True}
+    logits = np.array([[0.1, 2.0, -1.0, 0.5]], np.float32)
+    got = core.postprocess({"logits": logits}, spec)
+    assert got[0, 0] == 1.0 and got.shape == (3, 2)
+    with pytest.raises(ValueError, match="expected one output, got 2"):
+        core.postprocess({"a": logits, "b": logits}, spec)
+    with pytest.raises(ValueError, match=r"outputs\['bad'\]: expected a numeric array"):
+        ref.postprocess({"bad": np.array(["x"])}, spec)
+    with pytest.raises(ValueError, match="outputs is empty"):
+        core.postprocess({}, spec)
+    with pytest.raises(ValueError, match="mapping of name -> array"):
+        core.postprocess("nope", spec)

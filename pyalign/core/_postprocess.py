@@ -188,7 +188,7 @@ def decode_yolov8(
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
         One concatenated output (``[1, C, A]`` or ``[1, A, C]``) or one array per stride.
     num_classes : int
     reg_max : int
@@ -231,7 +231,7 @@ def decode_yolov5(
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
         One raw head output per stride, or the concatenated, decoded ``[1, N, 5 + nc]``.
     num_classes : int
     anchors : list of lists
@@ -268,7 +268,7 @@ def decode_yolox(
 
     Parameters
     ----------
-    outputs : array or list of one array
+    outputs : array, list of one array or mapping of one name -> array
         ``[1, A, 5 + nc]`` (not decoded in the graph).
     num_classes : int
     strides : sequence of int
@@ -406,7 +406,7 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *,
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
     spec : dict
         The spec's ``postprocess`` object.
     info : LetterboxInfo or dict, optional

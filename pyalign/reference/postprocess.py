@@ -42,7 +42,7 @@ __all__ = [
 ]
 
 ArrayLike = Any
-Outputs = Union[np.ndarray, Sequence[np.ndarray]]
+Outputs = Union[np.ndarray, Sequence[np.ndarray], Mapping[str, np.ndarray]]
 
 #: The COCO anchors of YOLOv5 (P3/8, P4/16, P5/32), in input pixels.
 DEFAULT_YOLOV5_ANCHORS: Tuple[Tuple[int, ...], ...] = (
@@ -108,15 +108,26 @@ def _as_float_array(name: str, x: ArrayLike) -> np.ndarray:
 
 
 def _as_output_list(outputs: Outputs) -> List[np.ndarray]:
+    """The model outputs as a list: an array, a list/tuple of arrays, or a mapping name -> array.
+
+    A mapping (``Capture.model_output``, ``dict(zip(names, session.run(None, feed)))`` from
+    onnxruntime) is taken in its insertion order, which must be the model's output order.
+    """
     if isinstance(outputs, np.ndarray):
         arrays = [outputs]
+        names = ["outputs[0]"]
     elif isinstance(outputs, (list, tuple)):
         arrays = list(outputs)
+        names = [f"outputs[{i}]" for i in range(len(arrays))]
+    elif isinstance(outputs, Mapping):
+        arrays = list(outputs.values())
+        names = [f"outputs[{k!r}]" for k in outputs.keys()]
     else:
-        raise ValueError(f"outputs must be an array or a list of arrays, got {type(outputs).__name__}")
+        raise ValueError("outputs must be an array, a list of arrays or a mapping of name -> array, "
+                         f"got {type(outputs).__name__}")
     if not arrays:
         raise ValueError("outputs is empty")
-    return [_as_float_array(f"outputs[{i}]", a) for i, a in enumerate(arrays)]
+    return [_as_float_array(n, a) for n, a in zip(names, arrays)]
 
 
 def _check_strides(strides: Sequence[Any]) -> List[int]:
@@ -469,7 +480,7 @@ def decode_yolov8(
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
     num_classes : int
     reg_max : int
         DFL bins (16), or 0 when the DFL is in the graph.
@@ -581,7 +592,7 @@ def decode_yolov5(
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
     num_classes : int
     anchors : list of lists
         Per stride, ``[w0, h0, w1, h1, ...]`` in input pixels.
@@ -680,7 +691,7 @@ def decode_yolox(
 
     Parameters
     ----------
-    outputs : array or list of one array
+    outputs : array, list of one array or mapping of one name -> array
     num_classes : int
     strides : sequence of int
     conf_threshold : float
@@ -1004,7 +1015,7 @@ def postprocess(outputs: Outputs, spec: Mapping[str, Any], info: Any = None, *, 
 
     Parameters
     ----------
-    outputs : array or list of arrays
+    outputs : array, list of arrays or mapping of name -> array (insertion order)
         The model outputs, in the model's order.
     spec : dict
         The spec's ``postprocess`` object (see ``docs/postprocessing.md``).
