@@ -682,6 +682,33 @@ def _alt_file_names(rec: TensorRecord) -> List[str]:
     return out
 
 
+#: For a bare board file of the wrong size: the dtypes a board most likely wrote, per item size.
+_LIKELY_DTYPES: Dict[int, Tuple[str, ...]] = {1: ("uint8", "int8"), 2: ("float16", "int16", "uint16"),
+                                             4: ("float32", "int32", "uint32"), 8: ("float64", "int64")}
+
+
+def _check_bare_size(rec: TensorRecord) -> None:
+    """:meth:`TensorRecord.check_size` for a bare board file, naming the dtype its size fits.
+
+    A board that writes uint8 where the reference is float32 leaves a file a quarter of the
+    expected size; say so instead of only "truncated".
+    """
+    try:
+        rec.check_size()
+    except CaptureError:
+        size = rec.path.stat().st_size  # check_size got this far: the file exists and is regular
+        n = _prod(rec.shape)
+        own = DTYPES[rec.dtype].itemsize
+        if n == 0 or size == 0 or size % n or size // n == own or size // n not in _LIKELY_DTYPES:
+            raise
+        names = _LIKELY_DTYPES[size // n]
+        raise CaptureError(
+            f"file is {size} bytes, the reference {rec.dtype} {list(rec.shape)} needs {rec.nbytes} "
+            f"(the size of {' or '.join(names)} data: did the board write {names[0]}?)",
+            rec.path,
+        ) from None
+
+
 def read_actual(path: PathLike, reference: Case) -> Case:
     """Read a board's output directory against a reference case.
 
@@ -709,7 +736,8 @@ def read_actual(path: PathLike, reference: Case) -> Case:
     ------
     CaptureError
         The directory does not exist, holds none of the reference's files, or a
-        file's size differs from the reference tensor's.
+        file's size differs from the reference tensor's (when the size is that of the
+        same shape in another dtype, the message names it: "did the board write uint8?").
     """
     p = _existing_dir(path, "not a directory")
     if (p / MANIFEST).exists():
@@ -728,7 +756,7 @@ def read_actual(path: PathLike, reference: Case) -> Case:
                 ref.stage, ref.name, candidate, ref.dtype, ref.shape, ref.layout, ref.color, ref.kind,
                 None, dict(ref.extra), path_c,
             )
-            rec.check_size()
+            _check_bare_size(rec)
             tensors.append(rec)
             used.add(candidate)
             break

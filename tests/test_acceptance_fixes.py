@@ -377,3 +377,55 @@ def test_postprocess_mapping_order_and_errors() -> None:
         core.postprocess({}, spec)
     with pytest.raises(ValueError, match="mapping of name -> array"):
         core.postprocess("nope", spec)
+
+
+# --- B: a bare board file of another dtype's size says which dtype -----------------------------------
+
+def test_bare_board_file_with_uint8_size_names_the_dtype(tmp_path) -> None:
+    from pyalign.errors import CaptureError
+    from pyalign.store import read_actual, read_case, write_case
+
+    p = np.random.default_rng(0).random((1, 3, 32, 40), dtype=np.float32)
+    ref = write_case(tmp_path / "ref", [("preprocessed", "images", p, {"layout": "NCHW"})])
+    board = tmp_path / "board"
+    board.mkdir()
+    (p * 255).astype(np.uint8).tofile(board / "preprocessed.bin")
+    with pytest.raises(CaptureError) as e:
+        read_actual(board, read_case(tmp_path / "ref"))
+    assert str(e.value) == (f"{board / 'preprocessed.bin'}: file is 3840 bytes, the reference float32 "
+                            "[1, 3, 32, 40] needs 15360 (the size of uint8 or int8 data: did the board write uint8?)")
+    p.astype(np.float16).tofile(board / "preprocessed.bin")
+    with pytest.raises(CaptureError, match=r"the size of float16 or int16 or uint16 data: did the board write float16\?"):
+        read_actual(board, ref)
+    # a size that fits no dtype: the plain message
+    (board / "preprocessed.bin").write_bytes(b"\0" * 1001)
+    with pytest.raises(CaptureError, match=r"truncated: file is 1001 bytes, shape \[1, 3, 32, 40\] of float32 needs 15360"):
+        read_actual(board, ref)
+    # the CLI prints it as one line, exit 2
+    r = _cli_raw("compare", str(tmp_path / "ref"), str(board))
+    assert r.exit_code == 2
+
+
+def test_cli_compare_names_the_board_dtype(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from pyalign.store import write_case
+
+    p = np.random.default_rng(0).random((1, 3, 32, 40), dtype=np.float32)
+    write_case(tmp_path / "ref", [("preprocessed", "images", p, {"layout": "NCHW"})])
+    (tmp_path / "board").mkdir()
+    (p * 255).astype(np.uint8).tofile(tmp_path / "board" / "preprocessed.bin")
+    r = subprocess.run([sys.executable, "-m", "pyalign", "compare", "ref", "board"], cwd=tmp_path,
+                       capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
+    assert "did the board write uint8?" in r.stderr
+
+
+def _cli_raw(*args: str):
+    from click.testing import CliRunner
+
+    from pyalign.cli import main
+
+    return CliRunner().invoke(main, list(args))
