@@ -155,7 +155,8 @@ def detection_trials(exp: np.ndarray, act: np.ndarray, spec: Optional[Dict[str, 
 
         trials.append(Trial("detections.letterbox_coords",
                             "detections: the actual's boxes are in model-input (letterbox) coordinates; "
-                            f"mapping them back (scale {_num(geo['scale_x'])}, pad {_num(geo['pad_left'])}, {_num(geo['pad_top'])})",
+                            f"mapping them back (scale {_num(geo['scale_x'])}, "
+                            f"pad {_num(geo['pad_left'])}, {_num(geo['pad_top'])})",
                             "detections", 10, back,
                             {"scale_x": geo["scale_x"], "scale_y": geo["scale_y"],
                              "pad_left": geo["pad_left"], "pad_top": geo["pad_top"]}))
