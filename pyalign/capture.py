@@ -271,11 +271,12 @@ def read_image(path: PathLike) -> np.ndarray:
     if p.suffix.lower() == ".npy":
         from .store import load_npy
 
-        img = load_npy(p)
+        img: np.ndarray = load_npy(p)
     else:
-        img = cv2.imread(str(p), cv2.IMREAD_COLOR)
-        if img is None:
+        read = cv2.imread(str(p), cv2.IMREAD_COLOR)
+        if read is None:
             raise CaptureError("not an image OpenCV can read", p)
+        img = np.asarray(read)
     if img.dtype != np.uint8 or img.ndim not in (2, 3):
         raise CaptureError(f"expected an 8-bit image, got {img.dtype} {img.shape}", p)
     return img

@@ -155,8 +155,8 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
 
     from .compare_rules import resolve_rule
 
-    rules = {"atol": _parse_rule(atol, "--atol"), "rtol": _parse_rule(rtol, "--rtol"),
-             "cosine": _parse_rule(cosine, "--cosine")}
+    rules: Dict[str, Any] = {"atol": _parse_rule(atol, "--atol"), "rtol": _parse_rule(rtol, "--rtol"),
+                             "cosine": _parse_rule(cosine, "--cosine")}
     for key, value in rules.items():  # bad stage names and values: one line naming the option
         try:
             resolve_rule("raw_input", "_", **{key: value})
@@ -295,7 +295,7 @@ def spec_from_pulsar2_cmd(config: str, out: Optional[str], size: Optional[Tuple[
     from .pulsar2 import spec_from_pulsar2
     from .spec import dump_spec
 
-    spec, warnings = spec_from_pulsar2(config, size=tuple(size) if size else None, tensor_name=tensor_name)
+    spec, warnings = spec_from_pulsar2(config, size=(int(size[0]), int(size[1])) if size else None, tensor_name=tensor_name)
     for w in warnings:
         click.echo(f"warning: {config}: {w}", err=True)
     text = dump_spec(spec)

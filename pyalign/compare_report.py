@@ -193,10 +193,10 @@ def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> 
 
 def report_junit(results: "Union[ComparisonResult, Sequence[ComparisonResult]]", suite_name: str = "pyalign.compare") -> str:
     """JUnit XML: one ``<testsuite>`` per case, one ``<testcase>`` per tensor, failures with the detail text."""
-    many = list(results) if isinstance(results, (list, tuple)) else [results]
+    many: "List[ComparisonResult]" = list(results) if isinstance(results, (list, tuple)) else [results]  # type: ignore[list-item]
     root = ET.Element("testsuites")
-    failures = sum(_junit_suite(root, r, suite_name) for r in many)
-    root.set("tests", str(sum(len(r.tensors) for r in many)))
+    failures = sum(int(_junit_suite(root, r, suite_name)) for r in many)
+    root.set("tests", str(sum(int(len(r.tensors)) for r in many)))
     root.set("failures", str(failures))
     root.set("errors", "0")
     if hasattr(ET, "indent"):

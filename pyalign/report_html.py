@@ -281,6 +281,8 @@ def _channel_names(c: int, color: Optional[str]) -> List[str]:
 
 def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], color: Optional[str],
                    kind: Optional[str], spec: Any, stage: str, act_layout: Optional[str] = None) -> str:
+    e_hwc: Optional[np.ndarray]
+    a_hwc: Optional[np.ndarray]
     if color in _YUV_CODES and stage == "raw_input":
         e_pic, a_pic = _raw_picture(exp, color), _raw_picture(act, color)
         e_hwc, a_hwc = exp.reshape(exp.shape[0], exp.shape[1], -1), act.reshape(act.shape[0], act.shape[1], -1)

@@ -157,7 +157,9 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
     from .comparator import compare
     from .store import read_case
 
-    reference = case if hasattr(case, "tensors") else read_case(case)
+    from .store import Case
+
+    reference: Case = case if isinstance(case, Case) else read_case(case)
     the_spec = _case_spec(reference, spec)
     if not reference.stage("raw_input"):
         raise CaptureError("the capture has no raw_input tensor to run the C++ core on", reference.dir)
