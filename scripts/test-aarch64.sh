@@ -3,9 +3,10 @@
 #
 #   1. cross-compile cpp/ for aarch64 (Release, -Wall -Wextra -Werror) with
 #      cpp/cmake/aarch64-linux-gnu.cmake and run every ctest program under qemu-aarch64;
-#   2. build the golden program (cpp/tests/test_golden.cpp) natively three times -- as shipped
+#   2. build the golden program (cpp/tests/test_golden.cpp) natively four times -- as shipped
 #      (AVX2 / AVX-512 clones picked at run time), portable only (-DPYALIGN_NO_CLONES
-#      -DPYALIGN_NO_DISPATCH) and unoptimised (Debug, -O0) -- run it natively (also with glibc's
+#      -DPYALIGN_NO_DISPATCH -DPYALIGN_COMPARE_NO_AVX2), scalar comparator (-DPYALIGN_COMPARE_SCALAR)
+#      and unoptimised (Debug, -O0) -- run it natively (also with glibc's
 #      FMA/AVX2 libm variants disabled) and under qemu, and require every SHA-256 digest to be
 #      identical.
 #
@@ -67,10 +68,12 @@ build "$out/aarch64" "" -DCMAKE_BUILD_TYPE=Release -DCMAKE_TOOLCHAIN_FILE="$tool
 step "ctest under qemu-aarch64 ($qemu)"
 ctest --test-dir "$out/aarch64" --output-on-failure -j "$jobs" || die "C++ tests failed on aarch64"
 
-step "native builds of the golden program (as shipped, portable only, -O0)"
+step "native builds of the golden program (as shipped, portable only, scalar comparator, -O0)"
 build "$out/x86_64" test_golden -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS="-Werror"
 build "$out/x86_64-portable" test_golden -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_CXX_FLAGS="-Werror -DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH"
+  -DCMAKE_CXX_FLAGS="-Werror -DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH -DPYALIGN_COMPARE_NO_AVX2"
+build "$out/x86_64-scalar" test_golden -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_CXX_FLAGS="-Werror -DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH -DPYALIGN_COMPARE_SCALAR"
 build "$out/x86_64-O0" test_golden -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-Werror"
 
 step "golden digests"
@@ -78,6 +81,7 @@ digests="$out/digests"
 mkdir -p "$digests"
 "$out/x86_64/test_golden" --print >"$digests/x86_64.txt"
 "$out/x86_64-portable/test_golden" --print >"$digests/x86_64-portable.txt"
+"$out/x86_64-scalar/test_golden" --print >"$digests/x86_64-scalar.txt"
 "$out/x86_64-O0/test_golden" --print >"$digests/x86_64-O0.txt"
 # glibc picks FMA/AVX2 builds of exp/log at load time; the digests must not depend on that either
 GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F \
@@ -88,7 +92,7 @@ ref="$digests/x86_64.txt"
 n=$(wc -l <"$ref")
 [ "$n" -gt 100 ] && tail -n 1 "$ref" | grep -q " ALL$" || die "$ref: incomplete digest list"
 status=0
-for f in "$digests/x86_64-portable.txt" "$digests/x86_64-O0.txt" "$digests/x86_64-libm-sse2.txt" "$digests/aarch64.txt"; do
+for f in "$digests/x86_64-portable.txt" "$digests/x86_64-scalar.txt" "$digests/x86_64-O0.txt" "$digests/x86_64-libm-sse2.txt" "$digests/aarch64.txt"; do
   if cmp -s "$ref" "$f"; then
     echo "identical: $(basename "$f" .txt) == x86_64 ($((n - 1)) outputs, $(tail -n 1 "$f" | cut -c1-16)...)"
   else
