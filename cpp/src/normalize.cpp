@@ -7,15 +7,7 @@
 #include <cstring>
 #include <vector>
 
-// Hot kernels: extra AVX2 / AVX-512 (x86-64-v4) builds picked at run time on x86-64 GCC (not under
-// sanitizers). The same
-// IEEE float32 subtract / divide per element either way, so the results are identical.
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(__SANITIZE_ADDRESS__) && \
-    !defined(PYALIGN_NO_DISPATCH)
-#define PYALIGN_HOT_KERNEL __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#else
-#define PYALIGN_HOT_KERNEL
-#endif
+#include "dispatch.hpp"  // PYALIGN_HOT_KERNEL: AVX2 / AVX-512 clones on x86-64, same bits
 
 namespace pyalign {
 
