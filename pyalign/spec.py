@@ -120,7 +120,7 @@ def _int(c: _Ctx, where: str, v: Any, lo: int = 1, hi: Optional[int] = None) -> 
     if isinstance(v, float) and v.is_integer():
         v = int(v)
     if not _is_int(v):
-        raise c.fail(where, f"expected an integer, got {json.dumps(v)}")
+        raise c.fail(where, f"expected an integer, got {_show(v)}")
     if v < lo or (hi is not None and v > hi):
         rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
         raise c.fail(where, f"must be {rng}, got {v}")
@@ -129,29 +129,29 @@ def _int(c: _Ctx, where: str, v: Any, lo: int = 1, hi: Optional[int] = None) -> 
 
 def _num(c: _Ctx, where: str, v: Any, lo: Optional[float] = None, hi: Optional[float] = None) -> float:
     if not _is_num(v):
-        raise c.fail(where, f"expected a finite number, got {json.dumps(v) if _jsonable(v) else repr(v)}")
+        raise c.fail(where, f"expected a finite number, got {_show(v)}")
     if (lo is not None and v < lo) or (hi is not None and v > hi):
         raise c.fail(where, f"must be in [{lo}, {hi}], got {v}")
     return float(v)
 
 
-def _jsonable(v: Any) -> bool:
+def _show(v: Any) -> str:
+    """A value as the spec's author wrote it: JSON when it is JSON, else its repr."""
     try:
-        json.dumps(v)
-        return True
+        return json.dumps(v)
     except (TypeError, ValueError):
-        return False
+        return repr(v)
 
 
 def _bool(c: _Ctx, where: str, v: Any) -> bool:
     if not isinstance(v, bool):
-        raise c.fail(where, f"expected true or false, got {json.dumps(v) if _jsonable(v) else repr(v)}")
+        raise c.fail(where, f"expected true or false, got {_show(v)}")
     return v
 
 
 def _choice(c: _Ctx, where: str, v: Any, choices: Sequence[str]) -> str:
     if not isinstance(v, str) or v not in choices:
-        raise c.fail(where, f"expected one of {', '.join(choices)}, got {json.dumps(v) if _jsonable(v) else repr(v)}")
+        raise c.fail(where, f"expected one of {', '.join(choices)}, got {_show(v)}")
     return v
 
 
@@ -169,7 +169,7 @@ def _keys(c: _Ctx, where: str, d: Mapping[str, Any], allowed: set) -> None:
 
 def _size(c: _Ctx, where: str, v: Any) -> List[int]:
     if not isinstance(v, (list, tuple)) or len(v) != 2:
-        raise c.fail(where, f"expected [width, height], got {json.dumps(v) if _jsonable(v) else repr(v)}")
+        raise c.fail(where, f"expected [width, height], got {_show(v)}")
     return [_int(c, f"{where}[0]", v[0], 1, MAX_SIDE), _int(c, f"{where}[1]", v[1], 1, MAX_SIDE)]
 
 
@@ -177,7 +177,7 @@ def _numlist(c: _Ctx, where: str, v: Any, channels: int) -> List[float]:
     if _is_num(v):
         v = [v]
     if not isinstance(v, (list, tuple)) or len(v) == 0:
-        raise c.fail(where, f"expected a list of numbers, got {json.dumps(v) if _jsonable(v) else repr(v)}")
+        raise c.fail(where, f"expected a list of numbers, got {_show(v)}")
     if len(v) not in (1, channels):
         raise c.fail(where, f"has {len(v)} values; the image has {channels} channel(s): give 1 or {channels}")
     return [_num(c, f"{where}[{i}]", x) for i, x in enumerate(v)]
@@ -221,7 +221,7 @@ def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> D
     if name == "letterbox":
         pad = op.get("pad_value", 114)
         pads = _numlist(c, f"{where}.pad_value", pad, channels)
-        for i, p in enumerate(pads):
+        for p in pads:
             if not 0 <= p <= 255:
                 raise c.fail(f"{where}.pad_value", f"must be in [0, 255], got {p}")
         pad_out: Union[float, List[float]] = pads[0] if len(pads) == 1 else pads
@@ -266,7 +266,7 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
             raise c.fail(where, "missing key 'op'")
         name = op["op"]
         if not isinstance(name, str) or name not in _ORDER:
-            raise c.fail(f"{where}.op", f"unknown op {json.dumps(name) if _jsonable(name) else repr(name)} "
+            raise c.fail(f"{where}.op", f"unknown op {_show(name)} "
                          f"(known: {', '.join(PREPROCESS_OPS)})")
         if name == "csc" and fmt not in YUV_FORMATS:
             raise c.fail(where, f"csc converts a YUV input, but input.format is {fmt}")
@@ -292,7 +292,7 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
         raise c.fail("postprocess", "missing key 'op'")
     name = d["op"]
     if not isinstance(name, str) or name not in _POST_KEYS:
-        raise c.fail("postprocess.op", f"unknown op {json.dumps(name) if _jsonable(name) else repr(name)} "
+        raise c.fail("postprocess.op", f"unknown op {_show(name)} "
                      f"(known: {', '.join(POSTPROCESS_OPS)})")
     _keys(c, "postprocess", d, _POST_KEYS[name])
     w = "postprocess"
@@ -311,7 +311,7 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
             out["activated"] = _bool(c, f"{w}.activated", d["activated"])
     strides = d.get("strides", [8, 16, 32])
     if not isinstance(strides, (list, tuple)) or not strides:
-        raise c.fail(f"{w}.strides", f"expected a non-empty list of integers, got {json.dumps(strides) if _jsonable(strides) else repr(strides)}")
+        raise c.fail(f"{w}.strides", f"expected a non-empty list of integers, got {_show(strides)}")
     out["strides"] = [_int(c, f"{w}.strides[{i}]", s, 1) for i, s in enumerate(strides)]
     if name == "yolov5":
         anchors = d.get("anchors", DEFAULT_ANCHORS)
@@ -363,9 +363,9 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
         With the JSON path of the first problem found.
     """
     c = _Ctx(None if path is None else os.fspath(path))
-    d = _obj(c, "", spec) if isinstance(spec, Mapping) else None
-    if d is None:
+    if not isinstance(spec, Mapping):
         raise c.fail("", f"a spec is a JSON object, got {type(spec).__name__}")
+    d = spec
     _keys(c, "", d, _TOP_KEYS)
     if "input" not in d:
         raise c.fail("", "missing key 'input'")
@@ -467,9 +467,7 @@ def preprocessed_info(spec: Mapping[str, Any]) -> TensorInfo:
     op on a GRAY image gives it a channel axis of 1.
     """
     fmt = spec["input"]["format"]
-    color = "GRAY" if fmt == "GRAY" else ("BGR" if fmt == "BGR" else "RGB")
-    if fmt in YUV_FORMATS:
-        color = "BGR"
+    color = "BGR" if fmt in YUV_FORMATS else fmt  # a YUV input's csc op (always first) sets the colour
     dtype = "uint8"
     layout = "HW" if fmt == "GRAY" else "HWC"
     for op in spec["preprocess"]:
