@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import numpy as np
 
 from .diagnose_base import Hypothesis, RuleSpec, Trial, run_trials
+from .reference.preprocess import letterbox_geometry
 
 #: Largest number of rows matched (beyond that the first rows by score are used).
 MAX_ROWS = 2000
@@ -56,8 +57,6 @@ def match(expected: np.ndarray, actual: np.ndarray, atol: float) -> Dict[str, An
 
 def _geometry(spec: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     """The image -> model-input geometry of a spec's first resize or letterbox op."""
-    from .diagnose_resize import letterbox_geometry
-
     if not isinstance(spec, dict):
         return None
     inp = spec.get("input") or {}
@@ -67,7 +66,10 @@ def _geometry(spec: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
     for op in spec.get("preprocess") or []:
         if op.get("op") == "letterbox":
             sw, sh = op["size"]
-            return letterbox_geometry(int(w), int(h), int(sw), int(sh), op.get("style", "ultralytics"))
+            try:
+                return letterbox_geometry(int(w), int(h), int(sw), int(sh), op.get("style", "ultralytics"))
+            except ValueError:  # an empty letterbox content: no geometry to fit against
+                return None
         if op.get("op") == "resize":
             sw, sh = op["size"]
             return {"scale_x": sw / w, "scale_y": sh / h, "pad_left": 0, "pad_top": 0,

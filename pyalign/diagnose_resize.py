@@ -13,6 +13,8 @@ from typing import Any, Dict, List, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .reference.preprocess import letterbox_geometry
+
 #: resize variant -> description of what the board would have done.
 RESIZE_TEXT: Dict[str, str] = {
     "linear": "bilinear (OpenCV INTER_LINEAR, 8-bit fixed point)",
@@ -102,30 +104,6 @@ def resize_variants(interpolation: str) -> List[str]:
     if not cv2.ipp.useIPP():
         base.remove("float_ipp")
     return base
-
-
-def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: str = "ultralytics") -> Dict[str, Any]:
-    """Letterbox geometry: ``r``, resized size and the four paddings.
-
-    ``"ultralytics"``: size ``round(w*r)``, padding ``round(d/2 -+ 0.1)``;
-    ``"center"`` (ax-samples): size ``int(w*r)`` in float32 arithmetic, padding ``d // 2`` then the rest.
-    """
-    r = min(dst_h / src_h, dst_w / src_w)
-    if style == "center":
-        # ax-samples keeps the ratio in a C++ float: int(float32(r) * float32(size))
-        r32 = np.float32(dst_h / src_h if dst_h / src_h < dst_w / src_w else dst_w / src_w)
-        nw, nh = max(1, int(r32 * np.float32(src_w))), max(1, int(r32 * np.float32(src_h)))
-        left, top = (dst_w - nw) // 2, (dst_h - nh) // 2
-        right, bottom = dst_w - nw - left, dst_h - nh - top
-    else:
-        nw, nh = max(1, int(round(src_w * r))), max(1, int(round(src_h * r)))
-        dw, dh = (dst_w - nw) / 2, (dst_h - nh) / 2
-        top, bottom = int(round(dh - 0.1)), int(round(dh + 0.1))
-        left, right = int(round(dw - 0.1)), int(round(dw + 0.1))
-    return {"scale_x": r, "scale_y": r, "resized_width": nw, "resized_height": nh,
-            "pad_left": left, "pad_top": top, "pad_right": right, "pad_bottom": bottom,
-            "src_width": src_w, "src_height": src_h, "dst_width": dst_w, "dst_height": dst_h,
-            "style": style}
 
 
 def letterbox(img: np.ndarray, size: Sequence[int], pad_value: Any = 114, style: str = "ultralytics",
