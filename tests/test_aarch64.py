@@ -14,7 +14,6 @@ import hashlib
 import pathlib
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import cv2
 import numpy as np
@@ -137,23 +136,12 @@ def test_splitmix64_known_values() -> None:
 # ----------------------------------------------------------------------------- oracles
 
 
-@pytest.fixture()
-def no_ipp() -> Iterator[None]:
-    """OpenCV's own float resize (the x86 wheels' IPP path differs; see docs/preprocessing-resize.md)."""
-    old = cv2.ipp.useIPP()
-    cv2.ipp.setUseIPP(False)
-    try:
-        yield
-    finally:
-        cv2.ipp.setUseIPP(old)
-
-
 RESIZE_SIZES = [(37, 23, 64, 48), (320, 240, 160, 120), (300, 200, 416, 416), (1, 1, 7, 5), (97, 61, 13, 11),
                 (5, 3, 5, 3), (640, 360, 320, 320), (33, 1, 9, 1), (1, 40, 1, 17), (112, 112, 320, 320),
                 (321, 239, 160, 160), (16, 16, 8, 8)]
 
 
-def test_resize_digests_equal_cv2(digests: dict, no_ipp: None) -> None:
+def test_resize_digests_equal_cv2(digests: dict, ipp_off: None) -> None:
     r = Rng(1)
     checked = 0
     for cn in range(1, 5):

@@ -177,18 +177,13 @@ def test_info_dict_round_trip_and_json():
     assert (r.scale_x, r.scale_y, r.pad_left, r.style) == (640 / 1920, 640 / 1080, 0, "resize")
 
 
-def test_float32_letterbox_matches_reference():
+def test_float32_letterbox_matches_reference(ipp_off):
     rng = np.random.default_rng(9)
-    previous = cv2.ipp.useIPP()
-    cv2.ipp.setUseIPP(False)
-    try:
-        for sw, sh, dw, dh in [(64, 48, 32, 32), (50, 91, 64, 64), (33, 33, 40, 20)]:
-            src = (rng.random((sh, sw, 3), dtype=np.float32) * 255).astype(np.float32)
-            expected, _ = ultralytics_reference(src, (dw, dh), [0.5, 114.0, 2.0])
-            actual, _ = letterbox(src, (dw, dh), [0.5, 114.0, 2.0])
-            np.testing.assert_array_equal(actual, expected)
-    finally:
-        cv2.ipp.setUseIPP(previous)
+    for sw, sh, dw, dh in [(64, 48, 32, 32), (50, 91, 64, 64), (33, 33, 40, 20)]:
+        src = (rng.random((sh, sw, 3), dtype=np.float32) * 255).astype(np.float32)
+        expected, _ = ultralytics_reference(src, (dw, dh), [0.5, 114.0, 2.0])
+        actual, _ = letterbox(src, (dw, dh), [0.5, 114.0, 2.0])
+        np.testing.assert_array_equal(actual, expected)
 
 
 def test_same_size_is_a_copy_and_single_channel_stays_2d():

@@ -14,17 +14,6 @@ from pyalign.core import resize
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture
-def ipp_off():
-    """OpenCV's own float algorithm: IPP disabled for the test, the previous setting restored."""
-    previous = cv2.ipp.useIPP()
-    cv2.ipp.setUseIPP(False)
-    try:
-        yield
-    finally:
-        cv2.ipp.setUseIPP(previous)
-
-
 def _image(rng: np.random.Generator, h: int, w: int, cn: int, dtype=np.uint8) -> np.ndarray:
     shape = (h, w) if cn == 0 else (h, w, cn)  # cn 0: a 2-D image
     if dtype == np.uint8:
