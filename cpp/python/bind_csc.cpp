@@ -8,22 +8,13 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 #include "pyalign/csc.hpp"
 
 namespace py = pybind11;
 
 namespace pyalign_py {
 namespace {
-
-std::string shape_str(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) {
-        if (i) s += ", ";
-        s += std::to_string(a.shape(i));
-    }
-    if (a.ndim() == 1) s += ",";
-    return s + ")";
-}
 
 void check_u8_contiguous(const py::array& a, const char* what) {
     if (!a.dtype().is(py::dtype::of<uint8_t>()))
@@ -37,7 +28,7 @@ void frame_geometry(const py::array& a, pyalign::PixelFormat f, int& width, int&
     using pyalign::PixelFormat;
     const std::string name = pyalign::pixel_format_name(f);
     auto bad = [&](const std::string& want) {
-        return pyalign::Error(name + " image must be shaped " + want + ", got " + shape_str(a));
+        return pyalign::Error(name + " image must be shaped " + want + ", got " + shape_text(a));
     };
     py::ssize_t h = 0, w = 0;
     switch (f) {
@@ -56,7 +47,7 @@ void frame_geometry(const py::array& a, pyalign::PixelFormat f, int& width, int&
         case PixelFormat::YVU420SP:
             if (a.ndim() != 2) throw bad("(H*3/2, W)");
             if (a.shape(0) % 3 != 0)
-                throw pyalign::Error(name + " frame must have H*3/2 rows (a multiple of 3), got " + shape_str(a));
+                throw pyalign::Error(name + " frame must have H*3/2 rows (a multiple of 3), got " + shape_text(a));
             h = a.shape(0) / 3 * 2;
             w = a.shape(1);
             break;
@@ -67,8 +58,8 @@ void frame_geometry(const py::array& a, pyalign::PixelFormat f, int& width, int&
             w = a.shape(1);
             break;
     }
-    if (h <= 0 || w <= 0) throw pyalign::Error(name + " image is empty: shape " + shape_str(a));
-    if (h > (1 << 20) || w > (1 << 20)) throw pyalign::Error(name + " image too large: shape " + shape_str(a));
+    if (h <= 0 || w <= 0) throw pyalign::Error(name + " image is empty: shape " + shape_text(a));
+    if (h > (1 << 20) || w > (1 << 20)) throw pyalign::Error(name + " image too large: shape " + shape_text(a));
     width = static_cast<int>(w);
     height = static_cast<int>(h);
     pyalign::check_frame_size(f, width, height);

@@ -7,18 +7,13 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 #include "pyalign/normalize.hpp"
 
 namespace py = pybind11;
 
 namespace pyalign_py {
 namespace {
-
-std::string shape_of(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-    return s + (a.ndim() == 1 ? ",)" : ")");
-}
 
 std::vector<py::ssize_t> tensor_shape(pyalign::Layout l, py::ssize_t h, py::ssize_t w, py::ssize_t c) {
     switch (l) {
@@ -53,11 +48,11 @@ py::array normalize_py(const py::array& src, const std::optional<std::vector<dou
     if (!(src.flags() & py::array::c_style))
         throw pyalign::Error("normalize: the image must be C-contiguous (use numpy.ascontiguousarray)");
     if (src.ndim() != 2 && src.ndim() != 3)
-        throw pyalign::Error("normalize: the image must be shaped (H, W) or (H, W, C), got " + shape_of(src));
+        throw pyalign::Error("normalize: the image must be shaped (H, W) or (H, W, C), got " + shape_text(src));
     const py::ssize_t h = src.shape(0), w = src.shape(1), c = src.ndim() == 3 ? src.shape(2) : 1;
-    if (h <= 0 || w <= 0) throw pyalign::Error("normalize: the image is empty: shape " + shape_of(src));
-    if (h > (1 << 20) || w > (1 << 20)) throw pyalign::Error("normalize: the image is too large: " + shape_of(src));
-    if (c < 1 || c > 4) throw pyalign::Error("normalize: the image must have 1 to 4 channels, got " + shape_of(src));
+    if (h <= 0 || w <= 0) throw pyalign::Error("normalize: the image is empty: shape " + shape_text(src));
+    if (h > (1 << 20) || w > (1 << 20)) throw pyalign::Error("normalize: the image is too large: " + shape_text(src));
+    if (c < 1 || c > 4) throw pyalign::Error("normalize: the image must have 1 to 4 channels, got " + shape_text(src));
     pyalign::NormalizeSpec spec;
     spec.channels = static_cast<int>(c);
     spec.swap_rb = swap_rb;

@@ -7,18 +7,13 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 #include "pyalign/pipeline.hpp"
 
 namespace py = pybind11;
 
 namespace pyalign_py {
 namespace {
-
-std::string shape_text(const py::array& a) {
-    std::string s = "(";
-    for (py::ssize_t i = 0; i < a.ndim(); ++i) s += (i ? ", " : "") + std::to_string(a.shape(i));
-    return s + (a.ndim() == 1 ? ",)" : ")");
-}
 
 void per_channel(const std::vector<double>& v, int channels, const char* what, double* out) {
     if (v.size() != 1 && v.size() != static_cast<std::size_t>(channels))
@@ -111,21 +106,7 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
         py::gil_scoped_release nogil;
         pipe.run(in, o);
     }
-    const pyalign::LetterboxGeometry& g = pipe.geometry().g;
-    py::dict info;
-    info["scale_x"] = g.scale_x;
-    info["scale_y"] = g.scale_y;
-    info["pad_left"] = g.pad_left;
-    info["pad_top"] = g.pad_top;
-    info["pad_right"] = g.pad_right;
-    info["pad_bottom"] = g.pad_bottom;
-    info["resized_width"] = g.resized_width;
-    info["resized_height"] = g.resized_height;
-    info["src_width"] = g.src_width;
-    info["src_height"] = g.src_height;
-    info["dst_width"] = g.dst_width;
-    info["dst_height"] = g.dst_height;
-    return py::make_tuple(out, info);
+    return py::make_tuple(out, geometry_dict(pipe.geometry().g));
 }
 
 }  // namespace

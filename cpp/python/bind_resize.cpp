@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bindings.hpp"
+#include "convert.hpp"
 #include "pyalign/resize.hpp"
 
 namespace py = pybind11;
@@ -115,23 +116,6 @@ pyalign::LetterboxStyle parse_style(const std::string& style) {
     if (style == "ultralytics") return pyalign::LetterboxStyle::Ultralytics;
     if (style == "center") return pyalign::LetterboxStyle::Center;
     throw pyalign::Error("letterbox style must be 'ultralytics' or 'center', got '" + style + "'");
-}
-
-py::dict geometry_dict(const pyalign::LetterboxGeometry& g) {
-    py::dict d;
-    d["scale_x"] = g.scale_x;
-    d["scale_y"] = g.scale_y;
-    d["pad_left"] = g.pad_left;
-    d["pad_top"] = g.pad_top;
-    d["pad_right"] = g.pad_right;
-    d["pad_bottom"] = g.pad_bottom;
-    d["resized_width"] = g.resized_width;
-    d["resized_height"] = g.resized_height;
-    d["src_width"] = g.src_width;
-    d["src_height"] = g.src_height;
-    d["dst_width"] = g.dst_width;
-    d["dst_height"] = g.dst_height;
-    return d;
 }
 
 py::dict letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, const std::string& style) {
