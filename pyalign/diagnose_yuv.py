@@ -11,6 +11,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
+from .reference.preprocess import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX
+
 YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 
 
@@ -22,14 +24,10 @@ def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) 
 
 
 #: 3x4 matrices (rows R, G, B; columns Y, U, V, bias/256), Pulsar2 ``csc_mat`` semantics. The
-#: BT.601 entries are written exactly as the pipeline spec's full_range / limited_range modes.
+#: BT.601 entries are the pipeline spec's full_range / limited_range matrices.
 MATRICES: Dict[str, Tuple[float, ...]] = {
-    "bt601_limited": (1.164, 0.0, 1.596, -(1.164 * 16 + 1.596 * 128) / 256,
-                      1.164, -0.392, -0.813, (-1.164 * 16 + 0.392 * 128 + 0.813 * 128) / 256,
-                      1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256),
-    "bt601_full": (1.0, 0.0, 1.402, -1.402 * 128 / 256,
-                   1.0, -0.344136, -0.714136, (0.344136 + 0.714136) * 128 / 256,
-                   1.0, 1.772, 0.0, -1.772 * 128 / 256),
+    "bt601_limited": LIMITED_RANGE_MATRIX,
+    "bt601_full": FULL_RANGE_MATRIX,
     "bt709_limited": tuple(_matrix(1.164, 16, 1.793, -0.213, -0.533, 2.112)),
 }
 
