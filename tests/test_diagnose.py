@@ -225,6 +225,16 @@ def test_partial_explanation(raw, expected):
     assert h.after["violations"] * 10 <= h.before["violations"]
 
 
+def float_resize(img, dsize, ipp):
+    """cv2's bilinear resize of ``img`` as float32, with IPP on or off (the previous setting restored)."""
+    old = cv2.ipp.useIPP()
+    try:
+        cv2.ipp.setUseIPP(ipp)
+        return cv2.resize(img.astype(np.float32), dsize, interpolation=cv2.INTER_LINEAR)
+    finally:
+        cv2.ipp.setUseIPP(old)
+
+
 @pytest.mark.parametrize("ipp", [True, False])
 def test_resize_float_path(raw, ipp):
     if ipp and not cv2.ipp.useIPP():
@@ -234,14 +244,8 @@ def test_resize_float_path(raw, ipp):
                            {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
                            {"op": "layout", "to": "HWC"}]}
     exp = cv2.resize(raw, (131, 97), interpolation=cv2.INTER_LINEAR).astype(np.float32) / np.float32(255)
-    old = cv2.ipp.useIPP()
-    try:
-        cv2.ipp.setUseIPP(not ipp)
-        other = cv2.resize(raw.astype(np.float32), (131, 97), interpolation=cv2.INTER_LINEAR)
-        cv2.ipp.setUseIPP(ipp)
-        fl = cv2.resize(raw.astype(np.float32), (131, 97), interpolation=cv2.INTER_LINEAR)
-    finally:
-        cv2.ipp.setUseIPP(old)
+    other = float_resize(raw, (131, 97), ipp=not ipp)
+    fl = float_resize(raw, (131, 97), ipp=ipp)
     act = fl / np.float32(255)
     hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
     if np.array_equal(fl, other):
@@ -268,12 +272,7 @@ def test_rounding_truncation_before_uint8(raw):
     spec = {"input": {"format": "BGR", "width": W, "height": H},
             "preprocess": [{"op": "resize", "size": [113, 87], "interpolation": "linear"}]}
     exp = cv2.resize(raw, (113, 87), interpolation=cv2.INTER_LINEAR)
-    old = cv2.ipp.useIPP()
-    try:
-        cv2.ipp.setUseIPP(False)
-        fl = cv2.resize(raw.astype(np.float32), (113, 87), interpolation=cv2.INTER_LINEAR)
-    finally:
-        cv2.ipp.setUseIPP(old)
+    fl = float_resize(raw, (113, 87), ipp=False)
     act = np.floor(fl).astype(np.uint8)
     hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
     check_first(hs, "rounding.trunc")
@@ -284,12 +283,7 @@ def test_resize_rounded_float_path(raw):
             "preprocess": [{"op": "resize", "size": [77, 58], "interpolation": "linear"},
                            {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]}]}
     exp = cv2.resize(raw, (77, 58), interpolation=cv2.INTER_LINEAR).astype(np.float32) / np.float32(255)
-    old = cv2.ipp.useIPP()
-    try:
-        cv2.ipp.setUseIPP(False)
-        fl = cv2.resize(raw.astype(np.float32), (77, 58), interpolation=cv2.INTER_LINEAR)
-    finally:
-        cv2.ipp.setUseIPP(old)
+    fl = float_resize(raw, (77, 58), ipp=False)
     act = np.clip(np.rint(fl), 0, 255).astype(np.uint8).astype(np.float32) / np.float32(255)
     assert not np.array_equal(act, exp)
     hs = diagnose(exp, act, stage="preprocessed", layout="HWC", spec=spec, raw_input=raw)
