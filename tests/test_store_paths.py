@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pytest
@@ -15,27 +16,25 @@ def _case(path: Path) -> Path:
     return path
 
 
-def test_read_case_errors_name_the_path(tmp_path: Path) -> None:
+def check_path_errors(read: Callable[[Path], object], tmp_path: Path, not_a_directory: str) -> None:
+    """``read`` of a missing path and of a file raises CaptureError naming the path."""
     with pytest.raises(CaptureError) as ei:
-        read_case(tmp_path / "nowhere")
+        read(tmp_path / "nowhere")
     assert str(ei.value) == f"{tmp_path / 'nowhere'}: no such directory"
     f = tmp_path / "file.bin"
     f.write_bytes(b"\0")
     with pytest.raises(CaptureError) as ei:
-        read_case(f)
-    assert str(ei.value) == f"{f}: not a directory (a capture set is a directory with manifest.json)"
+        read(f)
+    assert str(ei.value) == f"{f}: {not_a_directory}"
+
+
+def test_read_case_errors_name_the_path(tmp_path: Path) -> None:
+    check_path_errors(read_case, tmp_path, "not a directory (a capture set is a directory with manifest.json)")
 
 
 def test_read_actual_errors_name_the_path(tmp_path: Path) -> None:
     ref = read_case(_case(tmp_path / "ref"))
-    with pytest.raises(CaptureError) as ei:
-        read_actual(tmp_path / "nowhere", ref)
-    assert str(ei.value) == f"{tmp_path / 'nowhere'}: no such directory"
-    f = tmp_path / "file.bin"
-    f.write_bytes(b"\0")
-    with pytest.raises(CaptureError) as ei:
-        read_actual(f, ref)
-    assert str(ei.value) == f"{f}: not a directory"
+    check_path_errors(lambda p: read_actual(p, ref), tmp_path, "not a directory")
 
 
 def test_manifest_path_stands_for_its_directory(tmp_path: Path) -> None:
@@ -59,11 +58,4 @@ def test_manifest_named_directory_is_a_directory(tmp_path: Path) -> None:
 def test_find_cases_resolves_like_read_case(tmp_path: Path) -> None:
     d = _case(tmp_path / "c")
     assert find_cases(d / "manifest.json") == [d]
-    with pytest.raises(CaptureError) as ei:
-        find_cases(tmp_path / "nowhere")
-    assert str(ei.value) == f"{tmp_path / 'nowhere'}: no such directory"
-    f = tmp_path / "file.bin"
-    f.write_bytes(b"\0")
-    with pytest.raises(CaptureError) as ei:
-        find_cases(f)
-    assert str(ei.value) == f"{f}: not a directory"
+    check_path_errors(find_cases, tmp_path, "not a directory")
