@@ -19,7 +19,7 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 import numpy as np
 
 from .errors import CaptureError, PyalignError, SpecError
-from .spec import load_spec, preprocessed_info, raw_input_shape
+from .spec import YUV_FORMATS, load_spec, preprocessed_info, raw_input_shape
 
 __all__ = [
     "Capture",
@@ -48,7 +48,7 @@ def result_kind(post: Optional[Mapping[str, Any]]) -> str:
 
 
 def _default_layout(arr: np.ndarray, color: Optional[str]) -> Optional[str]:
-    if color in ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422"):
+    if color in YUV_FORMATS:
         return None
     if arr.ndim == 2:
         return "HW"
@@ -378,7 +378,7 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
     if outputs is not None and post:
         result = _postprocess_reference(outputs, post, info)
     extra = dict(extra or {})
-    extra.setdefault("geometry", {k: v for k, v in info.items()})
+    extra.setdefault("geometry", dict(info))
     with Capture(out, spec=spec, case=case, extra=extra) as cap:
         fmt = spec["input"]["format"]
         cap.raw_input(raw, color=fmt)

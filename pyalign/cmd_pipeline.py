@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import pathlib
 import sys
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple, Union
 
 import click
 
@@ -99,7 +99,7 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     def progress(items: Any) -> Any:
         items = list(items)
         # a progress bar only on a terminal: in logs and CI it would be a stray "capturing" line
-        return _Progress(items) if len(items) >= 2 and sys.stderr.isatty() else items
+        return _progress_bar(items) if len(items) >= 2 and sys.stderr.isatty() else items
 
     outcomes = capture_images(list(images), spec, out, model=model, model_outputs=list(model_outputs),
                               output_shape=shape, output_dtype=output_dtype, progress=progress)
@@ -115,15 +115,10 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     return 1 if failed else 0
 
 
-class _Progress:
-    """click.progressbar on stderr, as an iterable wrapper."""
-
-    def __init__(self, items: Any) -> None:
-        self.items = list(items)
-
-    def __iter__(self) -> Any:
-        with click.progressbar(self.items, label="capturing", file=sys.stderr) as bar:
-            yield from bar
+def _progress_bar(items: List[Any]) -> Iterator[Any]:
+    """Yield the items under a click.progressbar on stderr."""
+    with click.progressbar(items, label="capturing", file=sys.stderr) as bar:
+        yield from bar
 
 
 @click.command("verify")
@@ -150,10 +145,9 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
     """
     import tempfile
 
+    from .compare_rules import resolve_rule
     from .store import find_cases
     from .verify import verify_case
-
-    from .compare_rules import resolve_rule
 
     rules: Dict[str, Any] = {"atol": _parse_rule(atol, "--atol"), "rtol": _parse_rule(rtol, "--rtol"),
                              "cosine": _parse_rule(cosine, "--cosine")}
@@ -171,8 +165,9 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
         base = pathlib.Path(out) if out is not None else pathlib.Path(tmp)
         results = []
+        names_unique = len({p.name for p in paths}) == len(paths)
         for i, p in enumerate(paths):
-            dest = base / (p.name if len(set(q.name for q in paths)) == len(paths) else f"{i:03d}_{p.name}")
+            dest = base / (p.name if names_unique else f"{i:03d}_{p.name}")
             results.append((p, verify_case(p, spec, out=dest, **rules)))
         from .cmd_compare import warn_unused_overrides
 
@@ -207,7 +202,6 @@ def verify_cmd(cases: Tuple[str, ...], spec: Optional[str], out: Optional[str], 
             from .report_html import write_html
 
             ensure_parent(html)
-
             pick = next((r for _, r in results if not r.aligned), results[0][1])
             write_html(pick.comparison, html)
     return 0 if all(r.aligned for _, r in results) else 1

@@ -86,7 +86,7 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
         raise CaptureError(f"raw_input is {raw.dtype} {list(raw.shape)} but the spec's input "
                            f"{spec['input']['format']} {spec['input']['width']}x{spec['input']['height']} "
                            f"needs uint8 {list(want)}", rec.path)
-    tensor, info = core.preprocess(np.ascontiguousarray(raw), dict(spec), return_info=True)
+    tensor, info = core.preprocess(raw, dict(spec), return_info=True)
     out: Dict[str, np.ndarray] = {"preprocessed": np.asarray(tensor)}
     post = spec.get("postprocess")
     outputs = reference.stage("model_output")
@@ -155,9 +155,7 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
     VerifyResult
     """
     from .comparator import compare
-    from .store import read_case
-
-    from .store import Case
+    from .store import Case, read_case
 
     reference: Case = case if isinstance(case, Case) else read_case(case)
     the_spec = _case_spec(reference, spec)
