@@ -78,7 +78,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     """
     exp = np.asarray(expected)
     act = np.asarray(actual)
-    rspec = rule_for(rule, stage) if not isinstance(rule, RuleSpec) else rule
+    rspec = rule_for(rule, stage)
 
     if _is_detections(exp, act, stage, kind):
         atol = rspec.atol if rspec.kind == "atol" and rspec.atol else 1e-3
@@ -99,15 +99,16 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         return []
     if color is None and stage == "raw_input" and isinstance(spec, dict):
         color = (spec.get("input") or {}).get("format")
-    trials = tensor_trials(exp, act, layout, color if stage in ("raw_input", "preprocessed") else None, spec)
+    if stage not in ("raw_input", "preprocessed"):
+        color = None  # a colour only describes the image stages
+    trials = tensor_trials(exp, act, layout, color, spec)
     if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
         trials = class_trials(exp, act) + trials
     missing_note = None
     ran_trials = []
     found, _ = evaluate(trials, before, rspec, ran_trials)
     if not any(h.explains for h in found):
-        tcolor = color if stage in ("raw_input", "preprocessed") else None
-        more, _ = evaluate(composed_trials(exp, act, layout, tcolor, spec), before, rspec, ran_trials)
+        more, _ = evaluate(composed_trials(exp, act, layout, color, spec), before, rspec, ran_trials)
         found += more
     if stage == "preprocessed" and not any(h.explains for h in found):
         # recomputing the pipeline is the costly part: only when no tensor transform explains it
