@@ -36,6 +36,7 @@ __all__ = [
     "load_spec",
     "validate_spec",
     "raw_input_shape",
+    "check_raw_input",
     "preprocessed_info",
     "model_input_size",
     "dump_spec",
@@ -449,6 +450,30 @@ def raw_input_shape(spec: Mapping[str, Any]) -> Tuple[int, ...]:
     if fmt in ("YUV420SP", "YVU420SP"):
         return (h * 3 // 2, w)
     return (h, w, 2)
+
+
+def check_raw_input(raw: Any, spec: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` unless ``raw`` is a uint8 array shaped as the spec's raw input.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        The raw input.
+    spec : mapping
+        A normalised spec.
+
+    Raises
+    ------
+    ValueError
+        ``raw input for <format> <W>x<H> must be uint8 <shape>, got <dtype> <shape>``.
+    """
+    want = raw_input_shape(spec)
+    dtype, shape = getattr(raw, "dtype", None), getattr(raw, "shape", None)
+    if dtype != "uint8" or shape is None or tuple(shape) != want:
+        got = f"{dtype} {tuple(shape)}" if dtype is not None and shape is not None else type(raw).__name__
+        inp = spec["input"]
+        raise ValueError(f"raw input for {inp['format']} {inp['width']}x{inp['height']} must be uint8 {want}, "
+                         f"got {got}")
 
 
 def model_input_size(spec: Mapping[str, Any]) -> Tuple[int, int]:

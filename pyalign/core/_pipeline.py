@@ -107,13 +107,9 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     s = _load(spec)
     if not isinstance(raw, np.ndarray):
         raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
-    from ..spec import raw_input_shape
+    from ..spec import check_raw_input
 
-    want = raw_input_shape(s)
-    if raw.dtype != np.uint8 or raw.shape != want:
-        inp = s["input"]
-        raise ValueError(f"raw input for {inp['format']} {inp['width']}x{inp['height']} must be uint8 "
-                         f"{want}, got {raw.dtype} {tuple(raw.shape)}")
+    check_raw_input(raw, s)
     # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
     raw = np.require(raw, requirements=("C_CONTIGUOUS", "ALIGNED"))
     tensor, geo = _core.preprocess(raw, **_params(s))

@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..spec import load_spec, raw_input_shape
+from ..spec import check_raw_input, load_spec
 
 __all__ = [
     "run_reference",
@@ -144,14 +144,6 @@ def _plain_info(src_w: int, src_h: int, dst_w: int, dst_h: int, style: str) -> D
             "src_height": src_h, "dst_width": dst_w, "dst_height": dst_h, "style": style}
 
 
-def _check_raw(raw: np.ndarray, spec: Mapping[str, Any]) -> None:
-    want = raw_input_shape(spec)
-    if not isinstance(raw, np.ndarray) or raw.dtype != np.uint8 or raw.shape != want:
-        got = f"{raw.dtype} {tuple(raw.shape)}" if isinstance(raw, np.ndarray) else type(raw).__name__
-        raise ValueError(f"raw input for {spec['input']['format']} {spec['input']['width']}x"
-                         f"{spec['input']['height']} must be uint8 {want}, got {got}")
-
-
 def run_reference(raw: np.ndarray, spec: Union[Mapping[str, Any], str]) -> Tuple[np.ndarray, Dict[str, Any]]:
     """Run a spec's preprocessing on a raw input with cv2 + numpy.
 
@@ -171,7 +163,7 @@ def run_reference(raw: np.ndarray, spec: Union[Mapping[str, Any], str]) -> Tuple
     """
     spec = load_spec(spec)
     raw = np.asarray(raw)
-    _check_raw(raw, spec)
+    check_raw_input(raw, spec)
     fmt = spec["input"]["format"]
     w, h = spec["input"]["width"], spec["input"]["height"]
     img: np.ndarray = raw
