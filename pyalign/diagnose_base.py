@@ -430,6 +430,26 @@ def subsample(*arrays: np.ndarray, limit: int = FIT_SAMPLE) -> List[np.ndarray]:
     return flat if idx is None else [f[idx] for f in flat]
 
 
+def fit_line(x: np.ndarray, y: np.ndarray, min_slope: float = 1e-12) -> Optional[Tuple[float, float]]:
+    """Least-squares ``y = a*x + b`` on finite float64 arrays of one size.
+
+    Returns
+    -------
+    (float, float) or None
+        ``(a, b)``; None with fewer than two points, a constant ``x``, or ``|a| < min_slope``.
+    """
+    if x.size < 2:
+        return None
+    xm, ym = x.mean(), y.mean()
+    var = float(np.dot(x - xm, x - xm))
+    if var == 0.0:
+        return None
+    a = float(np.dot(x - xm, y - ym) / var)
+    if not np.isfinite(a) or abs(a) < min_slope:
+        return None
+    return a, float(ym - a * xm)
+
+
 def is_integer_dtype(a: np.ndarray) -> bool:
     """True for numpy integer and bool dtypes."""
     return np.issubdtype(a.dtype, np.integer) or a.dtype == np.bool_

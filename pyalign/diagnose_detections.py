@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
-from .diagnose_base import Hypothesis, RuleSpec, Trial, run_trials
+from .diagnose_base import Hypothesis, RuleSpec, Trial, fit_line, run_trials
 from .reference.preprocess import letterbox_geometry
 
 #: Largest number of rows matched (beyond that the first rows by score are used).
@@ -106,14 +106,10 @@ def _frame_fit(exp: np.ndarray, act: np.ndarray) -> Optional[Tuple[float, float,
         x, y = a[:, cols].ravel(), e[:, cols].ravel()
         if not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
             return None
-        xm, ym = x.mean(), y.mean()
-        var = float(np.dot(x - xm, x - xm))
-        if var == 0:
+        fit = fit_line(x, y, min_slope=1e-9)
+        if fit is None:
             return None
-        k = float(np.dot(x - xm, y - ym) / var)
-        if not np.isfinite(k) or abs(k) < 1e-9:
-            return None
-        out += [k, float(ym - k * xm)]
+        out += fit
     if all(abs(out[i] - 1) < 1e-9 and abs(out[i + 1]) < 1e-9 for i in (0, 2)):
         return None  # the identity: nothing to try
     return out[0], out[1], out[2], out[3]

@@ -6,7 +6,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .diagnose_base import Trial, as_float, cast_like, is_integer_dtype, subsample
+from .diagnose_base import Trial, as_float, cast_like, fit_line, is_integer_dtype, subsample
 
 _AXIS = {"NCHW": 1, "NHWC": 3, "CHW": 0, "HWC": 2}
 
@@ -160,24 +160,18 @@ def channel_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
     return [Trial("channel_swap", what, "tensor", 10, lambda: (exp, np.take(act, order, axis=axis)))]
 
 
-def _fit_line(x: np.ndarray, y: np.ndarray) -> Optional[Tuple[float, float]]:
-    """Least-squares ``y = a*x + b`` on finite values; None when degenerate."""
+def _finite_sample(x: np.ndarray, y: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """The fixed sub-sample of two same-size tensors as float64, pairs with a non-finite value dropped."""
     x, y = subsample(x, y)
     x = x.astype(np.float64)
     y = y.astype(np.float64)
     ok = np.isfinite(x) & np.isfinite(y)
-    x, y = x[ok], y[ok]
-    if x.size < 2:
-        return None
-    xm, ym = x.mean(), y.mean()
-    var = float(np.dot(x - xm, x - xm))
-    if var == 0.0:
-        return None
-    a = float(np.dot(x - xm, y - ym) / var)
-    b = float(ym - a * xm)
-    if not np.isfinite(a) or abs(a) < 1e-12:
-        return None
-    return a, b
+    return x[ok], y[ok]
+
+
+def _fit_line(x: np.ndarray, y: np.ndarray) -> Optional[Tuple[float, float]]:
+    """Least-squares ``y = a*x + b`` on the finite sub-sample; None when degenerate."""
+    return fit_line(*_finite_sample(x, y))
 
 
 def _scale_hint(k: float) -> str:
@@ -211,11 +205,7 @@ def scale_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
     if act.shape != exp.shape or exp.size == 0:
         return []
     trials: List[Trial] = []
-    e, a = subsample(exp, act)
-    e = e.astype(np.float64)
-    a = a.astype(np.float64)
-    ok = np.isfinite(e) & np.isfinite(a)
-    e, a = e[ok], a[ok]
+    e, a = _finite_sample(exp, act)
     if e.size == 0:
         return []
     c = float(np.median(a - e))
