@@ -130,13 +130,13 @@ def _settings_from(config: pytest.Config) -> PluginSettings:
 
 
 def _find_cases(root: Path) -> List[Tuple[str, Path]]:
-    if not root.exists():
-        raise pytest.UsageError(f"--pyalign-captures {root}: no such directory")
-    if not root.is_dir():
-        raise pytest.UsageError(f"--pyalign-captures {root}: not a directory")
+    from .errors import CaptureError
     from .store import find_cases
 
-    paths = [Path(p) for p in find_cases(root)]
+    try:
+        paths = find_cases(root)
+    except CaptureError as e:  # "<root>: no such directory" or "<root>: not a directory"
+        raise pytest.UsageError(f"--pyalign-captures {e}") from None
     if not paths:
         raise pytest.UsageError(
             f"--pyalign-captures {root}: no capture sets (directories with a manifest.json) in it"

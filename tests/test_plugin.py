@@ -134,6 +134,14 @@ def test_missing_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> Non
     result.stderr.fnmatch_lines(["*--pyalign-captures *nowhere: no such directory*"])
 
 
+def test_captures_path_that_is_a_file_is_a_usage_error(pytester: pytest.Pytester) -> None:
+    (pytester.path / "captures.txt").write_text("not a directory")
+    pytester.makepyfile(test_board=PASSING)
+    result = pytester.runpytest("--pyalign-captures=captures.txt")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*--pyalign-captures *captures.txt: not a directory*"])
+
+
 def test_empty_captures_dir_is_a_usage_error(pytester: pytest.Pytester) -> None:
     (pytester.path / "empty").mkdir()
     pytester.makepyfile(test_board=PASSING)
