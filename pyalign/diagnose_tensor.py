@@ -225,7 +225,8 @@ def scale_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
     return trials
 
 
-def _normalize_op(spec: Optional[Dict[str, Any]]) -> Optional[Dict[str, Any]]:
+def normalize_op(spec: Any) -> Optional[Dict[str, Any]]:
+    """Return the first ``normalize`` op of a pipeline spec, or None (also for a non-dict spec)."""
     if not isinstance(spec, dict):
         return None
     for op in spec.get("preprocess") or []:
@@ -281,7 +282,7 @@ def affine_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str],
     a_b, b_b = ca.reshape(shape), cb.reshape(shape)
     params: Dict[str, Any] = {"a": ca.tolist(), "b": cb.tolist()}
     text = (f"per-channel affine: actual = a x expected + b with a = {_list(ca)}, b = {_list(cb)}")
-    norm = _normalize_op(spec)
+    norm = normalize_op(spec)
     if norm is not None:
         try:
             m = np.broadcast_to(np.asarray(norm.get("mean", [0.0]), np.float64), (nc,))

@@ -19,14 +19,15 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from .diagnose_tensor import guess_layout, normalize_op
+from .diagnose_yuv import YUV_FORMATS, convert
+
 __all__ = ["write_html", "render_html"]
 
 #: Largest width (pixels) of a picture in the report; bigger ones are reduced.
 MAX_WIDTH = 360
 
 _IMAGE_LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC", "HW")
-_YUV_CODES = {"YUV420SP": cv2.COLOR_YUV2BGR_NV12, "YVU420SP": cv2.COLOR_YUV2BGR_NV21,
-              "YUYV422": cv2.COLOR_YUV2BGR_YUYV, "UYVY422": cv2.COLOR_YUV2BGR_UYVY}
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px;color:#1d2330;background:#fff}
@@ -154,14 +155,6 @@ def _reduce(img: np.ndarray, how: str = "area") -> np.ndarray:
     return cv2.resize(img, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
 
 
-def _normalize_op(spec: Any) -> Optional[Dict[str, Any]]:
-    if isinstance(spec, dict):
-        for op in spec.get("preprocess") or []:
-            if isinstance(op, dict) and op.get("op") == "normalize":
-                return op
-    return None
-
-
 def _display(hwc: np.ndarray, color: Optional[str], lohi: Optional[Tuple[float, float]],
              norm: Optional[Dict[str, Any]]) -> np.ndarray:
     """An 8-bit BGR or gray picture of an HWC tensor (float tensors de-normalized)."""
@@ -190,8 +183,8 @@ def _display(hwc: np.ndarray, color: Optional[str], lohi: Optional[Tuple[float, 
 def _raw_picture(raw: np.ndarray, color: Optional[str]) -> Optional[np.ndarray]:
     """A BGR picture of a raw input (YUV frames converted with OpenCV)."""
     try:
-        if color in _YUV_CODES:
-            return cv2.cvtColor(np.ascontiguousarray(raw), _YUV_CODES[color])
+        if color in YUV_FORMATS:
+            return convert(raw, color)
         if raw.ndim == 2:
             return cv2.cvtColor(raw.astype(np.uint8), cv2.COLOR_GRAY2BGR)
         if raw.ndim == 3 and raw.shape[2] == 3:
@@ -283,13 +276,11 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
                    kind: Optional[str], spec: Any, stage: str, act_layout: Optional[str] = None) -> str:
     e_hwc: Optional[np.ndarray]
     a_hwc: Optional[np.ndarray]
-    if color in _YUV_CODES and stage == "raw_input":
+    if color in YUV_FORMATS and stage == "raw_input":
         e_pic, a_pic = _raw_picture(exp, color), _raw_picture(act, color)
         e_hwc, a_hwc = exp.reshape(exp.shape[0], exp.shape[1], -1), act.reshape(act.shape[0], act.shape[1], -1)
     else:
         if act.shape != exp.shape and act_layout is None:
-            from .diagnose_tensor import guess_layout
-
             act_layout = guess_layout(act.shape, None)
         e_hwc, a_hwc = _to_hwc(exp, layout), _to_hwc(act, act_layout or layout)
         if e_hwc is None or e_hwc.size == 0 or e_hwc.shape[2] == 0:
@@ -304,7 +295,7 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
             e_pic = colorize(e_hwc)
             a_pic = colorize(a_hwc) if a_hwc is not None and a_hwc.shape == e_hwc.shape else None
         else:
-            norm = _normalize_op(spec) if stage == "preprocessed" and e_hwc.dtype != np.uint8 else None
+            norm = normalize_op(spec) if stage == "preprocessed" and e_hwc.dtype != np.uint8 else None
             fin = e_hwc[np.isfinite(e_hwc)] if e_hwc.dtype.kind == "f" else e_hwc
             lohi = (float(fin.min()), float(fin.max())) if fin.size else None
             e_pic = _display(e_hwc, color, lohi, norm)
