@@ -143,9 +143,8 @@ class Capture:
 
     def model_output(self, outputs: ModelOutputs, **meta: Any) -> List[Any]:
         """Record the model's outputs: one array, a list (``output0``, ...) or a dict name -> array."""
-        return [self.add("model_output", n, a, kind=meta.get("kind", "tensor"),
-                         **{k: v for k, v in meta.items() if k != "kind"})
-                for n, a in _named_outputs(outputs)]
+        meta.setdefault("kind", "tensor")
+        return [self.add("model_output", n, a, **meta) for n, a in _named_outputs(outputs)]
 
     def postprocessed(self, result: Any, *, kind: Optional[str] = None, name: Optional[str] = None,
                       **extra: Any) -> Any:

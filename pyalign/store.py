@@ -27,6 +27,7 @@ import ctypes.util
 import datetime as _dt
 import hashlib
 import json
+import math
 import os
 import platform
 import re
@@ -200,7 +201,8 @@ class TensorRecord:
         """
         self.check_size()
         dt = self.np_dtype
-        if self.nbytes == 0:
+        n = self.nbytes
+        if n == 0:
             arr = np.empty(self.shape, dt)
             if mmap:
                 arr.flags.writeable = False
@@ -214,7 +216,7 @@ class TensorRecord:
             view = arr.reshape(-1).data.cast("B")
             with open(self.path, "rb") as f:
                 got = 0
-                while got < self.nbytes:
+                while got < n:
                     k = f.readinto(view[got:])
                     if not k:
                         break
@@ -222,8 +224,8 @@ class TensorRecord:
                 extra = f.read(1)
         except OSError as e:
             raise CaptureError(f"cannot read file: {e.strerror or e}", self.path) from None
-        if got != self.nbytes or extra:  # the file changed under our feet
-            raise CaptureError(f"file changed while reading: expected {self.nbytes} bytes", self.path)
+        if got != n or extra:  # the file changed under our feet
+            raise CaptureError(f"file changed while reading: expected {n} bytes", self.path)
         return arr
 
     def to_dict(self) -> Dict[str, Any]:
@@ -353,10 +355,7 @@ class Case:
 
 
 def _prod(shape: Iterable[int]) -> int:
-    n = 1
-    for s in shape:
-        n *= int(s)
-    return n
+    return math.prod(int(s) for s in shape)
 
 
 def _stat_is_regular(st: os.stat_result) -> bool:
@@ -404,14 +403,12 @@ def provenance() -> Dict[str, Optional[str]]:
     """What wrote a capture: pyalign, python, numpy and opencv versions, and the platform."""
     from . import __version__
 
-    cv_version: Optional[str]
-    cv2 = sys.modules.get("cv2")
-    if cv2 is None:
-        try:
-            import cv2  # noqa: F811
-        except Exception:  # pragma: no cover - opencv is a dependency
-            cv2 = None
-    cv_version = getattr(cv2, "__version__", None) if cv2 is not None else None
+    try:
+        import cv2
+
+        cv_version: Optional[str] = cv2.__version__
+    except Exception:  # pragma: no cover - opencv is a dependency
+        cv_version = None
     return {
         "pyalign": __version__,
         "python": platform.python_version(),
@@ -675,11 +672,7 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
 
 def _alt_file_names(rec: TensorRecord) -> List[str]:
     names = [rec.file, f"{rec.stage}.{rec.name}.bin", f"{rec.stage}.{_safe_name(rec.name)}.bin"]
-    out: List[str] = []
-    for n in names:
-        if n not in out:
-            out.append(n)
-    return out
+    return list(dict.fromkeys(names))  # without repeats, in order
 
 
 #: For a bare board file of the wrong size: the dtypes a board most likely wrote, per item size.
@@ -819,13 +812,18 @@ def _safe_name(name: str) -> str:
     return s or "tensor"
 
 
+def _write_synced(path: Path, data: Union[bytes, memoryview]) -> None:
+    """Write a file and flush it to the disk."""
+    with open(path, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def _write_file_atomic(path: Path, data: Union[bytes, memoryview]) -> None:
     tmp = path.with_name(f"{_TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}")
     try:
-        with open(tmp, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_synced(tmp, data)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -1043,10 +1041,7 @@ class CaseWriter:
         data = le.data.cast("B") if le.size else b""
         tmpdir = self._ensure_tmpdir()
         tmp_path = tmpdir / f"{_TMP_PREFIX}{len(self._pending)}.bin"
-        with open(tmp_path, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        _write_synced(tmp_path, data)
         rec = TensorRecord(
             stage, name, "", dname, tuple(int(s) for s in le.shape), layout, color, kind,
             hashlib.sha256(data).hexdigest(), dict(extra), Path(),
@@ -1173,14 +1168,10 @@ def write_case(
                     "tensor items must be (stage, name, array[, meta]) tuples or dicts, got "
                     f"{type(item).__name__}"
                 )
-    w = CaseWriter(path, case=case, spec=spec, extra=extra)
-    try:
+    with CaseWriter(path, case=case, spec=spec, extra=extra) as w:  # aborts if an add raises
         for stage, name, arr, meta in items:
             w.add(stage, name, arr, **meta)
-    except BaseException:
-        w.abort()
-        raise
-    return w.commit()
+        return w.commit()
 
 
 # --------------------------------------------------------------------------------------------

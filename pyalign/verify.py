@@ -100,8 +100,7 @@ def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapp
     """Write the C++ results under the reference's tensor names and metadata."""
     from .store import CaseWriter
 
-    w = CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"})
-    try:
+    with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"}) as w:
         for stage, arr in produced.items():
             recs = reference.stage(stage)
             if len(recs) == 1:
@@ -110,9 +109,6 @@ def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapp
             else:
                 w.add(stage, stage, arr)
         return w.commit()
-    except BaseException:
-        w.abort()
-        raise
 
 
 def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.ndarray]) -> List[str]:

@@ -69,13 +69,16 @@ def normalize(src: np.ndarray, mean: Union[None, Number, Sequence[Number]] = Non
     return _core.normalize(src, m, s, bool(swap_rb), layout, dtype == "float32")
 
 
+def _same_dtype(src: np.ndarray) -> str:
+    """The ``dtype`` argument of :func:`normalize` that keeps ``src``'s own (uint8 or float32)."""
+    return "uint8" if isinstance(src, np.ndarray) and src.dtype == np.uint8 else "float32"
+
+
 def swap_rb(src: np.ndarray) -> np.ndarray:
     """Return a copy of an image (uint8 or float32, 3 or 4 channels) with channels 0 and 2 swapped."""
-    dt = "uint8" if isinstance(src, np.ndarray) and src.dtype == np.uint8 else "float32"
-    return normalize(src, swap_rb=True, dtype=dt)
+    return normalize(src, swap_rb=True, dtype=_same_dtype(src))
 
 
 def to_layout(src: np.ndarray, layout: str) -> np.ndarray:
     """Return an HWC (or HW) image (uint8 or float32) in another layout, values unchanged."""
-    dt = "uint8" if isinstance(src, np.ndarray) and src.dtype == np.uint8 else "float32"
-    return normalize(src, layout=layout, dtype=dt)
+    return normalize(src, layout=layout, dtype=_same_dtype(src))
