@@ -118,10 +118,8 @@ def compare_cmd(
     if junit:
         _write(junit, report_junit(results))
     if html:
-        try:
-            from .report_html import write_html
-        except ImportError:
-            raise PyalignError("cannot write an HTML report: pyalign.report_html is not available", html) from None
+        from .report_html import write_html
+
         ensure_parent(html)
         write_html(results[0] if len(results) == 1 else results, html)
     if as_json:
