@@ -739,7 +739,9 @@ void CompareAccumulator::block(const typename Tr::type* e, const typename Tr::ty
 }
 
 template <typename Tr>
-void CompareAccumulator::update_typed(const typename Tr::type* e, const typename Tr::type* a, std::size_t n) {
+void CompareAccumulator::update_typed(const void* expected, const void* actual, std::size_t n) {
+    const auto* e = static_cast<const typename Tr::type*>(expected);
+    const auto* a = static_cast<const typename Tr::type*>(actual);
     std::size_t done = 0;
     while (done < n) {
         const std::size_t m = n - done < kCompareBlock ? n - done : kCompareBlock;
@@ -759,36 +761,16 @@ void CompareAccumulator::update(const void* expected, const void* actual, std::s
     if (n == 0) return;
     if (expected == nullptr || actual == nullptr) throw Error("compare: null data pointer");
     switch (dtype_) {
-        case DType::u8:
-            return update_typed<IntTraits<std::uint8_t>>(static_cast<const std::uint8_t*>(expected),
-                                                         static_cast<const std::uint8_t*>(actual), n);
-        case DType::i8:
-            return update_typed<IntTraits<std::int8_t>>(static_cast<const std::int8_t*>(expected),
-                                                        static_cast<const std::int8_t*>(actual), n);
-        case DType::u16:
-            return update_typed<IntTraits<std::uint16_t>>(static_cast<const std::uint16_t*>(expected),
-                                                          static_cast<const std::uint16_t*>(actual), n);
-        case DType::i16:
-            return update_typed<IntTraits<std::int16_t>>(static_cast<const std::int16_t*>(expected),
-                                                         static_cast<const std::int16_t*>(actual), n);
-        case DType::u32:
-            return update_typed<IntTraits<std::uint32_t>>(static_cast<const std::uint32_t*>(expected),
-                                                          static_cast<const std::uint32_t*>(actual), n);
-        case DType::i32:
-            return update_typed<IntTraits<std::int32_t>>(static_cast<const std::int32_t*>(expected),
-                                                         static_cast<const std::int32_t*>(actual), n);
-        case DType::i64:
-            return update_typed<Int64Traits>(static_cast<const std::int64_t*>(expected),
-                                             static_cast<const std::int64_t*>(actual), n);
-        case DType::f16:
-            return update_typed<HalfTraits>(static_cast<const std::uint16_t*>(expected),
-                                            static_cast<const std::uint16_t*>(actual), n);
-        case DType::f32:
-            return update_typed<FloatTraits<float>>(static_cast<const float*>(expected),
-                                                    static_cast<const float*>(actual), n);
-        case DType::f64:
-            return update_typed<FloatTraits<double>>(static_cast<const double*>(expected),
-                                                     static_cast<const double*>(actual), n);
+        case DType::u8: return update_typed<IntTraits<std::uint8_t>>(expected, actual, n);
+        case DType::i8: return update_typed<IntTraits<std::int8_t>>(expected, actual, n);
+        case DType::u16: return update_typed<IntTraits<std::uint16_t>>(expected, actual, n);
+        case DType::i16: return update_typed<IntTraits<std::int16_t>>(expected, actual, n);
+        case DType::u32: return update_typed<IntTraits<std::uint32_t>>(expected, actual, n);
+        case DType::i32: return update_typed<IntTraits<std::int32_t>>(expected, actual, n);
+        case DType::i64: return update_typed<Int64Traits>(expected, actual, n);
+        case DType::f16: return update_typed<HalfTraits>(expected, actual, n);
+        case DType::f32: return update_typed<FloatTraits<float>>(expected, actual, n);
+        case DType::f64: return update_typed<FloatTraits<double>>(expected, actual, n);
     }
     throw Error("invalid dtype");
 }

@@ -110,7 +110,7 @@ public:
 
 private:
     template <typename Tr>
-    void update_typed(const typename Tr::type* expected, const typename Tr::type* actual, std::size_t n);
+    void update_typed(const void* expected, const void* actual, std::size_t n);
     template <typename Tr>
     void block(const typename Tr::type* e, const typename Tr::type* a, std::size_t n, std::uint64_t base);
     template <typename Tr>
