@@ -6,9 +6,24 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
+#include "pyalign/common.hpp"
+
 namespace resize_model {
+
+/// A packed (unpadded) w x h x cn view of buf.
+template <typename T>
+pyalign::ImageView<T> view(std::vector<std::remove_const_t<T>>& buf, int w, int h, int cn) {
+    pyalign::ImageView<T> v;
+    v.data = buf.data();
+    v.width = w;
+    v.height = h;
+    v.channels = cn;
+    v.stride = static_cast<std::ptrdiff_t>(w) * cn * static_cast<std::ptrdiff_t>(sizeof(buf[0]));
+    return v;
+}
 
 // Model of the documented INTER_LINEAR rules, written independently of resize.cpp (one element).
 inline int pixel(const std::vector<uint8_t>& s, int sw, int sh, int dw, int dh, int cn, int dx, int dy, int c) {
@@ -41,6 +56,18 @@ inline int pixel(const std::vector<uint8_t>& s, int sw, int sh, int dw, int dh, 
     };
     const int r = (((b0 * (h(y0) >> 4)) >> 16) + ((b1 * (h(y1) >> 4)) >> 16) + 2) >> 2;
     return std::min(std::max(r, 0), 255);
+}
+
+/// Number of elements of the packed dw x dh x cn image dst that differ from the model's resize of
+/// src (sw x sh x cn). At the same size the model's weights are (2048, 0): a plain copy.
+inline int mismatches(const std::vector<uint8_t>& src, const std::vector<uint8_t>& dst, int sw, int sh, int dw, int dh,
+                      int cn) {
+    int bad = 0;
+    for (int y = 0; y < dh; ++y)
+        for (int x = 0; x < dw; ++x)
+            for (int c = 0; c < cn; ++c)
+                bad += dst[(static_cast<std::size_t>(y) * dw + x) * cn + c] != pixel(src, sw, sh, dw, dh, cn, x, y, c);
+    return bad;
 }
 
 }  // namespace resize_model
