@@ -53,10 +53,7 @@ class CaptureCase:
     @property
     def stages(self) -> List[str]:
         """The stages this capture set holds, in data-path order."""
-        from .store import STAGES
-
-        present = {t.stage for t in self.case.tensors}
-        return [s for s in STAGES if s in present]
+        return self.case.stages()
 
     def records(self, stage: str) -> List["TensorRecord"]:
         """The tensor records (dtype, shape, layout, color, kind, file) of one stage."""
@@ -72,8 +69,7 @@ class CaptureCase:
 
     def has(self, stage: str, name: Optional[str] = None) -> bool:
         """Whether the capture holds this stage (and tensor, when ``name`` is given)."""
-        tensors = self.case.stage(stage)
-        return bool(tensors) if name is None else any(t.name == name for t in tensors)
+        return self.case.has(stage, name)
 
     # -- data ---------------------------------------------------------------------
     def array(self, stage: str, name: Optional[str] = None) -> "np.ndarray":
@@ -148,6 +144,20 @@ def load_case(case_id: str, path: Path, cache: Optional[Dict[str, "Case"]] = Non
     return CaptureCase(case_id, cache[case_id])
 
 
+def matching_record(got: "Case", reference: "Case", record: "TensorRecord") -> Optional["TensorRecord"]:
+    """The board's tensor that stands for the reference ``record``, or None when it wrote none.
+
+    The one of the same stage and name; or, when both sides hold a single tensor
+    of that stage, that one whatever its name.
+    """
+    if got.has(record.stage, record.name):
+        return got.get(record.stage, record.name)
+    mine = got.stage(record.stage)
+    if len(mine) == 1 and len(reference.stage(record.stage)) == 1:
+        return mine[0]
+    return None
+
+
 def load_actual(actual: Any, case: CaptureCase, stage: str, name: Optional[str]) -> Any:
     """Turn what a test passes to ``pyalign_check`` into the actual array.
 
@@ -164,12 +174,10 @@ def load_actual(actual: Any, case: CaptureCase, stage: str, name: Optional[str])
             from .store import read_actual
 
             got = read_actual(path, case.case)
-            if not got.has(record.stage, record.name):
-                # a board that names its only tensor of the stage differently still matches
-                mine, theirs = got.stage(record.stage), case.case.stage(record.stage)
-                if len(mine) == 1 and len(theirs) == 1:
-                    return mine[0].load()
-            return got.array(record.stage, record.name)
+            match = matching_record(got, case.case, record)
+            if match is None:
+                return got.array(record.stage, record.name)  # raises: the board did not write it
+            return match.load()
         if not path.is_file():
             from .errors import CaptureError
 

@@ -391,6 +391,7 @@ class _Checker:
 def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], rules: Dict[str, Any]) -> List[Any]:
     __tracebackhide__ = True
     from .errors import PyalignError
+    from .plugin_case import matching_record
     from .plugin_options import STAGES
     from .store import read_actual
 
@@ -410,7 +411,7 @@ def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], ru
             failures.append(f"capture set {case.id} has no stage {stage}")
             continue
         for rec in case.records(stage):
-            if not got.has(stage, rec.name) and not (len(got.stage(stage)) == 1 and len(case.records(stage)) == 1):
+            if matching_record(got, case.case, rec) is None:
                 missing = checker._missing(rec, rules, str(path.resolve()))
                 failures.append(f"pyalign: case {case.id} is misaligned\n{missing.to_text()}")
                 continue
