@@ -35,30 +35,26 @@ class _Group(click.Group):
         except click.exceptions.Abort:
             click.echo("error: aborted", err=True)
             sys.exit(EXIT_ERROR)
-        except click.ClickException as e:
+        except Exception as e:
             if debug:
                 raise
-            click.echo(f"error: {_click_message(e)}", err=True)
-            sys.exit(EXIT_ERROR)
-        except PyalignError as e:
-            if debug:
-                raise
-            click.echo(f"error: {e}", err=True)
-            sys.exit(EXIT_ERROR)
-        except (OSError, ValueError, MemoryError) as e:
-            if debug:
-                raise
-            msg = str(e).splitlines()[0] if str(e) else type(e).__name__
-            click.echo(f"error: {msg}", err=True)
-            sys.exit(EXIT_ERROR)
-        except Exception as e:  # a bug in pyalign: still one line; --debug shows the traceback
-            if debug:
-                raise
-            msg = str(e).splitlines()[0] if str(e) else ""
-            click.echo(f"error: internal error ({type(e).__name__}{': ' + msg if msg else ''}); "
-                       "run 'pyalign --debug ...' for the traceback", err=True)
+            click.echo(f"error: {_error_line(e)}", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
+
+
+def _error_line(e: Exception) -> str:
+    """The one line that reports ``e`` after ``error:``."""
+    if isinstance(e, click.ClickException):
+        return _click_message(e)
+    if isinstance(e, PyalignError):
+        return str(e)
+    msg = str(e).splitlines()[0] if str(e) else ""
+    if isinstance(e, (OSError, ValueError, MemoryError)):
+        return msg or type(e).__name__
+    # a bug in pyalign: still one line; --debug shows the traceback
+    return (f"internal error ({type(e).__name__}{': ' + msg if msg else ''}); "
+            "run 'pyalign --debug ...' for the traceback")
 
 
 def _click_message(e: click.ClickException) -> str:
