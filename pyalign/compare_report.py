@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import click
+import numpy as np
 
 if TYPE_CHECKING:  # pragma: no cover
     from .comparator import ComparisonResult, TensorResult
@@ -14,7 +15,12 @@ __all__ = ["json_safe", "fmt", "fmt_index", "tensor_line", "tensor_details", "re
 
 
 def json_safe(v: Any) -> Any:
-    """Replace non-finite floats by the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON)."""
+    """Plain JSON values: numpy arrays and scalars as lists and Python numbers, tuples as
+    lists, non-finite floats as the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON)."""
+    if isinstance(v, np.ndarray):
+        return json_safe(v.tolist())
+    if isinstance(v, np.generic):
+        return json_safe(v.item())
     if isinstance(v, float):
         if math.isnan(v):
             return "nan"

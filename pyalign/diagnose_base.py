@@ -16,6 +16,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .compare_report import json_safe
 from .compare_rules import DEFAULT_RULES, rule_text
 
 #: Residual reduction (RMSE or violation count) that makes a hypothesis "partially explain".
@@ -132,9 +133,9 @@ class Hypothesis:
             "verdict": self.verdict,
             "explains": bool(self.explains),
             "partial": bool(self.partial),
-            "before": _jsonable(self.before),
-            "after": _jsonable(self.after),
-            "params": _jsonable(self.params),
+            "before": json_safe(self.before),
+            "after": json_safe(self.after),
+            "params": json_safe(self.params),
         }
 
     def __str__(self) -> str:
@@ -171,20 +172,6 @@ def _change(before: Dict[str, Any], after: Dict[str, Any]) -> str:
         label = {"max_abs_diff": "max |diff|"}.get(k, k)
         parts.append(f"{label} {_fmt(before[k])} -> {_fmt(after[k])}")
     return ", ".join(parts)
-
-
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, np.generic):
-        return _jsonable(obj.item())
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return str(obj)
-    return obj
 
 
 def as_float(a: Any) -> np.ndarray:
