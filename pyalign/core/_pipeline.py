@@ -24,9 +24,7 @@ def _load(spec: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
 
     try:
         return load_spec(spec)
-    except PipelineSpecError:
-        raise
-    except SpecError as e:
+    except SpecError as e:  # load_spec raises plain SpecErrors
         raise PipelineSpecError(e.what, e.path) from None
 
 
@@ -115,10 +113,6 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     tensor, geo = _core.preprocess(raw, **_params(s))
     if not return_info:
         return tensor
-    return tensor, _make_info(geo, _style(s))
-
-
-def _make_info(geo: Dict[str, Any], style: str) -> Any:
     from ._resize import LetterboxInfo
 
-    return LetterboxInfo(style=style, **geo)
+    return tensor, LetterboxInfo(style=_style(s), **geo)
