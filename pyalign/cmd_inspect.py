@@ -7,6 +7,7 @@ input ends with one ``error:`` line and exit status 2.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -15,7 +16,7 @@ import click
 import numpy as np
 
 from .errors import CaptureError
-from .store import Case, TensorRecord, find_cases, read_actual, read_case, sha256_file
+from .store import Case, TensorRecord, find_cases, read_actual, read_case
 
 __all__ = ["inspect_cmd", "tensor_summary", "case_summary", "format_case"]
 
@@ -42,8 +43,11 @@ def tensor_summary(rec: TensorRecord) -> Dict[str, Any]:
     total = 0.0
     count = nan = inf = 0
     is_float = arr.dtype.kind == "f"
+    digest = hashlib.sha256() if rec.sha256 is not None else None  # the file's bytes, hashed in the same pass
     for start in range(0, flat.size, _CHUNK_ELEMENTS):
         chunk = np.asarray(flat[start:start + _CHUNK_ELEMENTS])
+        if digest is not None:
+            digest.update(chunk.data)
         if is_float:
             chunk = chunk.astype(np.float64)
             nan_mask = np.isnan(chunk)
@@ -58,10 +62,10 @@ def tensor_summary(rec: TensorRecord) -> Dict[str, Any]:
         hi = cmax if hi is None else max(hi, cmax)
         total += float(chunk.sum(dtype=np.float64))
         count += int(chunk.size)
-    if rec.sha256 is None:
+    if digest is None:
         checksum = "none"
     else:
-        checksum = "ok" if sha256_file(rec.path) == rec.sha256 else "mismatch"
+        checksum = "ok" if digest.hexdigest() == rec.sha256 else "mismatch"
     return {
         "stage": rec.stage,
         "name": rec.name,

@@ -225,11 +225,8 @@ def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> D
         for p in pads:
             if not 0 <= p <= 255:
                 raise c.fail(f"{where}.pad_value", f"must be in [0, 255], got {p}")
-        pad_out: Union[float, List[float]] = pads[0] if len(pads) == 1 else pads
-        if isinstance(pad_out, float) and pad_out.is_integer():
-            pad_out = int(pad_out)
-        elif isinstance(pad_out, list):
-            pad_out = [int(p) if p.is_integer() else p for p in pad_out]
+        whole: List[Union[int, float]] = [int(p) if p.is_integer() else p for p in pads]
+        pad_out = whole[0] if len(whole) == 1 else whole
         return {"op": "letterbox", "size": _size(c, f"{where}.size", op.get("size")), "pad_value": pad_out,
                 "style": _choice(c, f"{where}.style", op.get("style", "ultralytics"), ("ultralytics", "center"))}
     if name == "swap_rb":
