@@ -333,6 +333,13 @@ private:
     void ws() {
         while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
     }
+    bool eat(char c) {
+        if (i_ < s_.size() && s_[i_] == c) {
+            ++i_;
+            return true;
+        }
+        return false;
+    }
     bool literal(const char* word) {
         const std::size_t n = std::strlen(word);
         if (s_.compare(i_, n, word) == 0) {
@@ -351,50 +358,29 @@ private:
             v.type = JValue::Object;
             ++i_;
             ws();
-            if (i_ < s_.size() && s_[i_] == '}') {
-                ++i_;
-                return v;
-            }
+            if (eat('}')) return v;
             for (;;) {
                 ws();
                 if (i_ >= s_.size() || s_[i_] != '"') fail("expecting a string key");
                 std::string key = string();
                 ws();
-                if (i_ >= s_.size() || s_[i_] != ':') fail("expecting ':'");
-                ++i_;
+                if (!eat(':')) fail("expecting ':'");
                 v.members.emplace_back(std::move(key), value(depth + 1));
                 ws();
-                if (i_ < s_.size() && s_[i_] == ',') {
-                    ++i_;
-                    continue;
-                }
-                if (i_ < s_.size() && s_[i_] == '}') {
-                    ++i_;
-                    return v;
-                }
-                fail("expecting ',' or '}'");
+                if (eat('}')) return v;
+                if (!eat(',')) fail("expecting ',' or '}'");
             }
         }
         if (c == '[') {
             v.type = JValue::Array;
             ++i_;
             ws();
-            if (i_ < s_.size() && s_[i_] == ']') {
-                ++i_;
-                return v;
-            }
+            if (eat(']')) return v;
             for (;;) {
                 v.items.push_back(value(depth + 1));
                 ws();
-                if (i_ < s_.size() && s_[i_] == ',') {
-                    ++i_;
-                    continue;
-                }
-                if (i_ < s_.size() && s_[i_] == ']') {
-                    ++i_;
-                    return v;
-                }
-                fail("expecting ',' or ']'");
+                if (eat(']')) return v;
+                if (!eat(',')) fail("expecting ',' or ']'");
             }
         }
         if (c == '"') {
@@ -412,25 +398,18 @@ private:
             return v;
         }
         if (literal("null")) return v;
-        if (c == '-' || (c >= '0' && c <= '9')) {
+        // Python's json module writes these for non-finite floats; accept them as numbers
+        // ("-Infinity" before the number branch, which would take its '-').
+        for (const char* word : {"NaN", "Infinity", "-Infinity"}) {
+            if (literal(word)) {
+                v.type = JValue::Number;
+                v.text = word;
+                return v;
+            }
+        }
+        if (c == '-' || digit(c)) {
             v.type = JValue::Number;
             v.text = number();
-            return v;
-        }
-        // Python's json module writes these for non-finite floats; accept them as numbers.
-        if (literal("NaN")) {
-            v.type = JValue::Number;
-            v.text = "NaN";
-            return v;
-        }
-        if (literal("Infinity")) {
-            v.type = JValue::Number;
-            v.text = "Infinity";
-            return v;
-        }
-        if (literal("-Infinity")) {
-            v.type = JValue::Number;
-            v.text = "-Infinity";
             return v;
         }
         fail("expecting a value");

@@ -237,6 +237,11 @@ PA_TEST(writer_rejects_bad_arguments) {
     PA_CHECK(has(error_of([&] { w.add("preprocessed", "t", DType::f32, {1}, &x); }), "duplicate tensor"));
     PA_CHECK_THROWS(w.set_spec_json("[1, 2]"));
     PA_CHECK_THROWS(w.set_spec_json("{\"a\": }"));
+    PA_CHECK_THROWS(w.set_spec_json("{\"a\": -Inf}"));
+    PA_CHECK_THROWS(w.set_spec_json("{\"a\": [1 2]}"));
+    PA_CHECK_THROWS(w.set_spec_json("{\"a\" 1}"));
+    // Python's json writes NaN, Infinity and -Infinity for non-finite floats.
+    w.set_spec_json("{\"a\": [NaN, Infinity, -Infinity, -1.5e-3], \"b\": {}}");
     w.abort();
     PA_CHECK(!fs::exists(dir));
     // refuses to replace a directory that is not a capture set
