@@ -22,7 +22,7 @@ import numpy as np
 
 from .diagnose_base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, Trial, evaluate, measure, rank,
                             rule_for, strip)
-from .diagnose_detections import class_trials, detection_trials, evaluate_detections, match
+from .diagnose_detections import class_trials, detection_trials, evaluate_detections, match, match_atol
 from .diagnose_pipeline import pipeline_trials
 from .diagnose_tensor import composed_trials, tensor_trials
 
@@ -81,8 +81,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
     rspec = rule_for(rule, stage)
 
     if _is_detections(exp, act, stage, kind):
-        atol = rspec.atol if rspec.kind == "atol" and rspec.atol else 1e-3
-        before = match(exp, act, atol)
+        before = match(exp, act, match_atol(rspec))
         if before["passed"]:
             return []
         trials = detection_trials(exp, act, spec)

@@ -20,6 +20,14 @@ from .reference.preprocess import letterbox_geometry
 MAX_ROWS = 2000
 
 
+def match_atol(rule: RuleSpec) -> float:
+    """The per-field tolerance two matched rows must meet: the rule's ``atol``, ``1e-12`` for an
+    ``exact`` rule, ``1e-3`` otherwise (a cosine rule, or an ``atol`` rule of 0)."""
+    if rule.kind == "atol" and rule.atol:
+        return rule.atol
+    return 1e-12 if rule.kind == "exact" else 1e-3
+
+
 def match(expected: np.ndarray, actual: np.ndarray, atol: float) -> Dict[str, Any]:
     """Match two detection sets; return ``matched``, ``unmatched``, ``max_abs_diff`` and ``passed``."""
     e = np.asarray(expected, np.float64).reshape(-1, expected.shape[-1] if expected.ndim else 1)[:MAX_ROWS]
@@ -237,7 +245,7 @@ def evaluate_detections(trials: List[Trial], before: Dict[str, Any], rule: RuleS
 
     ``ran_trials``, when given, receives every trial that ran.
     """
-    atol = rule.atol if rule.kind == "atol" and rule.atol else (1e-3 if rule.kind != "exact" else 1e-12)
+    atol = match_atol(rule)
 
     def judge(expected: np.ndarray, actual: np.ndarray) -> Tuple[Dict[str, Any], bool]:
         after = match(expected, actual, atol)

@@ -137,3 +137,19 @@ def test_classification_class_shift():
     act[:, 0] += 1
     hs = diagnose(exp, act, stage="postprocessed", kind="classes")
     assert hs[0].name == "classes.class_shift_+1" and hs[0].explains, [str(h) for h in hs]
+
+
+def test_exact_rule_measures_before_and_after_with_the_same_tolerance():
+    """Under an exact rule a 1e-4 box difference is a mismatch: diagnosed, not dismissed as passing."""
+    from pyalign.diagnose_base import RuleSpec
+
+    exp = np.array([[10, 10, 50, 50, 0.9, 1], [60, 60, 90, 90, 0.8, 2]], np.float32)
+    act = exp.copy()
+    act[0, 0] += 1e-4
+    found = diagnose(exp, act, stage="postprocessed", kind="detections", rule=RuleSpec("exact", None, 0.0, None))
+    assert [h.name for h in found] == ["unexplained"]
+    assert found[0].before["unmatched"] == 2
+    act[:, 5] += 1  # and the class shift then explains only the part it can
+    found = diagnose(exp, act, stage="postprocessed", kind="detections", rule=RuleSpec("exact", None, 0.0, None))
+    assert found[0].name == "detections.class_shift_+1"
+    assert found[0].before["unmatched"] == 4 and found[0].after["unmatched"] == 2
