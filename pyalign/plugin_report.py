@@ -6,7 +6,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, Dict, List, Mapping, Optional, Sequence
 
-from .plugin_results import STAGE_ORDER, build_report, format_metric, write_json, write_text_atomic
+from .plugin_options import STAGES
+from .plugin_results import build_report, format_metric, write_json, write_text_atomic
 
 
 def write_report(
@@ -60,7 +61,7 @@ def comparison_views(report: Mapping[str, Any]) -> List[SimpleNamespace]:
     for rec in report.get("checks", []):
         groups.setdefault((rec["case"], rec.get("case_dir"), rec.get("actual_dir")), []).append(rec)
     views = []
-    order = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    order = {stage: i for i, stage in enumerate(STAGES)}
     for (case, case_dir, actual_dir), recs in groups.items():
         tensors = []
         for rec in sorted(recs, key=lambda r: (order.get(r["stage"], len(order)), str(r["name"]), str(r["nodeid"]))):
@@ -117,24 +118,37 @@ def render_report_html(report: Mapping[str, Any]) -> str:
 
 
 def _summary_html(report: Mapping[str, Any]) -> str:
+    return _counts_html(report) + "".join(_summary_table(report, badge=True))
+
+
+def _counts_html(report: Mapping[str, Any]) -> str:
+    """The paragraph with the captures directory and the check and test counts."""
     counts = report.get("counts", {})
-    out = [
+    return (
         f"<p>Captures: <code>{_e(report.get('captures'))}</code>. "
         f"{_e(counts.get('checks', 0))} checks on {_e(counts.get('cases', 0))} cases: "
         f"{_e(counts.get('passed', 0))} aligned, {_e(counts.get('failed', 0))} misaligned; "
-        f"{_e(counts.get('tests', 0))} tests, {_e(counts.get('tests_failed', 0))} failed.</p>",
-        "<table><tr><th>case</th><th>stage</th><th>verdict</th><th>checks</th><th>worst metric</th></tr>",
-    ]
+        f"{_e(counts.get('tests', 0))} tests, {_e(counts.get('tests_failed', 0))} failed.</p>"
+    )
+
+
+def _summary_table(report: Mapping[str, Any], *, badge: bool) -> List[str]:
+    """The case × stage table, a piece a row; the verdict as a badge (comparison page) or a coloured cell."""
+    out = ["<table><tr><th>case</th><th>stage</th><th>verdict</th><th>checks</th><th>worst metric</th></tr>"]
     for row in report.get("summary", []):
         ok = row["checks"] - row["failed"]
-        cls = "pass" if row["verdict"] == "PASS" else "fail"
+        v = _e(row["verdict"])
+        if badge:
+            cls = "pass" if row["verdict"] == "PASS" else "fail"
+            cell = f'<td><span class="badge {cls} {v}">{v}</span></td>'
+        else:
+            cell = f'<td class="{v}">{v}</td>'
         out.append(
-            f"<tr><td>{_e(row['case'])}</td><td>{_e(row['stage'])}</td>"
-            f'<td><span class="badge {cls} {_e(row["verdict"])}">{_e(row["verdict"])}</span></td>'
+            f"<tr><td>{_e(row['case'])}</td><td>{_e(row['stage'])}</td>{cell}"
             f"<td>{ok}/{_e(row['checks'])}</td><td>{_e(row['worst_text'])}</td></tr>"
         )
     out.append("</table>")
-    return "".join(out)
+    return out
 
 
 _CSS = """
@@ -160,7 +174,6 @@ def render_html(report: Mapping[str, Any]) -> str:
     report : dict
         The JSON report built by :func:`pyalign.plugin_results.build_report`.
     """
-    counts = report.get("counts", {})
     verdict = "PASS" if report.get("aligned") else "FAIL"
     out: List[str] = [
         "<!DOCTYPE html>",
@@ -168,22 +181,11 @@ def render_html(report: Mapping[str, Any]) -> str:
         f"<style>{_CSS}</style></head><body>",
         f'<h1>pyalign test report: <span class="{verdict}">'
         f'{"aligned" if verdict == "PASS" else "misaligned"}</span></h1>',
-        f"<p>Captures: <code>{_e(report.get('captures'))}</code>. "
-        f"{_e(counts.get('checks', 0))} checks on {_e(counts.get('cases', 0))} cases: "
-        f"{_e(counts.get('passed', 0))} aligned, {_e(counts.get('failed', 0))} misaligned; "
-        f"{_e(counts.get('tests', 0))} tests, {_e(counts.get('tests_failed', 0))} failed.</p>",
+        _counts_html(report),
         "<h2>Case × stage</h2>",
-        "<table><tr><th>case</th><th>stage</th><th>verdict</th><th>checks</th><th>worst metric</th></tr>",
+        *_summary_table(report, badge=False),
+        "<h2>Checks</h2>",
     ]
-    for row in report.get("summary", []):
-        ok = row["checks"] - row["failed"]
-        out.append(
-            f"<tr><td>{_e(row['case'])}</td><td>{_e(row['stage'])}</td>"
-            f'<td class="{_e(row["verdict"])}">{_e(row["verdict"])}</td>'
-            f"<td>{ok}/{_e(row['checks'])}</td><td>{_e(row['worst_text'])}</td></tr>"
-        )
-    out.append("</table>")
-    out.append("<h2>Checks</h2>")
     out.append(
         "<table><tr><th>test</th><th>case</th><th>tensor</th><th>verdict</th>"
         "<th>rule</th><th>worst metric</th></tr>"

@@ -12,7 +12,8 @@ import math
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-STAGE_ORDER = ("raw_input", "preprocessed", "model_output", "postprocessed")
+from .plugin_options import STAGES
+
 REPORT_FORMAT = "pyalign.pytest-report"
 REPORT_VERSION = 1
 
@@ -276,7 +277,7 @@ def summarize(
                 "worst_text": "; ".join(sorted(names)),
             }
         )
-    order = {s: i for i, s in enumerate(STAGE_ORDER)}
+    order = {s: i for i, s in enumerate(STAGES)}
     rows.sort(key=lambda r: (r["case"], order.get(r["stage"], len(order)), r["stage"]))
     return rows
 
