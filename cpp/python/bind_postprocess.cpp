@@ -71,20 +71,31 @@ pyalign::DecodeOptions options(double conf, int64_t pre_nms_topk, int64_t input_
     return o;
 }
 
-/// Candidates from Python arrays (validated: boxes [N,4], scores [N], classes int64 [N]).
-pyalign::Candidates candidates_of(const py::array& boxes, const py::array& scores, const py::array& classes) {
+/// N of validated boxes (float32 [N, 4]) and scores (float32 [N]).
+py::ssize_t box_count(const py::array& boxes, const py::array& scores) {
     require_float32(boxes, "boxes");
     require_float32(scores, "scores");
     if (boxes.ndim() != 2 || boxes.shape(1) != 4) throw pyalign::Error("boxes: expected shape [N, 4]");
     const py::ssize_t n = boxes.shape(0);
     if (scores.ndim() != 1 || scores.shape(0) != n) throw pyalign::Error("scores: expected shape [N] matching boxes");
+    return n;
+}
+
+/// Data of validated class ids (C-contiguous int64 [n]).
+const int64_t* class_ids(const py::array& classes, py::ssize_t n) {
     if (!classes.dtype().is(py::dtype::of<int64_t>()) || !(classes.flags() & py::array::c_style))
         throw pyalign::Error("classes: expected a C-contiguous int64 array");
     if (classes.ndim() != 1 || classes.shape(0) != n) throw pyalign::Error("classes: expected shape [N] matching boxes");
+    return static_cast<const int64_t*>(classes.data());
+}
+
+/// Candidates from Python arrays (validated: boxes [N,4], scores [N], classes int64 [N]).
+pyalign::Candidates candidates_of(const py::array& boxes, const py::array& scores, const py::array& classes) {
+    const py::ssize_t n = box_count(boxes, scores);
+    const int64_t* k = class_ids(classes, n);
     pyalign::Candidates c;
     const float* b = static_cast<const float*>(boxes.data());
     const float* s = static_cast<const float*>(scores.data());
-    const int64_t* k = static_cast<const int64_t*>(classes.data());
     c.boxes.assign(b, b + 4 * n);
     c.scores.assign(s, s + n);
     c.classes.assign(k, k + n);
@@ -286,20 +297,13 @@ void bind_postprocess(pybind11::module_& parent) {
 
     m.def("nms", [](const py::array& boxes, const py::array& scores, double iou, const py::object& classes,
                     int64_t max_det) {
-        require_float32(boxes, "boxes");
-        require_float32(scores, "scores");
-        if (boxes.ndim() != 2 || boxes.shape(1) != 4) throw pyalign::Error("boxes: expected shape [N, 4]");
-        const int64_t n = boxes.shape(0);
-        if (scores.ndim() != 1 || scores.shape(0) != n) throw pyalign::Error("scores: expected shape [N] matching boxes");
+        const int64_t n = box_count(boxes, scores);
         const int64_t* cls = nullptr;
         py::array carr;
         if (!classes.is_none()) {
             if (!py::isinstance<py::array>(classes)) throw pyalign::Error("classes: expected an int64 array");
             carr = py::reinterpret_borrow<py::array>(classes);
-            if (!carr.dtype().is(py::dtype::of<int64_t>()) || !(carr.flags() & py::array::c_style))
-                throw pyalign::Error("classes: expected a C-contiguous int64 array");
-            if (carr.ndim() != 1 || carr.shape(0) != n) throw pyalign::Error("classes: expected shape [N] matching boxes");
-            cls = static_cast<const int64_t*>(carr.data());
+            cls = class_ids(carr, n);
         }
         const float* b = static_cast<const float*>(boxes.data());
         const float* s = static_cast<const float*>(scores.data());
@@ -340,9 +344,7 @@ void bind_postprocess(pybind11::module_& parent) {
             py::gil_scoped_release release;
             rows = pyalign::detections(c, iou, class_agnostic, max_det, has_mapping ? &mp : nullptr);
         }
-        py::array_t<float> out({static_cast<py::ssize_t>(rows.size() / 6), py::ssize_t{6}});
-        std::copy(rows.begin(), rows.end(), out.mutable_data());
-        return out;
+        return detections_array(rows);
     });
 }
 
