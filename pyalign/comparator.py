@@ -205,16 +205,18 @@ def _compare_detections(
     if metrics["max_abs_flat_index"] is not None:
         k, f = divmod(metrics["max_abs_flat_index"], 6)
         metrics["max_abs_index"] = {"det": int(ie[k]), "field": FIELDS[f]}
-    matched = []
-    for (i, j, iou), row_e, row_a in zip(pairs, em, am):
-        diff = np.abs(row_a.astype(np.float64) - row_e.astype(np.float64))
-        if res.rule.kind == "atol":
-            ok = bool(np.all(diff < res.rule.atol + res.rule.rtol * np.abs(row_e.astype(np.float64))))
-        elif res.rule.kind == "exact":
-            ok = bool(np.all(row_a == row_e))
-        else:
-            ok = True
-        matched.append({"expected_index": i, "actual_index": j, "iou": iou, "max_abs_diff": float(diff.max()), "ok": ok})
+    ef = em.astype(np.float64)
+    diff = np.abs(am.astype(np.float64) - ef)
+    if res.rule.kind == "atol":
+        ok = np.all(diff < res.rule.atol + res.rule.rtol * np.abs(ef), axis=1)
+    elif res.rule.kind == "exact":
+        ok = np.all(am == em, axis=1)
+    else:
+        ok = np.ones(len(pairs), bool)
+    matched = [
+        {"expected_index": i, "actual_index": j, "iou": iou, "max_abs_diff": float(d), "ok": bool(k)}
+        for (i, j, iou), d, k in zip(pairs, diff.max(axis=1), ok)
+    ]
     res.detections = {
         "expected_count": int(len(e)),
         "actual_count": int(len(a)),
