@@ -235,3 +235,20 @@ def test_hypothesis_small_integer_boxes(rows, thr, aware):
     expected = brute_force_nms(boxes, scores, thr, classes)
     np.testing.assert_array_equal(C.nms(boxes, scores, thr, classes=classes), expected)
     np.testing.assert_array_equal(R.nms(boxes, scores, thr, classes=classes), expected)
+
+
+@pytest.mark.parametrize("impl", [pytest.param(C.detections_from_candidates, id="cpp"),
+                                  pytest.param(R.detections_from_candidates, id="numpy")])
+def test_detections_from_candidates_checks_scores_and_classes(impl):
+    boxes = np.array([[0, 0, 10, 10], [1, 1, 11, 11], [20, 20, 30, 30]], np.float32)
+    scores = np.array([0.9, 0.8, 0.7], np.float32)
+    with pytest.raises(ValueError, match=r"scores: expected shape \[3\] to match boxes"):
+        impl(R.Candidates(boxes, scores[:2], np.zeros(3, np.int64), {}))
+    with pytest.raises(ValueError, match=r"classes: expected shape \[3\] to match boxes"):
+        impl(R.Candidates(boxes, scores, np.zeros(2, np.int64), {}))
+    with pytest.raises(ValueError, match="classes: expected integer class ids"):
+        impl(R.Candidates(boxes, scores, np.array([0.5, 0, 0]), {}))
+    # integer-valued float class ids are taken as ids: boxes 0 and 1 are of different classes
+    det = impl(R.Candidates(boxes, scores, np.array([0.0, 1.0, 0.0]), {}), 0.45)
+    np.testing.assert_array_equal(det[:, 5], [0, 1, 0])
+    np.testing.assert_array_equal(det[:, 4], scores)

@@ -288,18 +288,6 @@ def decode_yolox(
     return _candidates(_pp.decode_yolox(_ref._as_output_list(outputs), nc, _ref._check_strides(strides), conf, ptk or 0, w, h))
 
 
-def _classes_int64(classes: Any, n: int) -> np.ndarray:
-    c = np.asarray(classes)
-    if c.ndim != 1 or c.shape[0] != n:
-        raise ValueError(f"classes: expected shape [{n}] to match boxes, got {c.shape}")
-    if np.issubdtype(c.dtype, np.floating):
-        if not np.all(np.isfinite(c)) or np.any(c != np.round(c)) or np.any(np.abs(c) > 2**62):
-            raise ValueError("classes: expected integer class ids")
-    elif not np.issubdtype(c.dtype, np.integer):
-        raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")
-    return np.ascontiguousarray(c, dtype=np.int64)
-
-
 def nms(
     boxes: Any,
     scores: Any,
@@ -328,12 +316,10 @@ def nms(
         int64 indices of the kept boxes, score-descending (ties by the lower index).
     """
     b = _ref._check_boxes(boxes)
-    s = _f32("scores", scores)
-    if s.ndim != 1 or s.shape[0] != b.shape[0]:
-        raise ValueError(f"scores: expected shape [{b.shape[0]}] to match boxes, got {s.shape}")
+    s = _ref._check_scores(scores, b.shape[0])
     thr = _ref._check_threshold("iou_threshold", iou_threshold)
     md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
-    c = None if classes is None else _classes_int64(classes, b.shape[0])
+    c = None if classes is None else _ref._check_classes(classes, b.shape[0])
     return _pp.nms(b, s, thr, c, md)
 
 
@@ -380,10 +366,8 @@ def detections_from_candidates(
     numpy.ndarray
     """
     b = _ref._check_boxes(cand.boxes)
-    s = _f32("scores", cand.scores)
-    if s.ndim != 1 or s.shape[0] != b.shape[0]:
-        raise ValueError(f"scores: expected shape [{b.shape[0]}] to match boxes, got {s.shape}")
-    c = _classes_int64(cand.classes, b.shape[0])
+    s = _ref._check_scores(cand.scores, b.shape[0])
+    c = _ref._check_classes(cand.classes, b.shape[0])
     thr = _ref._check_threshold("iou_threshold", iou_threshold)
     md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
     return _pp.detections(b, s, c, thr, bool(class_agnostic), md, None if info is None else _mapping(info))
@@ -435,7 +419,7 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *,
     nc, conf, ptk = p["num_classes"], float(p["conf_threshold"]), p["pre_nms_topk"] or 0
     strides = list(p["strides"])
     d = None if info is None else _ref.info_dict(info)
-    mapping = None if d is None else [d["scale_x"], d["scale_y"], d["pad_left"], d["pad_top"], d["src_width"], d["src_height"]]
+    mapping = None if d is None else _mapping(d)
     finish = (float(p["iou_threshold"]), p["class_agnostic"], -1 if p["max_det"] is None else p["max_det"], mapping)
     if op == "yolov5":
         det, stats = _pp.detect_yolov5(arrays, nc, _ref._check_anchors(p["anchors"], len(strides)), strides,

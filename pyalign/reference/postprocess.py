@@ -730,6 +730,26 @@ def _check_boxes(boxes: ArrayLike) -> np.ndarray:
     return b
 
 
+def _check_scores(scores: ArrayLike, n: int) -> np.ndarray:
+    s = _as_float_array("scores", scores)
+    if s.ndim != 1 or s.shape[0] != n:
+        raise ValueError(f"scores: expected shape [{n}] to match boxes, got {s.shape}")
+    return s
+
+
+def _check_classes(classes: ArrayLike, n: int) -> np.ndarray:
+    """``[n]`` integer class ids (floats with integer values accepted) as int64."""
+    c = np.asarray(classes)
+    if c.ndim != 1 or c.shape[0] != n:
+        raise ValueError(f"classes: expected shape [{n}] to match boxes, got {c.shape}")
+    if not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
+        raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")
+    if np.issubdtype(c.dtype, np.floating):
+        if not np.all(np.isfinite(c)) or np.any(c != np.round(c)) or np.any(np.abs(c) > 2**62):
+            raise ValueError("classes: expected integer class ids")
+    return c.astype(np.int64)
+
+
 def nms(
     boxes: ArrayLike,
     scores: ArrayLike,
@@ -763,24 +783,11 @@ def nms(
         int64 indices of the kept boxes, score-descending.
     """
     b = _check_boxes(boxes)
-    s = _as_float_array("scores", scores)
-    if s.ndim != 1 or s.shape[0] != b.shape[0]:
-        raise ValueError(f"scores: expected shape [{b.shape[0]}] to match boxes, got {s.shape}")
+    s = _check_scores(scores, b.shape[0])
     thr = _check_threshold("iou_threshold", iou_threshold)
     if max_det is not None:
         max_det = _check_int("max_det", max_det, 0)
-    if classes is not None:
-        c = np.asarray(classes)
-        if c.ndim != 1 or c.shape[0] != b.shape[0]:
-            raise ValueError(f"classes: expected shape [{b.shape[0]}] to match boxes, got {c.shape}")
-        if not (np.issubdtype(c.dtype, np.integer) or np.issubdtype(c.dtype, np.floating)):
-            raise ValueError(f"classes: expected integer class ids, got dtype {c.dtype}")
-        if np.issubdtype(c.dtype, np.floating):
-            if not np.all(np.isfinite(c)) or np.any(c != np.round(c)) or np.any(np.abs(c) > 2**62):
-                raise ValueError("classes: expected integer class ids")
-        c = c.astype(np.int64)
-    else:
-        c = np.zeros(b.shape[0], dtype=np.int64)
+    c = np.zeros(b.shape[0], dtype=np.int64) if classes is None else _check_classes(classes, b.shape[0])
 
     valid = np.isfinite(s) & np.isfinite(b).all(axis=1)
     order = np.flatnonzero(valid)
