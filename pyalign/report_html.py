@@ -155,6 +155,12 @@ def _reduce(img: np.ndarray, how: str = "area") -> np.ndarray:
     return cv2.resize(img, (max(1, w // k), max(1, h // k)), interpolation=cv2.INTER_AREA)
 
 
+def _per_channel(values: Any, c: int, default: float) -> np.ndarray:
+    """A spec's mean or std as ``c`` float64 values (``default`` when its length fits neither 1 nor ``c``)."""
+    v = np.asarray(values, np.float64).ravel()
+    return np.broadcast_to(v, (c,)) if v.size in (1, c) else np.full(c, default)
+
+
 def _display(hwc: np.ndarray, color: Optional[str], lohi: Optional[Tuple[float, float]],
              norm: Optional[Dict[str, Any]]) -> np.ndarray:
     """An 8-bit BGR or gray picture of an HWC tensor (float tensors de-normalized)."""
@@ -163,11 +169,7 @@ def _display(hwc: np.ndarray, color: Optional[str], lohi: Optional[Tuple[float, 
         xf = x.astype(np.float64)
         c = xf.shape[2]
         if norm is not None:
-            mean = np.broadcast_to(np.asarray(norm.get("mean", [0]), np.float64).ravel(), (c,)) \
-                if len(np.asarray(norm.get("mean", [0])).ravel()) in (1, c) else np.zeros(c)
-            std = np.broadcast_to(np.asarray(norm.get("std", [1]), np.float64).ravel(), (c,)) \
-                if len(np.asarray(norm.get("std", [1])).ravel()) in (1, c) else np.ones(c)
-            xf = xf * std + mean
+            xf = xf * _per_channel(norm.get("std", [1]), c, 1.0) + _per_channel(norm.get("mean", [0]), c, 0.0)
         elif lohi is not None:
             lo, hi = lohi
             xf = (xf - lo) * (255.0 / (hi - lo)) if hi > lo else xf * 0
