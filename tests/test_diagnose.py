@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from pyalign.diagnose import Hypothesis, diagnose, diagnose_tensor
+from pyalign.reference import to_input_format
 from pyalign.synthetic import synthetic_image
 
 W, H = 202, 150          # raw image size
@@ -351,17 +352,6 @@ def test_letterbox_shifted_by_one(raw, expected):
 
 # ---------------------------------------------------------------------------- YUV
 
-def nv12_from_bgr(img):
-    h, w = img.shape[:2]
-    i420 = cv2.cvtColor(img, cv2.COLOR_BGR2YUV_I420)
-    y = i420[:h]
-    chroma = i420[h:].ravel()
-    n = (h // 2) * (w // 2)
-    u = chroma[:n].reshape(h // 2, w // 2)
-    v = chroma[n:].reshape(h // 2, w // 2)
-    return np.concatenate([y, np.stack([u, v], -1).reshape(h // 2, w)], 0)
-
-
 YUV_SPEC = {"input": {"format": "YUV420SP", "width": W, "height": H},
             "preprocess": [{"op": "csc", "to": "BGR", "mode": "opencv"},
                            {"op": "resize", "size": [100, 76], "interpolation": "linear"},
@@ -369,7 +359,7 @@ YUV_SPEC = {"input": {"format": "YUV420SP", "width": W, "height": H},
 
 
 def yuv_case(raw, conversion):
-    frame = nv12_from_bgr(raw)
+    frame = to_input_format(raw, "YUV420SP")
     exp = cv2.resize(cv2.cvtColor(frame, cv2.COLOR_YUV2BGR_NV12), (100, 76), interpolation=cv2.INTER_LINEAR)
     act = cv2.resize(conversion(frame), (100, 76), interpolation=cv2.INTER_LINEAR)
     return frame, exp, act
@@ -386,7 +376,7 @@ def full_range_bgr(frame):
 
 
 def test_raw_frame_nv21_instead_of_nv12(raw):
-    frame = nv12_from_bgr(raw)
+    frame = to_input_format(raw, "YUV420SP")
     h = frame.shape[0] * 2 // 3
     nv21 = frame.copy()
     nv21[h:] = frame[h:].reshape(-1, 2)[:, ::-1].reshape(frame[h:].shape)
@@ -406,7 +396,7 @@ def test_raw_frame_422_orders(raw, mistake):
 def test_rounding_truncated_csc(raw):
     spec = {"input": {"format": "YUV420SP", "width": W, "height": H},
             "preprocess": [{"op": "csc", "to": "BGR", "mode": "full_range"}]}
-    frame = nv12_from_bgr(raw)
+    frame = to_input_format(raw, "YUV420SP")
 
     def full(trunc):
         y = frame[:H].astype(np.float64)
