@@ -74,12 +74,13 @@ def test_pulsar2_config_with_bom_loads(tmp_path) -> None:
 
 # --- J: verify --json has one shape per case count, like compare --json; report dirs are created --
 
-def _cli(*args: str, cwd=None):
+def _cli(*args: str, catch_exceptions: bool = False):
+    """Run the CLI in-process; exceptions propagate unless ``catch_exceptions``."""
     from click.testing import CliRunner
 
     from pyalign.cli import main
 
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return CliRunner().invoke(main, list(args), catch_exceptions=catch_exceptions)
 
 
 def _two_cases(root):
@@ -402,7 +403,7 @@ def test_bare_board_file_with_uint8_size_names_the_dtype(tmp_path) -> None:
     with pytest.raises(CaptureError, match=r"truncated: file is 1001 bytes, shape \[1, 3, 32, 40\] of float32 needs 15360"):
         read_actual(board, ref)
     # the CLI prints it as one line, exit 2
-    r = _cli_raw("compare", str(tmp_path / "ref"), str(board))
+    r = _cli("compare", str(tmp_path / "ref"), str(board), catch_exceptions=True)
     assert r.exit_code == 2
 
 
@@ -421,11 +422,3 @@ def test_cli_compare_names_the_board_dtype(tmp_path) -> None:
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("error: ")
     assert "did the board write uint8?" in r.stderr
-
-
-def _cli_raw(*args: str):
-    from click.testing import CliRunner
-
-    from pyalign.cli import main
-
-    return CliRunner().invoke(main, list(args))
