@@ -54,18 +54,8 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
         if (!size || size->size() != 2) throw pyalign::Error("pipeline: " + geometry + " needs size [width, height]");
         s.dst_width = (*size)[0];
         s.dst_height = (*size)[1];
-        if (interpolation == "linear")
-            s.interpolation = pyalign::Interpolation::Linear;
-        else if (interpolation == "nearest")
-            s.interpolation = pyalign::Interpolation::Nearest;
-        else
-            throw pyalign::Error("pipeline: interpolation must be linear or nearest, got " + interpolation);
-        if (style == "ultralytics")
-            s.letterbox_style = pyalign::LetterboxStyle::Ultralytics;
-        else if (style == "center")
-            s.letterbox_style = pyalign::LetterboxStyle::Center;
-        else
-            throw pyalign::Error("pipeline: letterbox style must be ultralytics or center, got " + style);
+        s.interpolation = pyalign::parse_interpolation(interpolation);
+        s.letterbox_style = pyalign::parse_letterbox_style(style);
         per_channel(pad_value, channels, "pad_value", s.pad_value);
     } else {
         throw pyalign::Error("pipeline: geometry must be none, resize or letterbox, got " + geometry);

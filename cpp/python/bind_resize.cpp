@@ -10,6 +10,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
+#include "pyalign/pipeline.hpp"
 #include "pyalign/resize.hpp"
 
 namespace py = pybind11;
@@ -99,27 +100,15 @@ py::array resize_typed(const py::array& src, const Shape& s, int dst_w, int dst_
 py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& interpolation) {
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
-    bool linear;
-    if (interpolation == "linear") {
-        linear = true;
-    } else if (interpolation == "nearest") {
-        linear = false;
-    } else {
-        throw pyalign::Error("interpolation must be 'linear' or 'nearest', got '" + interpolation + "'");
-    }
+    const bool linear = pyalign::parse_interpolation(interpolation) == pyalign::Interpolation::Linear;
     if (src.dtype().is(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
     if (src.dtype().is(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
     throw pyalign::Error("image dtype must be uint8 or float32, got " + std::string(py::str(src.dtype())));
 }
 
-pyalign::LetterboxStyle parse_style(const std::string& style) {
-    if (style == "ultralytics") return pyalign::LetterboxStyle::Ultralytics;
-    if (style == "center") return pyalign::LetterboxStyle::Center;
-    throw pyalign::Error("letterbox style must be 'ultralytics' or 'center', got '" + style + "'");
-}
-
 py::dict letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, const std::string& style) {
-    return geometry_dict(pyalign::letterbox_geometry(src_w, src_h, dst_w, dst_h, parse_style(style)));
+    const pyalign::LetterboxStyle st = pyalign::parse_letterbox_style(style);
+    return geometry_dict(pyalign::letterbox_geometry(src_w, src_h, dst_w, dst_h, st));
 }
 
 py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vector<int>& pad,
@@ -140,7 +129,7 @@ py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vecto
         }
         pad8[c] = static_cast<uint8_t>(pad[c]);
     }
-    const pyalign::LetterboxStyle st = parse_style(style);
+    const pyalign::LetterboxStyle st = pyalign::parse_letterbox_style(style);
     py::array_t<uint8_t> out = new_image<uint8_t>(s, dst_h, dst_w);
     const auto in = view_in<uint8_t>(src, s);
     const auto dst = view_out<uint8_t>(out, dst_h, dst_w, s.cn);

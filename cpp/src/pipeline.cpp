@@ -1,6 +1,8 @@
 // pyalign — the fused preprocessing pipeline (see pipeline.hpp).
 #include "pyalign/pipeline.hpp"
 
+#include "enum_names.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -45,7 +47,16 @@ std::vector<char> rows_needed(const LinearResizeU8& rz) {
     return needed;
 }
 
+const detail::EnumName<Interpolation> kInterpolationNames[] = {
+    {"linear", Interpolation::Linear, false},
+    {"nearest", Interpolation::Nearest, false},
+};
+
 }  // namespace
+
+Interpolation parse_interpolation(const std::string& name) {
+    return detail::parse_enum(kInterpolationNames, name, "interpolation");
+}
 
 Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
     const PixelFormat f = spec.input_format;

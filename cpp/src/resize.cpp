@@ -2,6 +2,8 @@
 // Written from the documented rules in resize.hpp; plain C++ loops the compiler vectorises.
 #include "pyalign/resize.hpp"
 
+#include "enum_names.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -541,6 +543,17 @@ void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t
 void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst) { nearest_impl(src, dst); }
 
 // ---- letterbox ------------------------------------------------------------------------------------
+
+namespace {
+const detail::EnumName<LetterboxStyle> kStyleNames[] = {
+    {"ultralytics", LetterboxStyle::Ultralytics, false},
+    {"center", LetterboxStyle::Center, false},
+};
+}  // namespace
+
+LetterboxStyle parse_letterbox_style(const std::string& name) {
+    return detail::parse_enum(kStyleNames, name, "letterbox style");
+}
 
 LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, LetterboxStyle style) {
     check_size("source", src_w, src_h);

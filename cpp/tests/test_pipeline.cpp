@@ -142,6 +142,12 @@ PA_TEST(linear_resize_equals_resize_linear) {
     PA_CHECK(got == want);
 }
 
+PA_TEST(interpolation_names) {
+    PA_CHECK(parse_interpolation("linear") == Interpolation::Linear);
+    PA_CHECK(parse_interpolation("nearest") == Interpolation::Nearest);
+    PA_CHECK_THROWS(parse_interpolation("cubic"));
+}
+
 PA_TEST(errors) {
     PipelineSpec s;
     s.width = 4;

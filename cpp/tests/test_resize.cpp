@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "check.hpp"
@@ -277,6 +278,18 @@ PA_TEST(errors_are_thrown) {
     PA_CHECK_THROWS(pyalign::letterbox_geometry(1, 2000, 640, 640, LetterboxStyle::Ultralytics));  // round(0.32) = 0 columns
     PA_CHECK_THROWS(pyalign::letterbox(view<const uint8_t>(a, 2, 2, 3), view<uint8_t>(b, 2, 2, 3), nullptr,
                                        LetterboxStyle::Center));
+}
+
+PA_TEST(letterbox_style_names) {
+    PA_CHECK(pyalign::parse_letterbox_style("ultralytics") == LetterboxStyle::Ultralytics);
+    PA_CHECK(pyalign::parse_letterbox_style("center") == LetterboxStyle::Center);
+    std::string what;
+    try {
+        pyalign::parse_letterbox_style("Center");
+    } catch (const pyalign::Error& e) {
+        what = e.what();
+    }
+    PA_CHECK(what == "unknown letterbox style 'Center' (expected ultralytics or center)");
 }
 
 int main() { return pyalign_test::run_all(); }

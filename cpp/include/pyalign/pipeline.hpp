@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "pyalign/common.hpp"
@@ -25,6 +26,7 @@ namespace pyalign {
 
 enum class GeometryOp { None, Resize, Letterbox };
 enum class Interpolation { Linear, Nearest };
+Interpolation parse_interpolation(const std::string& name);  // "linear" | "nearest"; throws pyalign::Error
 
 struct PipelineSpec {
     // input

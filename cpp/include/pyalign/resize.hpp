@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -237,6 +238,8 @@ struct LetterboxGeometry {
 ///   top/left = d / 2, bottom/right = d - top. scale_x = scale_y = r (double) for both styles.
 /// A content size that rounds/truncates to 0 pixels throws pyalign::Error (cv::resize would fail).
 enum class LetterboxStyle { Ultralytics, Center };
+
+LetterboxStyle parse_letterbox_style(const std::string& name);  // "ultralytics" | "center"; throws pyalign::Error
 
 LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, LetterboxStyle style);
 
