@@ -97,6 +97,11 @@ const detail::EnumName<Layout> kLayoutNames[] = {
     {"HW", Layout::HW, false},     {"HWC", Layout::HWC, false},   {"CHW", Layout::CHW, false},
     {"NHWC", Layout::NHWC, false}, {"NCHW", Layout::NCHW, false},
 };
+
+void check_image_size(int height, int width) {
+    if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide)
+        throw Error("normalize: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+}
 }  // namespace
 
 Layout parse_layout(const std::string& name) { return detail::parse_enum(kLayoutNames, name, "layout"); }
@@ -127,8 +132,7 @@ std::size_t normalized_elements(const NormalizeSpec& spec, int height, int width
 
 RowWriter::RowWriter(const NormalizeSpec& spec, int height, int width) : spec_(spec), h_(height), w_(width) {
     validate_normalize(spec);
-    if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide)
-        throw Error("normalize: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+    check_image_size(height, width);
     for (int c = 0; c < 4; ++c) src_ch_[c] = (spec.swap_rb && c <= 2) ? 2 - c : c;
     mrow_.resize(kTile);
     srow_.resize(kTile);
@@ -232,8 +236,7 @@ void normalize_u8(const uint8_t* src, int height, int width, const NormalizeSpec
 void normalize_f32(const float* src, int height, int width, const NormalizeSpec& spec, float* dst) {
     validate_normalize(spec);
     if (!spec.to_float) throw Error("normalize: a float32 image gives a float32 tensor");
-    if (height <= 0 || width <= 0 || height > kMaxSide || width > kMaxSide)
-        throw Error("normalize: bad image size " + std::to_string(width) + "x" + std::to_string(height));
+    check_image_size(height, width);
     const int C = spec.channels;
     int sc[4];
     for (int c = 0; c < 4; ++c) sc[c] = (spec.swap_rb && c <= 2) ? 2 - c : c;
