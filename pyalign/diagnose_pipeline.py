@@ -14,6 +14,7 @@ import numpy as np
 from . import diagnose_resize as rz
 from . import diagnose_yuv as yuv
 from .diagnose_base import Trial, cast_like
+from .spec import YUV_FORMATS
 
 Knobs = Dict[str, Any]
 
@@ -113,7 +114,7 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
     fmt = (spec.get("input") or {}).get("format", "BGR")
     for op in ops:
         kind = op.get("op")
-        if kind == "csc" and fmt in yuv.YUV_FORMATS:
+        if kind == "csc" and fmt in YUV_FORMATS:
             for name, text, knob in yuv.csc_variants(op, fmt):
                 variants.append((name, text, "yuv", 50, knob))
         elif kind in ("resize", "letterbox"):

@@ -13,8 +13,6 @@ import numpy as np
 
 from .reference.preprocess import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX
 
-YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
-
 
 def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) -> List[float]:
     """3x4 matrix of R = ky(Y-yoff) + rv(V-128), G = ky(Y-yoff) + gu(U-128) + gv(V-128), B = ..."""
@@ -106,7 +104,7 @@ def convert(raw: np.ndarray, fmt: str, to: str = "BGR", mode: str = "opencv",
     raw : numpy.ndarray
         Frame shaped as ``cv2.cvtColor`` takes it.
     fmt : str
-        One of :data:`YUV_FORMATS`.
+        One of :data:`pyalign.spec.YUV_FORMATS`.
     to : str
         ``"BGR"`` or ``"RGB"``.
     mode : str

@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 
 from .diagnose_tensor import guess_layout, normalize_op
-from .diagnose_yuv import YUV_FORMATS, convert
+from .diagnose_yuv import convert
+from .spec import YUV_FORMATS
 
 __all__ = ["write_html", "render_html"]
 
