@@ -74,14 +74,20 @@ inline int bin_of(const HistTable& t, double x) {
 }
 
 // ---- element traits: value in double, exact difference ----
-template <typename T>
-struct IntTraits {
+// Integers up to 32 bits and float / double: the value is exact in double, the difference is
+// computed in double.
+template <typename T, bool IsFloat>
+struct PlainTraits {
     using type = T;
-    static constexpr bool is_float = false;
+    static constexpr bool is_float = IsFloat;
     static constexpr bool plain_diff = true;  // diff() is value(a) - value(e)
     static double value(T x) { return static_cast<double>(x); }
     static double diff(T e, T a) { return static_cast<double>(a) - static_cast<double>(e); }
 };
+template <typename T>
+using IntTraits = PlainTraits<T, false>;
+template <typename T>
+using FloatTraits = PlainTraits<T, true>;
 
 struct Int64Traits {
     using type = std::int64_t;
@@ -93,15 +99,6 @@ struct Int64Traits {
         const std::uint64_t ue = static_cast<std::uint64_t>(e), ua = static_cast<std::uint64_t>(a);
         return a >= e ? static_cast<double>(ua - ue) : -static_cast<double>(ue - ua);
     }
-};
-
-template <typename T>
-struct FloatTraits {
-    using type = T;
-    static constexpr bool is_float = true;
-    static constexpr bool plain_diff = true;  // diff() is value(a) - value(e)
-    static double value(T x) { return static_cast<double>(x); }
-    static double diff(T e, T a) { return static_cast<double>(a) - static_cast<double>(e); }
 };
 
 struct HalfTraits {
