@@ -97,13 +97,9 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         if (g.resized_width < 1 || g.resized_height < 1 || g.pad_left < 0 || g.pad_top < 0 ||
             g.pad_left + g.resized_width > out_w_ || g.pad_top + g.resized_height > out_h_)
             throw Error("pipeline: inconsistent letterbox geometry");
-    } else if (spec.geometry == GeometryOp::Resize) {
+    } else {  // resize, or no geometry op (the output is the input size: scale 1)
         g.scale_x = static_cast<double>(out_w_) / spec.width;
         g.scale_y = static_cast<double>(out_h_) / spec.height;
-        g.resized_width = g.dst_width = out_w_;
-        g.resized_height = g.dst_height = out_h_;
-    } else {
-        g.scale_x = g.scale_y = 1.0;
         g.resized_width = g.dst_width = out_w_;
         g.resized_height = g.dst_height = out_h_;
     }

@@ -35,6 +35,10 @@ PA_TEST(csc_only_equals_yuv_to_rgb) {
     p.run(raw.data(), got.data());
     yuv_to_rgb(raw.data(), PixelFormat::YUV420SP, w, h, want.data(), true);
     PA_CHECK(got == want);
+    // no geometry op: scale 1, the destination is the input
+    PA_CHECK(p.geometry().g.scale_x == 1.0 && p.geometry().g.scale_y == 1.0);
+    PA_CHECK_EQ(p.geometry().g.dst_width, w);
+    PA_CHECK_EQ(p.geometry().g.resized_height, h);
 }
 
 PA_TEST(letterbox_normalize_nchw_equals_separate_ops) {
