@@ -36,15 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-from pyalign.compare_metrics import stream_metrics
-from pyalign.compare_rules import Rule
+from pyalign.compare.metrics import stream_metrics
+from pyalign.compare.rules import Rule
 
 CHILD = r"""
 import json, resource, sys, time
 from pathlib import Path
 import numpy as np
-from pyalign.compare_metrics import stream_metrics
-from pyalign.compare_rules import Rule
+from pyalign.compare.metrics import stream_metrics
+from pyalign.compare.rules import Rule
 from pyalign.store import TensorRecord
 e_path, a_path, n, repeat = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
 def rec(p):

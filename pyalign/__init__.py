@@ -15,8 +15,8 @@ __version__ = "0.1.0"
 # Public names resolved on first use so that ``import pyalign`` stays cheap
 # (the pytest plugin imports it in every test session).
 _LAZY = {
-    "compare": ("pyalign.comparator", "compare"),
-    "assert_aligned": ("pyalign.comparator", "assert_aligned"),
+    "compare": ("pyalign.compare", ""),
+    "assert_aligned": ("pyalign.compare.comparator", "assert_aligned"),
     "Capture": ("pyalign.capture", "Capture"),
     "read_case": ("pyalign.store", "read_case"),
     "write_case": ("pyalign.store", "write_case"),
@@ -31,5 +31,6 @@ def __getattr__(name: str) -> Any:
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        mod = importlib.import_module(module)
+        return getattr(mod, attr) if attr else mod
     raise AttributeError(f"module 'pyalign' has no attribute {name!r}")

@@ -1,4 +1,4 @@
 """``python -m pyalign`` runs the command line."""
-from .cli import main
+from pyalign.cli import main
 
 main()

@@ -18,8 +18,8 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
-from .errors import CaptureError, PyalignError, SpecError
-from .spec import YUV_FORMATS, load_spec, preprocessed_info, raw_input_shape
+from pyalign.errors import CaptureError, PyalignError, SpecError
+from pyalign.spec.model import YUV_FORMATS, load_spec, preprocessed_info, raw_input_shape
 
 __all__ = [
     "Capture",
@@ -97,7 +97,7 @@ class Capture:
 
     def __init__(self, path: PathLike, spec: Optional[Union[Mapping[str, Any], PathLike]] = None,
                  case: Optional[str] = None, extra: Optional[Mapping[str, Any]] = None) -> None:
-        from .store import CaseWriter
+        from pyalign.store import CaseWriter
 
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise ValueError(f"Capture needs the capture set's directory as a non-empty path, got {path!r}")
@@ -234,7 +234,7 @@ def load_model_output(path: PathLike, shape: Optional[Sequence[int]] = None,
         raise CaptureError("no such file", p)
     suffix = p.suffix.lower()
     if suffix == ".npy":
-        from .store import load_npy
+        from pyalign.store import load_npy
 
         _check_magic(p, b"\x93NUMPY", "a .npy file")
         return {"output0": load_npy(p)}
@@ -268,7 +268,7 @@ def read_image(path: PathLike) -> np.ndarray:
     if not p.is_file():
         raise CaptureError("no such file", p)
     if p.suffix.lower() == ".npy":
-        from .store import load_npy
+        from pyalign.store import load_npy
 
         img: np.ndarray = load_npy(p)
     else:
@@ -308,7 +308,7 @@ def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, boo
                                f"frame has {need}", p)
         return np.fromfile(p, dtype=np.uint8).reshape(want), True
     if p.suffix.lower() == ".npy":
-        from .store import load_npy
+        from pyalign.store import load_npy
 
         if not p.is_file():
             raise CaptureError("no such file", p)
@@ -319,7 +319,7 @@ def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, boo
 
 
 def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, Any], info: Mapping[str, Any]) -> np.ndarray:
-    from .reference.postprocess import postprocess
+    from pyalign.reference.postprocess import postprocess
 
     arrays = list(outputs.values())
     return postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), dict(info))
@@ -354,7 +354,7 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
         With raw_input, preprocessed and (given a model or its output) model_output
         and postprocessed (when the spec has a postprocess op).
     """
-    from .reference.preprocess import prepare_input, run_reference
+    from pyalign.reference.preprocess import prepare_input, run_reference
 
     spec = load_spec(spec)
     if is_raw:

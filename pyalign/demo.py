@@ -20,7 +20,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
-from .spec import load_spec, model_input_size
+from pyalign.spec.model import load_spec, model_input_size
 
 __all__ = ["synthetic_model_output", "misaligned_variant", "run_demo"]
 
@@ -197,10 +197,10 @@ def run_demo(out: Optional[PathLike] = None, *, color: bool = False,
 
 
 def _demo(root: pathlib.Path, color: bool, echo: Callable[[str], None], html: Optional[PathLike], keep: bool) -> int:
-    from .capture import capture_image
-    from .data import bundled_spec
-    from .synthetic import synthetic_image
-    from .verify import verify_case
+    from pyalign.capture import capture_image
+    from pyalign.spec.bundled import bundled_spec
+    from pyalign.synthetic import synthetic_image
+    from pyalign.verify import verify_case
 
     t0 = time.perf_counter()
     spec = bundled_spec("demo")
@@ -222,7 +222,7 @@ def _demo(root: pathlib.Path, color: bool, echo: Callable[[str], None], html: Op
     bad = verify_case(case, variant, out=root / "board" / "bgr_fed")
     echo(bad.to_text(color=color))
     if html is not None:
-        from .report_html import write_html
+        from pyalign.report.html import write_html
 
         write_html(bad.comparison, html)
         echo(f"HTML report: {html}")

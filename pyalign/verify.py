@@ -18,8 +18,8 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 
 import numpy as np
 
-from .errors import CaptureError, SpecError
-from .spec import load_spec, raw_input_shape
+from pyalign.errors import CaptureError, SpecError
+from pyalign.spec.model import load_spec, raw_input_shape
 
 __all__ = ["VerifyResult", "run_core", "verify_case", "verify_cases"]
 
@@ -77,7 +77,7 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     dict
         ``{"preprocessed": tensor}`` and, when computed, ``{"postprocessed": result}``.
     """
-    from . import core
+    from pyalign import core
 
     rec = reference.get("raw_input")
     raw = rec.load()
@@ -98,7 +98,7 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
 
 def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path) -> Any:
     """Write the C++ results under the reference's tensor names and metadata."""
-    from .store import CaseWriter
+    from pyalign.store import CaseWriter
 
     with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"}) as w:
         for stage, arr in produced.items():
@@ -150,8 +150,8 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
     -------
     VerifyResult
     """
-    from .comparator import compare
-    from .store import Case, read_case
+    from pyalign.compare.comparator import compare
+    from pyalign.store import Case, read_case
 
     reference: Case = case if isinstance(case, Case) else read_case(case)
     the_spec = _case_spec(reference, spec)

@@ -16,7 +16,7 @@ import pytest
 
 import pyalign
 from pyalign.cli import _Group
-from pyalign.report_html import render_html, write_html
+from pyalign.report.html import render_html, write_html
 from pyalign.store import CaseWriter
 
 SPEC = {

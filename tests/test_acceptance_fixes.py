@@ -64,7 +64,7 @@ def test_spec_file_with_bom_loads(tmp_path) -> None:
 
 
 def test_pulsar2_config_with_bom_loads(tmp_path) -> None:
-    from pyalign.pulsar2 import load_pulsar2_config
+    from pyalign.spec.pulsar2 import load_pulsar2_config
 
     p = tmp_path / "config.json"
     p.write_bytes(b"\xef\xbb\xbf" + b'{"quant": {"input_configs": []}, // relaxed\n "x": 1}')
@@ -85,7 +85,7 @@ def _cli(*args: str, catch_exceptions: bool = False):
 
 def _two_cases(root):
     from pyalign.capture import capture_image
-    from pyalign.data import bundled_spec
+    from pyalign.spec.bundled import bundled_spec
     from pyalign.demo import synthetic_model_output
 
     for name in ("bgr_classification", "gray_segmentation"):
@@ -138,7 +138,7 @@ def test_cli_reports_create_missing_parent_dirs(tmp_path) -> None:
 # --- H: the plugin warns about STAGE.NAME overrides that name no tensor ---------------------------
 
 def test_unused_overrides_unit() -> None:
-    from pyalign.plugin_options import unused_overrides
+    from pyalign.pytest_plugin.options import unused_overrides
 
     overrides = {"atol": {"postprocessed.typo": 1.0, "postprocessed.detections": 0.5, "preprocessed": 1e-3,
                           "model_output.out0": 1.0}}
@@ -258,7 +258,7 @@ def test_shape_mismatch_another_output_size(tmp_path) -> None:
     import copy
 
     from pyalign.capture import capture_image
-    from pyalign.data import bundled_spec
+    from pyalign.spec.bundled import bundled_spec
     from pyalign.verify import verify_case
 
     spec = bundled_spec("bgr_yolov8")
@@ -299,7 +299,7 @@ _MINUS_ZERO = __import__("re").compile(r"(?<![\w.])-0(?![\w.])")  # "-0" as a nu
 
 
 def test_letterbox_coordinates_explained_once_without_minus_zero() -> None:
-    from pyalign.data import bundled_spec
+    from pyalign.spec.bundled import bundled_spec
     from pyalign.diagnose import diagnose
 
     spec = bundled_spec("bgr_yolov8")  # 640x480 letterboxed to 320x320: r 0.5, pad 0, 40
@@ -343,7 +343,7 @@ def test_loose_rule_does_not_let_unrelated_hypotheses_explain() -> None:
 
 def test_postprocess_accepts_a_mapping_of_outputs() -> None:
     from pyalign.demo import synthetic_model_output
-    from pyalign.data import bundled_spec
+    from pyalign.spec.bundled import bundled_spec
     from pyalign.reference import postprocess as ref
 
     for name in ("bgr_yolov8", "yuyv_yolov5", "bgr_classification"):

@@ -7,7 +7,7 @@ import sys
 import numpy as np
 import pytest
 
-from pyalign.data import bundled_spec, spec_names
+from pyalign.spec.bundled import bundled_spec, spec_names
 from pyalign.demo import misaligned_variant, run_demo, synthetic_model_output
 from pyalign.reference import run_postprocess
 from pyalign.store import read_case

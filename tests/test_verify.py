@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from pyalign.capture import Capture, capture_image
-from pyalign.data import bundled_spec, spec_names, spec_path
+from pyalign.spec.bundled import bundled_spec, spec_names, spec_path
 from pyalign.demo import misaligned_variant, synthetic_model_output
 from pyalign.errors import CaptureError, SpecError
 from pyalign.spec import load_spec

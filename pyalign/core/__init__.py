@@ -4,12 +4,12 @@ Every function checks its arguments in Python or C++ and raises ``ValueError``
 with a clear message for bad shapes, dtypes and sizes; the C++ runs with the
 GIL released.
 """
-from ._resize import *  # noqa: F401,F403
-from ._csc import *  # noqa: F401,F403
-from ._normalize import *  # noqa: F401,F403
-from ._pipeline import *  # noqa: F401,F403
-from ._postprocess import *  # noqa: F401,F403
-from . import _resize, _csc, _normalize, _pipeline, _postprocess
+from pyalign.core._resize import *  # noqa: F401,F403
+from pyalign.core._csc import *  # noqa: F401,F403
+from pyalign.core._normalize import *  # noqa: F401,F403
+from pyalign.core._pipeline import *  # noqa: F401,F403
+from pyalign.core._postprocess import *  # noqa: F401,F403
+from pyalign.core import _resize, _csc, _normalize, _pipeline, _postprocess
 
 __all__ = [
     *_resize.__all__,

@@ -60,7 +60,7 @@ def csc(src: np.ndarray, src_format: str, dst_format: str, mode: str = "opencv",
         Unknown format or mode, unsupported direction, wrong dtype / shape / contiguity, odd width
         (or odd height for 4:2:0), empty image.
     """
-    from .. import _core
+    from pyalign import _core
 
     if not isinstance(src, np.ndarray):
         raise ValueError(f"csc source must be a numpy array, got {type(src).__name__}")

@@ -57,7 +57,7 @@ def normalize(src: np.ndarray, mean: Union[None, Number, Sequence[Number]] = Non
     ValueError
         Bad dtype, shape, contiguity, layout, mean/std length, zero or non-finite std.
     """
-    from .. import _core
+    from pyalign import _core
 
     if not isinstance(src, np.ndarray):
         raise ValueError(f"normalize: the image must be a numpy array, got {type(src).__name__}")

@@ -10,7 +10,7 @@ from typing import Any, Dict, Mapping, Union
 
 import numpy as np
 
-from ..errors import SpecError
+from pyalign.errors import SpecError
 
 __all__ = ["preprocess", "PipelineSpecError"]
 
@@ -20,7 +20,7 @@ class PipelineSpecError(SpecError, ValueError):
 
 
 def _load(spec: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
-    from ..spec import load_spec
+    from pyalign.spec.model import load_spec
 
     try:
         return load_spec(spec)
@@ -100,12 +100,12 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     ValueError
         The raw input does not match the spec's input (dtype, shape).
     """
-    from .. import _core
+    from pyalign import _core
 
     s = _load(spec)
     if not isinstance(raw, np.ndarray):
         raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
-    from ..spec import check_raw_input
+    from pyalign.spec.model import check_raw_input
 
     check_raw_input(raw, s)
     # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
@@ -113,6 +113,6 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     tensor, geo = _core.preprocess(raw, **_params(s))
     if not return_info:
         return tensor
-    from ._resize import LetterboxInfo
+    from pyalign.core._resize import LetterboxInfo
 
     return tensor, LetterboxInfo(style=_style(s), **geo)

@@ -12,9 +12,9 @@ from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple,
 
 import numpy as np
 
-from .. import _core
-from ..reference import postprocess as _ref
-from ..reference.postprocess import Candidates
+from pyalign import _core
+from pyalign.reference import postprocess as _ref
+from pyalign.reference.postprocess import Candidates
 
 _pp = _core.postprocess
 

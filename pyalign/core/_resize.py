@@ -14,7 +14,7 @@ from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union, cast
 
 import numpy as np
 
-from .. import _core
+from pyalign import _core
 
 __all__ = ["resize", "letterbox", "letterbox_info", "LetterboxInfo"]
 

@@ -7,9 +7,9 @@
   YOLOv5/v8/X with NMS, segmentation) with numpy; its ``postprocess`` function is
   re-exported here as :func:`run_postprocess` (the submodule keeps its name).
 """
-from . import postprocess, preprocess
-from .postprocess import postprocess as run_postprocess
-from .preprocess import *  # noqa: F401,F403
+from pyalign.reference import postprocess, preprocess
+from pyalign.reference.postprocess import postprocess as run_postprocess
+from pyalign.reference.preprocess import *  # noqa: F401,F403
 
 __all__ = list(preprocess.__all__)
 

@@ -16,7 +16,7 @@ from typing import Any, Dict, Mapping, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from ..spec import check_raw_input, load_spec
+from pyalign.spec.model import check_raw_input, load_spec
 
 __all__ = [
     "run_reference",

@@ -1,0 +1,210 @@
+"""Rendering comparison results: text for humans, JSON-safe dicts, JUnit XML."""
+from __future__ import annotations
+
+import math
+import xml.etree.ElementTree as ET
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
+
+import click
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from pyalign.compare.comparator import ComparisonResult, TensorResult
+
+__all__ = ["json_safe", "fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit"]
+
+
+def json_safe(v: Any) -> Any:
+    """Plain JSON values: numpy arrays and scalars as lists and Python numbers, tuples as
+    lists, non-finite floats as the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON)."""
+    if isinstance(v, np.ndarray):
+        return json_safe(v.tolist())
+    if isinstance(v, np.generic):
+        return json_safe(v.item())
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return v
+    if isinstance(v, dict):
+        return {str(k): json_safe(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [json_safe(x) for x in v]
+    return v
+
+
+def fmt(v: Any) -> str:
+    """A number for the text report: ints as is, floats with 7 significant digits."""
+    if v is None:
+        return "-"
+    if isinstance(v, bool):
+        return str(v)
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.7g}"
+    return str(v)
+
+
+def fmt_index(index: Optional[Dict[str, int]]) -> str:
+    """``(n=0, c=1, y=2, x=3)``."""
+    if index is None:
+        return "-"
+    return "(" + ", ".join(f"{k}={v}" for k, v in index.items()) + ")"
+
+
+def _worst(t: "TensorResult") -> str:
+    m = t.metrics
+    if t.status == "missing":
+        return "missing in the actual set"
+    if t.status == "extra":
+        return "not in the reference"
+    if t.status == "shape_mismatch":
+        return f"shape {list(t.actual_shape or [])} != expected {list(t.shape or [])}"
+    if t.status == "dtype_mismatch":
+        extra = f", max|diff| {fmt(m.get('max_abs_diff'))}" if m and m.get("max_abs_diff") is not None else ""
+        return f"dtype {t.actual_dtype} != expected {t.dtype}{extra}"
+    parts: List[str] = []
+    if t.detections is not None:
+        d = t.detections
+        parts.append(f"{len(d['matched'])}/{d['expected_count']} matched")
+        if d["unmatched_expected"]:
+            parts.append(f"{len(d['unmatched_expected'])} missing")
+        if d["unmatched_actual"]:
+            parts.append(f"{len(d['unmatched_actual'])} unexpected")
+    if m is None:
+        return ", ".join(parts)
+    if t.rule.kind == "cosine":
+        parts.append(f"cosine {m['cosine']:.6f}")
+    if m.get("nonfinite_mismatch"):
+        parts.append(f"{m['nonfinite_mismatch']} NaN/Inf mismatches")
+    if m.get("max_abs_diff") == 0.0 and not m.get("nonfinite_mismatch"):
+        parts.append("identical")
+    elif m.get("max_abs_diff") is not None:
+        parts.append(f"max|diff| {fmt(m['max_abs_diff'])} at {fmt_index(m['max_abs_index'])}")
+    if m.get("violations"):
+        parts.append(f"{m['violations']} violations ({m['violation_pct']:.4g}%)")
+    return ", ".join(parts)
+
+
+def tensor_line(t: "TensorResult", color: bool = False) -> str:
+    """One line: verdict, stage, name, rule, worst metric."""
+    verdict = "PASS" if t.passed else ("FAIL" if t.status == "fail" else t.status.upper())
+    if color:
+        verdict_s = click.style(f"{verdict:<14}", fg="green" if t.passed else "red", bold=not t.passed)
+    else:
+        verdict_s = f"{verdict:<14}"
+    return f"{verdict_s} {t.stage:<13} {t.name:<16} {str(t.rule):<24} {_worst(t)}".rstrip()
+
+
+def tensor_details(t: "TensorResult") -> List[str]:
+    """The detail of one tensor (every metric, first violations, detections, diagnosis)."""
+    out = [f"{t.stage}/{t.name}: {t.status} (rule {t.rule})"]
+    if t.message:
+        out.append(f"  {t.message}")
+    m = t.metrics
+    if m is not None:
+        if m.get("violations") is not None:
+            out.append(f"  violations: {m['violations']} of {m['count']} ({m['violation_pct']:.4g}%)")
+        if m.get("max_abs_diff") is not None:
+            out.append(
+                f"  max |diff| {fmt(m['max_abs_diff'])} at {fmt_index(m['max_abs_index'])}: "
+                f"expected {fmt(m['expected_at_max'])}, actual {fmt(m['actual_at_max'])}"
+            )
+        if m.get("min_atol_to_pass") is None:
+            min_atol = "none (NaN/Inf mismatch)"
+        elif not m.get("max_abs_diff"):
+            min_atol = "any > 0"
+        else:
+            min_atol = fmt(m["min_atol_to_pass"])
+        out.append(
+            f"  mean |diff| {fmt(m['mean_abs_diff'])}, rmse {fmt(m['rmse'])}, max rel {fmt(m['max_rel_diff'])}, "
+            f"cosine {m['cosine']:.8f}, snr {fmt(m['snr_db'])} dB, min atol to pass {min_atol}"
+        )
+        nf = [f"{k} {m[k]}" for k in ("nan_expected", "nan_actual", "inf_expected", "inf_actual", "nonfinite_mismatch") if m.get(k)]
+        if nf:
+            out.append("  NaN/Inf: " + ", ".join(nf))
+        hist = m["histogram"]
+        bins = [f"{b}: {c}" for b, c in zip(hist["bins"], hist["counts"]) if c]
+        if bins:
+            out.append("  |diff| histogram: " + ", ".join(bins))
+    if t.first_violations:
+        out.append(f"  first violations ({len(t.first_violations)}):")
+        for v in t.first_violations:
+            extra = f" [actual row {v['actual_row']}]" if "actual_row" in v else ""
+            out.append(
+                f"    {fmt_index(v['index'])}{extra} expected {fmt(v['expected'])} actual {fmt(v['actual'])} diff {fmt(v['diff'])}"
+            )
+    d = t.detections
+    if d is not None:
+        out.append(f"  detections: {d['expected_count']} expected, {d['actual_count']} actual, {len(d['matched'])} matched")
+        for u in d["unmatched_expected"]:
+            out.append(f"    missing: expected #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box [{', '.join(fmt(x) for x in u['box'])}]")
+        for u in d["unmatched_actual"]:
+            out.append(f"    unexpected: actual #{u['index']} class {fmt(u['class'])} score {fmt(u['score'])} box [{', '.join(fmt(x) for x in u['box'])}]")
+        for p in d["matched"]:
+            if not p["ok"]:
+                out.append(
+                    f"    out of tolerance: expected #{p['expected_index']} ~ actual #{p['actual_index']} "
+                    f"(IoU {p['iou']:.4f}, max|diff| {fmt(p['max_abs_diff'])})"
+                )
+    if t.diagnosis:
+        out.append("  diagnosis:")
+        for h in t.diagnosis:
+            out.append(f"    - {h}")
+    for note in t.notes:
+        out.append(f"  note: {note}")
+    return out
+
+
+def report_text(r: "ComparisonResult", color: bool = False) -> str:
+    """The whole report: header, one line per tensor, verdict, failure details."""
+    lines = [f"reference: {r.reference_dir}", f"actual:    {r.actual_dir}"]
+    lines += [tensor_line(t, color) for t in r.tensors]
+    failed = [t for t in r.tensors if not t.passed]
+    verdict = "ALIGNED" if r.aligned else "MISALIGNED"
+    summary = f"{verdict}: {len(r.tensors) - len(failed)} of {len(r.tensors)} tensors pass"
+    if color:
+        summary = click.style(summary, fg="green" if r.aligned else "red", bold=True)
+    lines.append(summary)
+    if failed:
+        lines.append("")
+        lines.append("failures:")
+        for t in failed:
+            lines += tensor_details(t)
+    return "\n".join(lines)
+
+
+def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> int:
+    failed = [t for t in r.tensors if not t.passed]
+    case_name = r.case or "case"
+    suite = ET.SubElement(
+        parent, "testsuite", name=f"{suite_name}.{case_name}", tests=str(len(r.tensors)), failures=str(len(failed)),
+        errors="0", skipped="0",
+    )
+    props = ET.SubElement(suite, "properties")
+    ET.SubElement(props, "property", name="reference", value=str(r.reference_dir))
+    ET.SubElement(props, "property", name="actual", value=str(r.actual_dir))
+    for t in r.tensors:
+        tc = ET.SubElement(suite, "testcase", classname=f"{suite_name}.{case_name}.{t.stage}", name=f"{t.stage}/{t.name}", time="0")
+        if not t.passed:
+            f = ET.SubElement(tc, "failure", message=tensor_line(t), type=t.status)
+            f.text = "\n".join(tensor_details(t))
+        else:
+            out = ET.SubElement(tc, "system-out")
+            out.text = tensor_line(t)
+    return len(failed)
+
+
+def report_junit(results: "Union[ComparisonResult, Sequence[ComparisonResult]]", suite_name: str = "pyalign.compare") -> str:
+    """JUnit XML: one ``<testsuite>`` per case, one ``<testcase>`` per tensor, failures with the detail text."""
+    many: "List[ComparisonResult]" = list(results) if isinstance(results, (list, tuple)) else [results]  # type: ignore[list-item]
+    root = ET.Element("testsuites")
+    failures = sum(int(_junit_suite(root, r, suite_name)) for r in many)
+    root.set("tests", str(sum(int(len(r.tensors)) for r in many)))
+    root.set("failures", str(failures))
+    root.set("errors", "0")
+    if hasattr(ET, "indent"):
+        ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
