@@ -4,7 +4,7 @@
 the captured raw input and ``pyalign.core.postprocess`` on the captured model
 output, writes what the C++ produced as an "actual" case and compares its
 preprocessed and postprocessed stages with the capture using
-:func:`pyalign.comparator.compare`. Aligned
+:func:`pyalign.compare.comparator.compare`. Aligned
 means: this spec plus the C++ core reproduce the Python pipeline, so the C++ can
 go to the board as it is.
 """
@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 import numpy as np
 
 from pyalign.errors import CaptureError, SpecError
-from pyalign.spec.model import load_spec, raw_input_shape
+from pyalign.spec.model import load_spec
 
 __all__ = ["VerifyResult", "run_core", "verify_case", "verify_cases"]
 
@@ -32,7 +32,7 @@ class VerifyResult:
 
     Attributes
     ----------
-    comparison : pyalign.comparator.ComparisonResult
+    comparison : pyalign.compare.comparator.ComparisonResult
         Stage-by-stage verdicts; ``comparison.aligned`` is the answer.
     actual : pyalign.store.Case or None
         The case holding what the C++ core produced (None when it was temporary).
@@ -80,19 +80,18 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     from pyalign import core
 
     rec = reference.get("raw_input")
-    raw = rec.load()
-    want = raw_input_shape(spec)
-    if raw.dtype != np.uint8 or tuple(raw.shape) != want:
-        raise CaptureError(f"raw_input is {raw.dtype} {list(raw.shape)} but the spec's input "
-                           f"{spec['input']['format']} {spec['input']['width']}x{spec['input']['height']} "
-                           f"needs uint8 {list(want)}", rec.path)
-    tensor, info = core.preprocess(raw, dict(spec), return_info=True)
+    try:  # core.preprocess checks the raw input against the spec (spec.check_raw_input), once
+        tensor, info = core.preprocess(rec.load(), spec, return_info=True)
+    except SpecError:
+        raise
+    except ValueError as e:
+        raise CaptureError(f"raw_input does not fit the spec: {e}", rec.path) from None
     out: Dict[str, np.ndarray] = {"preprocessed": np.asarray(tensor)}
     post = spec.get("postprocess")
     outputs = reference.stage("model_output")
     if post and outputs:
         arrays = [np.ascontiguousarray(r.load()) for r in outputs]
-        out["postprocessed"] = np.asarray(core.postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), info))
+        out["postprocessed"] = np.asarray(core.postprocess(arrays if len(arrays) > 1 else arrays[0], post, info))
     return out
 
 
@@ -128,7 +127,7 @@ def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.nd
 
 def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None, *,
                 out: Optional[PathLike] = None, atol: Any = None, rtol: Any = None, cosine: Any = None,
-                diagnose: bool = True) -> VerifyResult:
+                diagnose: bool = True, require_all: bool = False) -> VerifyResult:
     """Run the C++ core on a capture set and compare it with the captured stages.
 
     Parameters
@@ -142,9 +141,12 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         Where to write the C++ results as a case. Default: a temporary directory,
         removed before returning (``VerifyResult.actual`` is then None).
     atol, rtol, cosine
-        Rule overrides passed to :func:`pyalign.comparator.compare`.
+        Rule overrides passed to :func:`pyalign.compare.comparator.compare`.
     diagnose : bool
         Run the mismatch diagnosis on failing tensors.
+    require_all : bool
+        Passed to :func:`pyalign.compare.comparator.compare` (the stages compared are those
+        the C++ core produces, so it changes nothing unless one of them is partly written).
 
     Returns
     -------
@@ -166,11 +168,11 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
                            "the C++ core can reproduce", reference.dir)
     if out is not None:
         actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)))
-        result = compare(reference, actual, diagnose=diagnose, stages=stages, **rules)
+        result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
         actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / reference.name)
-        result = compare(reference, actual, diagnose=diagnose, stages=stages, **rules)
+        result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, None, the_spec, notes)
 
 

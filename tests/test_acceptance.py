@@ -211,10 +211,10 @@ def test_html_min_atol_readable_when_identical(cases, tmp_path):
 # --- a bad --atol/--rtol/--cosine key or value did not say which option was wrong ------------------
 
 @pytest.mark.parametrize("args, start", [
-    (["--atol", "foo=1e-3"], "error: --atol: unknown stage 'foo'"),
-    (["--atol=-1"], "error: --atol: atol for '*' must be a finite number >= 0"),
-    (["--cosine", "2"], "error: --cosine: cosine for '*' must be in [0, 1]"),
-    (["--rtol", "preprocessed=-1"], "error: --rtol: rtol for 'preprocessed'"),
+    (["--atol", "foo=1e-3"], "error: --atol foo=1e-3: unknown stage 'foo'"),
+    (["--atol=-1"], "error: --atol -1: atol must be a finite number >= 0"),
+    (["--cosine", "2"], "error: --cosine 2: cosine must be in [0, 1]"),
+    (["--rtol", "preprocessed=-1"], "error: --rtol preprocessed=-1: rtol must be a finite number >= 0"),
 ])
 def test_compare_bad_rule_option_names_the_option(cases, args, start):
     ref, act = cases
@@ -226,7 +226,7 @@ def test_verify_bad_rule_option_names_the_option(capture_inputs):
     d = capture_inputs
     assert run("capture", "img.png", "--spec", "spec.json", "-o", "vcap", cwd=d).returncode == 0
     line = one_error_line(run("verify", "vcap", "--atol", "bogus=1", cwd=d))
-    assert line.startswith("error: --atol: unknown stage 'bogus'"), line
+    assert line.startswith("error: --atol bogus=1: unknown stage 'bogus'"), line
     p = run("verify", "vcap", "--atol", "preprocessed=1e-3", cwd=d)
     assert p.returncode == 0, p.stderr
 

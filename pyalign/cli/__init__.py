@@ -1,6 +1,6 @@
 """The ``pyalign`` command line.
 
-Each command lives in its own module (``pyalign/cmd_<name>.py``) and is
+Each command lives in its own module (``pyalign/cli/<name>.py``) and is
 registered here. Errors are reported as one line on stderr beginning
 ``error:`` with exit status 2; ``--debug`` shows the traceback instead.
 Exit status: 0 aligned (or done), 1 misaligned, 2 usage or input error.
@@ -15,9 +15,7 @@ import click
 from pyalign import __version__
 from pyalign.errors import PyalignError
 
-EXIT_OK = 0
-EXIT_MISALIGNED = 1
-EXIT_ERROR = 2
+from pyalign.cli.common import EXIT_ERROR, EXIT_OK
 
 
 class _Group(click.Group):
@@ -80,9 +78,12 @@ def main(debug: bool) -> None:
 
 
 def _register() -> None:
-    from pyalign.cli.inspect import inspect_cmd
+    from pyalign.cli.capture import capture_cmd
     from pyalign.cli.compare import compare_cmd
-    from pyalign.cli.pipeline import capture_cmd, demo_cmd, spec_group, verify_cmd
+    from pyalign.cli.demo import demo_cmd
+    from pyalign.cli.inspect import inspect_cmd
+    from pyalign.cli.spec import spec_group
+    from pyalign.cli.verify import verify_cmd
 
     for cmd in (demo_cmd, capture_cmd, compare_cmd, verify_cmd, inspect_cmd, spec_group):
         main.add_command(cmd)

@@ -8,63 +8,18 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
-from typing import Any, Mapping, Optional, Sequence
+from typing import Optional, Sequence
 
 import click
 
-from pyalign.errors import PyalignError
-from pyalign.store import STAGES
-
-EXIT_OK, EXIT_MISALIGNED = 0, 1
-
-
-def ensure_parent(path: str) -> None:
-    """Create the parent directory of a report file (as the pytest plugin's ``--pyalign-report`` does).
-
-    Raises
-    ------
-    PyalignError
-        ``"<path>: cannot create its directory: ..."`` when that fails.
-    """
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise PyalignError(f"cannot create its directory: {e.strerror or e}", path) from None
-
-
-def _write(path: str, text: str) -> None:
-    ensure_parent(path)
-    try:
-        Path(path).write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise PyalignError(f"cannot write: {e.strerror or e}", path) from None
-
-
-def warn_unused_overrides(rules: Mapping[str, Any], results: Sequence[Any]) -> None:
-    """Warn (stderr) about ``--atol stage.name=...`` keys that name no compared tensor (a typo is silent otherwise)."""
-    seen = {(t.stage, t.name) for r in results for t in r.tensors}
-    stages = {st for st, _ in seen}
-    for opt, overrides in rules.items():
-        if not isinstance(overrides, Mapping):
-            continue
-        for key in overrides:
-            stage, dot, name = str(key).partition(".")
-            if dot and stage in stages and (stage, name) not in seen:
-                have = ", ".join(sorted(n for st, n in seen if st == stage))
-                click.echo(f"warning: --{opt} {key}: no {stage} tensor named {name!r} was compared "
-                           f"({stage} has: {have})", err=True)
+from pyalign.cli.common import EXIT_MISALIGNED, EXIT_OK, ensure_parent, parse_rules, rule_options, warn_unused_overrides, write_report
+from pyalign.store.format import STAGES
 
 
 @click.command("compare")
 @click.argument("reference", type=click.Path())
 @click.argument("actual", type=click.Path())
-@click.option("--atol", "atol", multiple=True, metavar="[STAGE[.NAME]=]VALUE",
-              help="Absolute tolerance: |a-e| < atol (+ rtol*|e|). Per stage (preprocessed=1e-3), per tensor "
-                   "(postprocessed.scores=1e-2) or for all (1e-3). Repeatable.")
-@click.option("--rtol", "rtol", multiple=True, metavar="[STAGE[.NAME]=]VALUE", help="Relative tolerance, same keys.")
-@click.option("--cosine", "cosine", multiple=True, metavar="[STAGE[.NAME]=]VALUE",
-              help="Cosine-similarity rule (pass iff cosine >= VALUE), same keys.")
+@rule_options
 @click.option("--stage", "stages", multiple=True, type=click.Choice(STAGES),
               help="Compare only this stage (repeatable; default: every stage).")
 @click.option("--max-violations", type=click.IntRange(min=0), default=10, show_default=True,
@@ -87,6 +42,7 @@ def compare_cmd(
     html: Optional[str],
     no_diagnose: bool,
     color: Optional[bool],
+    require_all: bool,
 ) -> int:
     """Compare the ACTUAL capture set (or bare directory of .bin files) with REFERENCE.
 
@@ -99,24 +55,16 @@ def compare_cmd(
     """
     from pyalign.compare.comparator import compare_tree
     from pyalign.compare.text import report_junit
-    from pyalign.compare.rules import parse_override_options, resolve_rule
 
-    rules = {}
-    for key, values in (("atol", atol), ("rtol", rtol), ("cosine", cosine)):
-        try:
-            rules[key] = parse_override_options(values, key) or None
-            resolve_rule("raw_input", "_", **{key: rules[key]})  # bad stage names and values, up front
-        except ValueError as e:
-            msg = str(e)
-            raise click.UsageError(msg if msg.startswith(f"--{key}") else f"--{key}: {msg}") from None
+    rules = parse_rules(atol, rtol, cosine)
     results = compare_tree(
         reference, actual, max_violations=max_violations, diagnose=not no_diagnose,
-        stages=list(stages) or None, **rules,
+        stages=list(stages) or None, require_all=require_all, **rules,
     )
     warn_unused_overrides(rules, results)
     aligned = all(r.aligned for r in results)
     if junit:
-        _write(junit, report_junit(results))
+        write_report(junit, report_junit(results))
     if html:
         from pyalign.report.html import write_html
 

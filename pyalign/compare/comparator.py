@@ -1,16 +1,16 @@
 """The comparator: is an actual capture set aligned with the reference, stage by stage?
 
 ``compare(reference, actual)`` judges every tensor of the reference with its
-stage's rule (see :mod:`pyalign.compare_rules`), computes every elementwise
-metric in one streaming pass in C++ (:mod:`pyalign.compare_metrics`), matches
-detections order-free (:mod:`pyalign.compare_detections`) and, for failing
-tensors, asks :func:`pyalign.diagnose.diagnose_tensor` why.
+stage's rule (:mod:`pyalign.compare.rules`), computes every elementwise
+metric in one streaming pass in C++ (:mod:`pyalign.compare.metrics`), matches
+detections order-free (:mod:`pyalign.compare.detections`), fills the result types
+of :mod:`pyalign.compare.result` and, for failing tensors, asks
+:func:`pyalign.diagnose.diagnose_tensor` why (the diagnosis depends on the rules,
+metrics and result types, never on this module).
 """
 from __future__ import annotations
 
-import json
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
@@ -18,150 +18,20 @@ import numpy as np
 
 from pyalign.compare.detections import FIELDS, detection_row, match_detections
 from pyalign.compare.metrics import stream_metrics
-from pyalign.compare.text import json_safe, report_junit, report_text, tensor_details, tensor_line
-from pyalign.compare.rules import Rule, RuleOverrides, resolve_rule
+from pyalign.compare.result import SCHEMA_VERSION, ComparisonResult, TensorResult
+from pyalign.compare.rules import NOT_COMPARED, Rule, RuleOverrides, absent_status, resolve_rule
 from pyalign.errors import CaptureError
-from pyalign.store import MANIFEST, STAGES, Case, TensorRecord, find_cases, read_actual, read_case
+from pyalign.store.format import MANIFEST, STAGES
+from pyalign.store.read import find_cases, read_actual, read_case
+from pyalign.store.records import Case, TensorRecord
 
 __all__ = [
     "TensorResult", "ComparisonResult", "Rule", "compare", "compare_tree", "compare_arrays", "assert_aligned",
     "SCHEMA_VERSION",
 ]
 
-#: Version of the JSON document written by ``ComparisonResult.to_dict`` (docs/compare.md).
-SCHEMA_VERSION = 1
-
 PathOrCase = Union[str, Path, Case]
 ArrayOrRecord = Union[np.ndarray, TensorRecord]
-
-
-@dataclass
-class TensorResult:
-    """The verdict and metrics of one tensor.
-
-    Attributes
-    ----------
-    stage, name : str
-    rule : Rule
-    passed : bool
-    status : {'pass', 'fail', 'missing', 'extra', 'shape_mismatch', 'dtype_mismatch'}
-    metrics : dict or None
-        Every elementwise metric (docs/compare.md); None when nothing could be compared.
-    first_violations : list of dict
-    detections : dict or None
-        Matching detail for ``kind == "detections"``.
-    diagnosis : list
-        Hypotheses from :func:`pyalign.diagnose.diagnose_tensor` (failing tensors only).
-    layout, kind, dtype : str or None
-    shape : tuple of int or None
-        The reference's (``actual_shape`` / ``actual_dtype``: the actual's).
-    notes : list of str
-        Anything else worth saying (e.g. a diagnosis that failed).
-    message : str
-        One sentence on a non-metric status.
-    """
-
-    stage: str
-    name: str
-    rule: Rule
-    passed: bool
-    status: str
-    metrics: Optional[Dict[str, Any]] = None
-    first_violations: List[Dict[str, Any]] = field(default_factory=list)
-    detections: Optional[Dict[str, Any]] = None
-    diagnosis: List[Any] = field(default_factory=list)
-    layout: Optional[str] = None
-    kind: Optional[str] = None
-    shape: Optional[Tuple[int, ...]] = None
-    dtype: Optional[str] = None
-    actual_shape: Optional[Tuple[int, ...]] = None
-    actual_dtype: Optional[str] = None
-    notes: List[str] = field(default_factory=list)
-    message: str = ""
-
-    def to_dict(self) -> Dict[str, Any]:
-        """JSON-ready dict (non-finite floats as ``"nan"``/``"inf"``/``"-inf"``)."""
-        diag = []
-        for h in self.diagnosis:
-            try:
-                diag.append(h.to_dict())
-            except Exception:  # a hypothesis without to_dict: keep its text
-                diag.append({"name": getattr(h, "name", type(h).__name__), "description": str(h)})
-        d = {
-            "stage": self.stage,
-            "name": self.name,
-            "status": self.status,
-            "passed": self.passed,
-            "rule": self.rule.to_dict(),
-            "dtype": self.dtype,
-            "shape": None if self.shape is None else list(self.shape),
-            "actual_dtype": self.actual_dtype,
-            "actual_shape": None if self.actual_shape is None else list(self.actual_shape),
-            "layout": self.layout,
-            "kind": self.kind,
-            "metrics": self.metrics,
-            "first_violations": self.first_violations,
-            "detections": self.detections,
-            "diagnosis": diag,
-            "notes": list(self.notes),
-            "message": self.message,
-        }
-        return json_safe(d)
-
-    def to_text(self) -> str:
-        """The one-line verdict followed by the details."""
-        return "\n".join([tensor_line(self), *tensor_details(self)])
-
-
-@dataclass
-class ComparisonResult:
-    """The verdict of a whole case.
-
-    Attributes
-    ----------
-    aligned : bool
-        True when every tensor passes.
-    tensors : list of TensorResult
-        In reference order, then the extra tensors of the actual set.
-    reference_dir, actual_dir : pathlib.Path or None
-    case : str or None
-        The reference case name.
-    """
-
-    aligned: bool
-    tensors: List[TensorResult]
-    reference_dir: Optional[Path] = None
-    actual_dir: Optional[Path] = None
-    case: Optional[str] = None
-
-    def to_text(self, color: bool = False) -> str:
-        """Human report: one line per tensor, the verdict, then each failure in detail."""
-        return report_text(self, color)
-
-    def to_dict(self) -> Dict[str, Any]:
-        """The stable JSON document (schema in docs/compare.md)."""
-        passed = sum(1 for t in self.tensors if t.passed)
-        return {
-            "schema": "pyalign.compare",
-            "version": SCHEMA_VERSION,
-            "aligned": self.aligned,
-            "case": self.case,
-            "reference": None if self.reference_dir is None else str(self.reference_dir),
-            "actual": None if self.actual_dir is None else str(self.actual_dir),
-            "summary": {"tensors": len(self.tensors), "passed": passed, "failed": len(self.tensors) - passed},
-            "tensors": [t.to_dict() for t in self.tensors],
-        }
-
-    def to_json(self, indent: Optional[int] = 2) -> str:
-        """``to_dict()`` as strict JSON text."""
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
-
-    def to_junit(self) -> str:
-        """JUnit XML, one testcase per tensor."""
-        return report_junit(self)
-
-    def __bool__(self) -> bool:
-        return self.aligned
 
 
 # ------------------------------------------------------------------------------------------
@@ -177,12 +47,6 @@ def _dtype_name(x: ArrayOrRecord) -> str:
 
 def _as_array(x: ArrayOrRecord) -> np.ndarray:
     return x.load(mmap=True) if isinstance(x, TensorRecord) else np.asarray(x)
-
-
-def _judge(rule: Rule, metrics: Dict[str, Any]) -> bool:
-    if rule.kind == "cosine":
-        return metrics["nonfinite_mismatch"] == 0 and metrics["cosine"] >= float(rule.cosine or 0.0)
-    return metrics["violations"] == 0
 
 
 def _compare_detections(
@@ -205,14 +69,10 @@ def _compare_detections(
     if metrics["max_abs_flat_index"] is not None:
         k, f = divmod(metrics["max_abs_flat_index"], 6)
         metrics["max_abs_index"] = {"det": int(ie[k]), "field": FIELDS[f]}
-    ef = em.astype(np.float64)
-    diff = np.abs(am.astype(np.float64) - ef)
-    if res.rule.kind == "atol":
-        ok = np.all(diff < res.rule.atol + res.rule.rtol * np.abs(ef), axis=1)
-    elif res.rule.kind == "exact":
-        ok = np.all(am == em, axis=1)
-    else:
-        ok = np.ones(len(pairs), bool)
+    ef, af = em.astype(np.float64), am.astype(np.float64)
+    diff = np.abs(af - ef)
+    ok = np.asarray(res.rule.element_ok(ef if res.rule.kind == "atol" else em, af if res.rule.kind == "atol" else am),
+                    bool).reshape(em.shape).all(axis=1)
     matched = [
         {"expected_index": i, "actual_index": j, "iou": iou, "max_abs_diff": float(d), "ok": bool(k)}
         for (i, j, iou), d, k in zip(pairs, diff.max(axis=1), ok)
@@ -227,7 +87,7 @@ def _compare_detections(
     }
     res.metrics = metrics
     res.first_violations = viol
-    res.passed = _judge(res.rule, metrics) and not ue and not ua
+    res.passed = res.rule.passes(metrics) and not ue and not ua
     res.status = "pass" if res.passed else "fail"
     if ue or ua:
         res.message = f"{len(ue)} expected detection(s) without a match, {len(ua)} unexpected detection(s)"
@@ -274,7 +134,7 @@ def _compare_one(
         res.status = "dtype_mismatch"
         res.message = f"dtype {da} where the reference has {de} (metrics computed in float64)"
         return res
-    res.passed = _judge(rule, metrics)
+    res.passed = rule.passes(metrics)
     res.status = "pass" if res.passed else "fail"
     return res
 
@@ -348,6 +208,7 @@ def compare(
     diagnose: bool = True,
     stages: Optional[Sequence[str]] = None,
     chunk_elems: Optional[int] = None,
+    require_all: bool = False,
 ) -> ComparisonResult:
     """Compare an actual capture set (or a bare directory of ``.bin`` files) with the reference.
 
@@ -368,6 +229,12 @@ def compare(
         Compare only these stages (default: all); one stage may be given as a string.
     chunk_elems : int, optional
         Elements per streaming chunk.
+    require_all : bool
+        Every reference tensor the actual lacks is a failure. By default a stage the
+        actual holds no tensor of, and ``raw_input``, are *not compared* (a board
+        rarely writes back its input; a preprocessing-only program writes no
+        postprocessed stage); a stage it holds partly fails on each absent tensor;
+        comparing nothing at all is a failure.
 
     Returns
     -------
@@ -398,6 +265,7 @@ def compare(
         resolve_rule("raw_input", "_", **{w: o})  # validate overrides up front
     results: List[TensorResult] = []
     act_by_key = {(t.stage, t.name): t for t in act.tensors}
+    present = act.stages()
     ref_keys = set()
     for rec in ref.tensors:
         if rec.stage not in wanted:
@@ -406,11 +274,12 @@ def compare(
         rule = resolve_rule(rec.stage, rec.name, atol, rtol, cosine)
         other = act_by_key.get((rec.stage, rec.name))
         if other is None:
+            status = absent_status(rec.stage, present, require_all)
             results.append(
                 TensorResult(
-                    stage=rec.stage, name=rec.name, rule=rule, passed=False, status="missing", layout=rec.layout,
+                    stage=rec.stage, name=rec.name, rule=rule, passed=False, status=status, layout=rec.layout,
                     kind=rec.kind, shape=tuple(rec.shape), dtype=rec.dtype,
-                    message=f"no {rec.file} (or manifest entry) in the actual set",
+                    message=_absent_message(rec, status),
                 )
             )
             continue
@@ -438,13 +307,27 @@ def compare(
                     message=f"{f} matches no reference tensor",
                 )
             )
-    return ComparisonResult(
-        aligned=all(t.passed for t in results),
-        tensors=results,
-        reference_dir=Path(ref.dir),
-        actual_dir=Path(act.dir),
-        case=ref.name,
-    )
+    return _result(results, ref, Path(act.dir))
+
+
+def _absent_message(rec: TensorRecord, status: str) -> str:
+    if status != NOT_COMPARED:
+        return f"no {rec.file} (or manifest entry) in the actual set"
+    if rec.stage == "raw_input":
+        return "not compared: a board need not write its raw input back (--require-all to insist)"
+    return f"not compared: the actual set has no {rec.stage} stage (--require-all to insist)"
+
+
+def _result(results: List[TensorResult], ref: Case, actual_dir: Path) -> ComparisonResult:
+    """The case verdict: every compared tensor passes, and something was compared."""
+    compared = [t for t in results if t.status != NOT_COMPARED]
+    if not compared and ref.tensors:
+        results.append(TensorResult(stage="-", name="(nothing)", rule=Rule("exact"), passed=False, status="fail",
+                                    message="nothing to compare: the actual holds none of the reference's "
+                                            "tensors in the compared stages"))
+        compared = results[-1:]
+    return ComparisonResult(aligned=all(t.passed for t in compared), tensors=results, reference_dir=Path(ref.dir),
+                            actual_dir=actual_dir, case=ref.name)
 
 
 def _all_missing(ref: Case, actual_dir: Path, stages: Optional[Sequence[str]], rules: Dict[str, Any]) -> ComparisonResult:

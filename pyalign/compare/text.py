@@ -1,37 +1,18 @@
 """Rendering comparison results: text for humans, JSON-safe dicts, JUnit XML."""
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
 
 import click
-import numpy as np
+
+from pyalign.compare.rules import NOT_COMPARED
+from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 
 if TYPE_CHECKING:  # pragma: no cover
     from pyalign.compare.comparator import ComparisonResult, TensorResult
 
-__all__ = ["json_safe", "fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit"]
-
-
-def json_safe(v: Any) -> Any:
-    """Plain JSON values: numpy arrays and scalars as lists and Python numbers, tuples as
-    lists, non-finite floats as the strings ``"nan"``, ``"inf"``, ``"-inf"`` (strict JSON)."""
-    if isinstance(v, np.ndarray):
-        return json_safe(v.tolist())
-    if isinstance(v, np.generic):
-        return json_safe(v.item())
-    if isinstance(v, float):
-        if math.isnan(v):
-            return "nan"
-        if math.isinf(v):
-            return "inf" if v > 0 else "-inf"
-        return v
-    if isinstance(v, dict):
-        return {str(k): json_safe(x) for k, x in v.items()}
-    if isinstance(v, (list, tuple)):
-        return [json_safe(x) for x in v]
-    return v
+__all__ = ["fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit"]
 
 
 def fmt(v: Any) -> str:
@@ -58,6 +39,8 @@ def _worst(t: "TensorResult") -> str:
     m = t.metrics
     if t.status == "missing":
         return "missing in the actual set"
+    if t.status == NOT_COMPARED:
+        return t.message or "not compared"
     if t.status == "extra":
         return "not in the reference"
     if t.status == "shape_mismatch":
@@ -92,7 +75,8 @@ def tensor_line(t: "TensorResult", color: bool = False) -> str:
     """One line: verdict, stage, name, rule, worst metric."""
     verdict = "PASS" if t.passed else ("FAIL" if t.status == "fail" else t.status.upper())
     if color:
-        verdict_s = click.style(f"{verdict:<14}", fg="green" if t.passed else "red", bold=not t.passed)
+        fg = "green" if t.passed else ("yellow" if t.status == NOT_COMPARED else "red")
+        verdict_s = click.style(f"{verdict:<14}", fg=fg, bold=fg == "red")
     else:
         verdict_s = f"{verdict:<14}"
     return f"{verdict_s} {t.stage:<13} {t.name:<16} {str(t.rule):<24} {_worst(t)}".rstrip()
@@ -162,9 +146,12 @@ def report_text(r: "ComparisonResult", color: bool = False) -> str:
     """The whole report: header, one line per tensor, verdict, failure details."""
     lines = [f"reference: {r.reference_dir}", f"actual:    {r.actual_dir}"]
     lines += [tensor_line(t, color) for t in r.tensors]
-    failed = [t for t in r.tensors if not t.passed]
+    failed = [t for t in r.tensors if not t.passed and t.status != NOT_COMPARED]
+    skipped = len(r.tensors) - len(r.compared)
     verdict = "ALIGNED" if r.aligned else "MISALIGNED"
-    summary = f"{verdict}: {len(r.tensors) - len(failed)} of {len(r.tensors)} tensors pass"
+    summary = f"{verdict}: {len(r.compared) - len(failed)} of {len(r.compared)} tensors pass"
+    if skipped:
+        summary += f" ({skipped} not compared)"
     if color:
         summary = click.style(summary, fg="green" if r.aligned else "red", bold=True)
     lines.append(summary)
@@ -177,18 +164,20 @@ def report_text(r: "ComparisonResult", color: bool = False) -> str:
 
 
 def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> int:
-    failed = [t for t in r.tensors if not t.passed]
+    failed = [t for t in r.tensors if not t.passed and t.status != NOT_COMPARED]
     case_name = r.case or "case"
     suite = ET.SubElement(
         parent, "testsuite", name=f"{suite_name}.{case_name}", tests=str(len(r.tensors)), failures=str(len(failed)),
-        errors="0", skipped="0",
+        errors="0", skipped=str(len(r.tensors) - len(r.compared)),
     )
     props = ET.SubElement(suite, "properties")
     ET.SubElement(props, "property", name="reference", value=str(r.reference_dir))
     ET.SubElement(props, "property", name="actual", value=str(r.actual_dir))
     for t in r.tensors:
         tc = ET.SubElement(suite, "testcase", classname=f"{suite_name}.{case_name}.{t.stage}", name=f"{t.stage}/{t.name}", time="0")
-        if not t.passed:
+        if t.status == NOT_COMPARED:
+            ET.SubElement(tc, "skipped", message=t.message or "not compared")
+        elif not t.passed:
             f = ET.SubElement(tc, "failure", message=tensor_line(t), type=t.status)
             f.text = "\n".join(tensor_details(t))
         else:

@@ -16,8 +16,8 @@ from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from pyalign.compare.text import json_safe
-from pyalign.compare.rules import DEFAULT_RULES, rule_text
+from pyalign.jsonsafe import json_safe
+from pyalign.compare.rules import Rule, as_rule
 
 #: Residual reduction (RMSE or violation count) that makes a hypothesis "partially explain".
 PARTIAL_FACTOR = 10.0
@@ -28,60 +28,13 @@ FIT_SAMPLE = 200_000
 #: Elements of the sub-sample that screens a transform before the full measurement.
 QUICK_SAMPLE = 50_000
 
-@dataclass(frozen=True)
-class RuleSpec:
-    """The pass rule a transformed tensor is measured with.
-
-    Parameters
-    ----------
-    kind : str
-        ``"exact"``, ``"atol"`` (every element ``|a - e| < atol + rtol*|e|``) or ``"cosine"``.
-    atol, rtol, cosine : float, optional
-        Thresholds of the rule kind.
-    """
-
-    kind: str = "atol"
-    atol: Optional[float] = 1e-4
-    rtol: float = 0.0
-    cosine: Optional[float] = None
-
-    def __str__(self) -> str:
-        return rule_text(self.kind, self.atol, self.rtol, self.cosine)
+#: The rule a transformed tensor is measured with: the comparator's :class:`~pyalign.compare.rules.Rule`.
+RuleSpec = Rule
 
 
-def rule_for(result: Any = None, stage: Optional[str] = None) -> RuleSpec:
-    """Return the rule of a comparator result (duck-typed ``.rule``) or the stage default.
-
-    Parameters
-    ----------
-    result : object, optional
-        Anything with a ``rule`` attribute holding ``kind``, ``atol``, ``rtol``, ``cosine``;
-        a :class:`RuleSpec` or a dict with those keys is also accepted.
-    stage : str, optional
-        Stage whose default rule applies when ``result`` carries none.
-    """
-    rule = getattr(result, "rule", result)
-    if isinstance(rule, RuleSpec):
-        return rule
-    if isinstance(rule, dict):
-        get = rule.get
-    elif rule is not None and hasattr(rule, "kind"):
-        def get(key: str, default: Any = None) -> Any:
-            return getattr(rule, key, default)
-    else:
-        default = DEFAULT_RULES.get(stage or "", DEFAULT_RULES["preprocessed"])
-        return RuleSpec(default.kind, default.atol if default.kind == "atol" else None, default.rtol,
-                        default.cosine)
-    kind = str(get("kind", "atol"))
-    atol = get("atol", None)
-    rtol = get("rtol", None) or 0.0
-    cos = get("cosine", None)
-    if kind == "atol" and atol is None:
-        atol = 0.0
-    if kind == "cosine" and cos is None:
-        cos = 0.98
-    return RuleSpec(kind, None if atol is None else float(atol), float(rtol),
-                    None if cos is None else float(cos))
+def rule_for(result: Any = None, stage: Optional[str] = None) -> Rule:
+    """The rule of a comparator result (``.rule``), a rule-like object or dict, or the stage default."""
+    return as_rule(result, stage)
 
 
 @dataclass

@@ -3,12 +3,12 @@
 Every hypothesis is tested by transforming one side of the comparison and measuring
 again with the tensor's rule (never by reading metadata alone):
 
-* tensor-only (:mod:`pyalign.diagnose_tensor`): channel order, layout, constant offset or
+* tensor-only (:mod:`pyalign.diagnose.tensor`): channel order, layout, constant offset or
   scale, int8 quantization, a uint8 cast, per-channel affine (implied mean/std);
-* recomputed from the capture's raw input and spec (:mod:`pyalign.diagnose_pipeline`):
-  other resize kernels (:mod:`pyalign.diagnose_resize`), letterbox pad value / style / offset,
-  YUV conversions (:mod:`pyalign.diagnose_yuv`), truncation instead of rounding;
-* detections (:mod:`pyalign.diagnose_detections`): letterbox coordinates, x/y or w/h swapped,
+* recomputed from the capture's raw input and spec (:mod:`pyalign.diagnose.pipeline`):
+  other resize kernels (:mod:`pyalign.diagnose.resize`), letterbox pad value / style / offset,
+  YUV conversions (:mod:`pyalign.diagnose.yuv`), truncation instead of rounding;
+* detections (:mod:`pyalign.diagnose.detections`): letterbox coordinates, x/y or w/h swapped,
   xywh or cxcywh boxes, class ids shifted by one.
 
 The comparator calls :func:`diagnose_tensor` for each failing tensor; :func:`diagnose` is

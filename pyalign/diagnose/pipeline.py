@@ -23,7 +23,7 @@ def run(raw: np.ndarray, spec: Dict[str, Any], knobs: Optional[Knobs] = None,
         cache: Optional[Dict[Any, np.ndarray]] = None) -> np.ndarray:
     """Run ``spec["preprocess"]`` on ``raw`` with the given knobs; return the tensor.
 
-    Knobs: ``format`` and ``mode`` (csc), ``resize`` (a :data:`pyalign.diagnose_resize.RESIZE_TEXT`
+    Knobs: ``format`` and ``mode`` (csc), ``resize`` (a :data:`pyalign.diagnose.resize.RESIZE_TEXT`
     variant for every resize, including the letterbox's), ``pad_value``, ``style``, ``shift``
     (letterbox). ``cache`` (a dict the caller keeps) memoizes the colour conversion.
     """

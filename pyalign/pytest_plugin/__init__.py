@@ -20,7 +20,7 @@ Options (and ini keys)
 Fixtures
 --------
 ``pyalign_case``
-    The current capture set (:class:`pyalign.plugin_case.CaptureCase`).
+    The current capture set (:class:`pyalign.pytest_plugin.case.CaptureCase`).
 ``pyalign_check``
     ``pyalign_check(actual, stage="preprocessed", name=None, **rules)`` compares
     against the current case and fails the test with the comparator's report.
@@ -202,7 +202,7 @@ def pyalign_case(request: pytest.FixtureRequest) -> Any:
 
     Tests that use this fixture (or ``pyalign_check``) run once per capture set
     under ``--pyalign-captures``; they are skipped when no captures directory is
-    configured. See :class:`pyalign.plugin_case.CaptureCase`.
+    configured. See :class:`pyalign.pytest_plugin.case.CaptureCase`.
     """
     if not hasattr(request, "param"):
         pytest.skip("pyalign_case needs a captures directory: --pyalign-captures DIR or ini pyalign_captures")
@@ -248,7 +248,8 @@ class _Checker:
     def __repr__(self) -> str:
         return f"<pyalign_check for case {self._case.id!r}>"
 
-    def all(self, actual: Any, stages: Optional[List[str]] = None, **rules: Any) -> List[Any]:
+    def all(self, actual: Any, stages: Optional[List[str]] = None, require_all: bool = False,
+            **rules: Any) -> List[Any]:
         """Check every tensor of every stage a board output directory holds.
 
         Parameters
@@ -257,9 +258,12 @@ class _Checker:
             A directory the board wrote: a capture set, or bare ``.bin`` files
             named like the reference's.
         stages : list of str, optional
-            The stages to check; default: the stages present in ``actual``.
-            Every reference tensor of those stages is checked (one missing from
-            ``actual`` is a failure).
+            The stages to check; default: the stages present in ``actual`` (every
+            reference stage with ``require_all``). A reference tensor of a checked
+            stage that ``actual`` lacks is a failure, except in ``raw_input`` (as
+            :func:`pyalign.compare.rules.absent_status` decides for the comparator).
+        require_all : bool
+            Every reference tensor ``actual`` lacks is a failure, raw input included.
         **rules
             As for a single check.
 
@@ -274,7 +278,7 @@ class _Checker:
             With the report of every misaligned or missing tensor.
         """
         __tracebackhide__ = True
-        return _check_all(self, actual, stages, rules)
+        return _check_all(self, actual, stages, rules, require_all)
 
     def __call__(self, actual: Any, stage: str = "preprocessed", name: Optional[str] = None, **rules: Any) -> Any:
         """Compare ``actual`` with the current case's tensor; fail the test when misaligned.
@@ -388,7 +392,8 @@ class _Checker:
         return result
 
 
-def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], rules: Dict[str, Any]) -> List[Any]:
+def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], rules: Dict[str, Any],
+               require_all: bool = False) -> List[Any]:
     __tracebackhide__ = True
     from pyalign.errors import PyalignError
     from pyalign.pytest_plugin.case import matching_record
@@ -399,9 +404,14 @@ def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], ru
     path = Path(actual)
     if not path.is_dir():
         raise ValueError(f"pyalign_check.all: {path} is not a directory (a capture set or bare .bin files)")
+    from pyalign.compare.rules import MISSING, absent_status
+
     got = read_actual(path, case.case)
+    present = got.stages()
+    # Stages asked for by name are required like --require-all; by default only those the board wrote.
+    strict = require_all or stages is not None
     if stages is None:
-        stages = [s for s in STAGES if got.stage(s)]
+        stages = [s for s in STAGES if (case.has(s) if require_all else s in present)]
     results: List[Any] = []
     failures: List[str] = []
     for stage in stages:
@@ -412,6 +422,8 @@ def _check_all(checker: "_Checker", actual: Any, stages: Optional[List[str]], ru
             continue
         for rec in case.records(stage):
             if matching_record(got, case.case, rec) is None:
+                if absent_status(stage, present, strict) != MISSING:
+                    continue
                 missing = checker._missing(rec, rules, str(path.resolve()))
                 failures.append(f"pyalign: case {case.id} is misaligned\n{missing.to_text()}")
                 continue

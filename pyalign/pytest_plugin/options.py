@@ -27,97 +27,42 @@ for ``atol=0.1`` on ``model_output`` does not silently keep the command line's
 """
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
-STAGES = ("raw_input", "preprocessed", "model_output", "postprocessed")
+from pyalign.compare.rules import ANY as _GLOBAL
+from pyalign.compare.rules import RULE_KEYS, RuleError  # noqa: F401
+from pyalign.compare.rules import parse_rule_items as _parse_rule_items
+from pyalign.compare.rules import _check_key, _check_value
+from pyalign.compare.rules import unused_overrides as _unused_overrides
+from pyalign.store.format import STAGES  # noqa: F401
+
 SUMMARY_MODES = ("auto", "all", "failed", "off")
 #: With ``--pyalign-summary auto``, a table longer than this shows its failing rows only.
 SUMMARY_AUTO_ROWS = 40
-RULE_KEYS = ("atol", "rtol", "cosine")
 
 #: A rule value as users write it: a number for every tensor, or per stage / tensor.
 RuleValue = Union[float, Mapping[str, float]]
 
-_GLOBAL = "*"  # key of a value that applies to every tensor (as the comparator writes it)
 
-
-class OptionError(ValueError):
+class OptionError(RuleError):
     """A plugin option or rule is malformed (the plugin turns it into a usage error)."""
 
 
-def _parse_number(text: str, what: str) -> float:
-    try:
-        value = float(text)
-    except (TypeError, ValueError):
-        raise OptionError(f"{what}: {text!r} is not a number") from None
-    if math.isnan(value):
-        raise OptionError(f"{what}: NaN is not a tolerance")
-    return value
-
-
-def _check_key(key: str, what: str) -> str:
-    key = key.strip()
-    if key == _GLOBAL:
-        return key
-    stage, _, name = key.partition(".")
-    if stage not in STAGES:
-        raise OptionError(
-            f"{what}: unknown stage {stage!r} in {key!r} (stages: {', '.join(STAGES)})"
-        )
-    if "." in key and not name:
-        raise OptionError(f"{what}: empty tensor name in {key!r}")
-    return key
-
-
-def _check_value(kind: str, value: float, what: str) -> float:
-    if kind == "cosine":
-        if not 0.0 <= value <= 1.0:
-            raise OptionError(f"{what}: cosine must be in [0, 1], got {value!r}")
-    elif not 0.0 <= value < math.inf:
-        raise OptionError(f"{what}: {kind} must be a finite number >= 0, got {value!r}")
-    return value
-
-
 def parse_rule_items(kind: str, items: Iterable[str], source: str) -> Dict[str, float]:
-    """Parse ``stage[.name]=value`` or ``value`` strings into a mapping.
-
-    Parameters
-    ----------
-    kind : {"atol", "rtol", "cosine"}
-        The rule keyword the items belong to.
-    items : iterable of str
-        The strings as written on the command line or in the ini file; an
-        item may hold several comma-separated entries.
-    source : str
-        Where the items come from (``--pyalign-atol``), for error messages.
-
-    Returns
-    -------
-    dict
-        ``{"*": v}`` for a plain value (or ``*=v``), ``{"stage": v}``, ``{"stage.name": v}``.
+    """The comparator's ``[STAGE[.NAME]=]VALUE`` parser (:func:`pyalign.compare.rules.parse_rule_items`).
 
     Raises
     ------
     OptionError
-        On an unknown stage, a value that is not a number, or a value out of range.
+        As the comparator's parser words it.
     """
-    out: Dict[str, float] = {}
-    for item in items:
-        for entry in str(item).split(","):
-            entry = entry.strip()
-            if not entry:
-                continue
-            what = f"{source} {entry}"
-            key, sep, text = entry.rpartition("=")
-            if not sep:
-                key, text = _GLOBAL, entry
-            key = _check_key(key, what)
-            out[key] = _check_value(kind, _parse_number(text, what), what)
-    return out
+    try:
+        return _parse_rule_items(kind, items, source)
+    except RuleError as e:
+        raise OptionError(str(e)) from None
 
 
 def normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str, float]]:
@@ -136,6 +81,15 @@ def normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str
     dict
         ``{kind: {key: value}}`` for the kinds that are set.
     """
+    try:
+        return _normalize_rules(rules, source)
+    except OptionError:
+        raise
+    except RuleError as e:
+        raise OptionError(str(e)) from None
+
+
+def _normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str, float]]:
     out: Dict[str, Dict[str, float]] = {}
     for kind in RULE_KEYS:
         value = rules.get(kind)
@@ -145,13 +99,10 @@ def normalize_rules(rules: Mapping[str, Any], source: str) -> Dict[str, Dict[str
         if isinstance(value, Mapping):
             entries = {}
             for key, v in value.items():
-                key = _check_key(str(key), what)
-                entries[key] = _check_value(kind, _parse_number(v, what), what)
+                entries[_check_key(str(key), what)] = _check_value(kind, v, what)
             out[kind] = entries
-        elif isinstance(value, bool):
-            raise OptionError(f"{what}: {value!r} is not a number")
         else:
-            out[kind] = {_GLOBAL: _check_value(kind, _parse_number(value, what), what)}
+            out[kind] = {_GLOBAL: _check_value(kind, value, what)}
     check_conflicts(out, source)
     return out
 
@@ -207,34 +158,8 @@ def rule_for(
 def unused_overrides(
     overrides: Mapping[str, Mapping[str, float]], checked: Iterable[Tuple[str, str]]
 ) -> List[str]:
-    """Warnings for ``STAGE.NAME`` overrides that name no checked tensor (a typo is silent otherwise).
-
-    Same rule and wording as ``pyalign compare``: a key warns when its stage was checked
-    but no tensor of that stage has the name.
-
-    Parameters
-    ----------
-    overrides : dict
-        Normalized command-line / ini rules (``{kind: {key: value}}``).
-    checked : iterable of (stage, name)
-        The tensors the session checked.
-
-    Returns
-    -------
-    list of str
-        One ``warning: --pyalign-atol postprocessed.typo: ...`` line per unused key.
-    """
-    seen = set(checked)
-    stages = {st for st, _ in seen}
-    lines: List[str] = []
-    for kind in RULE_KEYS:
-        for key in overrides.get(kind, {}):
-            stage, dot, name = str(key).partition(".")
-            if dot and stage in stages and (stage, name) not in seen:
-                have = ", ".join(sorted(n for st, n in seen if st == stage))
-                lines.append(f"warning: --pyalign-{kind} {key}: no {stage} tensor named {name!r} was compared "
-                             f"({stage} has: {have})")
-    return lines
+    """Warnings for ``STAGE.NAME`` overrides that name no checked tensor (the comparator's rule and wording)."""
+    return _unused_overrides(overrides, checked, option="--pyalign-{kind}")
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ class _Hypothesis:
 def comparison_views(report: Mapping[str, Any]) -> List[SimpleNamespace]:
     """Rebuild ComparisonResult-like objects (one per case and actual directory) from the records.
 
-    They carry what :func:`pyalign.report_html.render_html` reads: ``aligned``,
+    They carry what :func:`pyalign.report.html.render_html` reads: ``aligned``,
     ``tensors`` (stage, name, status, passed, rule, metrics, first_violations,
     diagnosis, layout, kind, shape, dtype), ``reference_dir``, ``actual_dir``.
     Records are plain dicts because pytest-xdist workers send them to the controller.
@@ -95,7 +95,7 @@ def comparison_views(report: Mapping[str, Any]) -> List[SimpleNamespace]:
 def render_report_html(report: Mapping[str, Any]) -> str:
     """The HTML page: the case × stage summary, then pyalign's comparison report of every check.
 
-    Uses :func:`pyalign.report_html.render_html` (pictures, heatmaps, diagnosis) when it is
+    Uses :func:`pyalign.report.html.render_html` (pictures, heatmaps, diagnosis) when it is
     available, and the plugin's own plain page (:func:`render_html`) otherwise.
     """
     try:
@@ -172,7 +172,7 @@ def render_html(report: Mapping[str, Any]) -> str:
     Parameters
     ----------
     report : dict
-        The JSON report built by :func:`pyalign.plugin_results.build_report`.
+        The JSON report built by :func:`pyalign.pytest_plugin.results.build_report`.
     """
     verdict = "PASS" if report.get("aligned") else "FAIL"
     out: List[str] = [

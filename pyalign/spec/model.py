@@ -33,6 +33,7 @@ __all__ = [
     "PREPROCESS_OPS",
     "POSTPROCESS_OPS",
     "TensorInfo",
+    "Spec",
     "load_spec",
     "validate_spec",
     "raw_input_shape",
@@ -97,6 +98,79 @@ class TensorInfo:
     def to_dict(self) -> Dict[str, Any]:
         """Return the fields as a JSON-ready dict."""
         return {"shape": list(self.shape), "dtype": self.dtype, "layout": self.layout, "color": self.color}
+
+
+class _FrozenList(list):  # type: ignore[type-arg]
+    """A list that refuses changes (equal to a plain list with the same items)."""
+
+    def _frozen(self, *a: Any, **k: Any) -> None:
+        raise TypeError("a Spec is frozen: copy it with spec.to_dict() to change it")
+
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _frozen  # type: ignore[assignment]
+    append = extend = insert = pop = remove = clear = sort = reverse = _frozen  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(self))
+
+
+class _FrozenDict(dict):  # type: ignore[type-arg]
+    """A dict that refuses changes (equal to a plain dict with the same items; JSON-serialisable)."""
+
+    def _frozen(self, *a: Any, **k: Any) -> None:
+        raise TypeError("a Spec is frozen: copy it with spec.to_dict() to change it")
+
+    __setitem__ = __delitem__ = __ior__ = _frozen  # type: ignore[assignment]
+    pop = popitem = clear = update = setdefault = _frozen  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(json.dumps(self, sort_keys=True))
+
+    def to_dict(self) -> Dict[str, Any]:
+        """A plain, mutable deep copy."""
+        return _thaw(self)
+
+    def __copy__(self) -> Dict[str, Any]:
+        return self.to_dict()
+
+    def __deepcopy__(self, memo: Any) -> Dict[str, Any]:
+        return self.to_dict()
+
+    def __reduce__(self) -> Any:
+        return (_freeze, (self.to_dict(),))
+
+
+class Spec(_FrozenDict):
+    """A validated, normalised pipeline spec; frozen, so it is validated once and passed down as is.
+
+    It reads like the JSON it came from (``spec["input"]["width"]``, ``spec["preprocess"][0]["op"]``,
+    ``json.dumps(spec)``) and equals the plain dict of the same content; changing it raises
+    ``TypeError`` (``spec.to_dict()`` gives a mutable copy). :func:`load_spec` returns a
+    ``Spec`` as it is, without validating it again.
+    """
+
+    def __reduce__(self) -> Any:
+        return (_spec, (self.to_dict(),))
+
+
+def _freeze(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return _FrozenDict({k: _freeze(x) for k, x in v.items()})
+    if isinstance(v, (list, tuple)):
+        return _FrozenList(_freeze(x) for x in v)
+    return v
+
+
+def _thaw(v: Any) -> Any:
+    if isinstance(v, Mapping):
+        return {k: _thaw(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_thaw(x) for x in v]
+    return v
+
+
+def _spec(normalised: Mapping[str, Any]) -> Spec:
+    """A :class:`Spec` of an already normalised dict (validation's last step; unpickling)."""
+    return Spec({k: _freeze(x) for k, x in normalised.items()})
 
 
 class _Ctx:
@@ -339,7 +413,7 @@ def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
     return out
 
 
-def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
+def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Spec:
     """Validate a spec dict and return its normalised copy.
 
     Parameters
@@ -351,9 +425,9 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
 
     Returns
     -------
-    dict
+    Spec
         ``{"input": {...}, "preprocess": [...], "postprocess": {...} or None}``
-        (plus ``name``/``description`` when given) with every default filled in.
+        (plus ``name``/``description`` when given) with every default filled in, frozen.
 
     Raises
     ------
@@ -377,7 +451,7 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Dict[str, Any]:
     out["input"] = inp
     out["preprocess"] = _validate_preprocess(c, d.get("preprocess"), inp["format"])
     out["postprocess"] = _validate_postprocess(c, d.get("postprocess"))
-    return out
+    return _spec(out)
 
 
 def read_text_file(path: PathLike) -> Tuple[pathlib.Path, str]:
@@ -403,7 +477,7 @@ def read_text_file(path: PathLike) -> Tuple[pathlib.Path, str]:
         raise SpecError(f"cannot read: {e}", p) from None
 
 
-def load_spec(source: Union[PathLike, Mapping[str, Any]]) -> Dict[str, Any]:
+def load_spec(source: Union[PathLike, Mapping[str, Any]]) -> Spec:
     """Load a spec from a JSON file (or take a dict) and validate it.
 
     Parameters
@@ -413,14 +487,16 @@ def load_spec(source: Union[PathLike, Mapping[str, Any]]) -> Dict[str, Any]:
 
     Returns
     -------
-    dict
-        The normalised spec (see :func:`validate_spec`).
+    Spec
+        The normalised, frozen spec (see :func:`validate_spec`); a ``Spec`` is returned as it is.
 
     Raises
     ------
     SpecError
         The file is missing, is not JSON, or the spec is invalid.
     """
+    if isinstance(source, Spec):
+        return source
     if isinstance(source, Mapping):
         return validate_spec(source)
     p, text = read_text_file(source)

@@ -251,7 +251,7 @@ def test_identical_capture_sets_are_aligned(ref_case, tmp_path) -> None:
     assert r.aligned and bool(r)
     assert [t.status for t in r.tensors] == ["pass"] * 4
     d = r.to_dict()
-    assert d["schema"] == "pyalign.compare" and d["summary"] == {"tensors": 4, "passed": 4, "failed": 0}
+    assert d["schema"] == "pyalign.compare" and d["summary"] == {"tensors": 4, "passed": 4, "failed": 0, "not_compared": 0}
     json.loads(r.to_json())
     assert pyalign.compare(ref, act).aligned
 
@@ -270,8 +270,11 @@ def test_bare_directory_actual(ref_case, tmp_path) -> None:
     pr = by[("preprocessed", "images")]
     assert not pr.passed and pr.metrics["max_abs_index"] == {"n": 0, "c": 2, "y": 7, "x": 1}
     assert not r.aligned
-    # without --stage the stages the board did not write are missing
+    # without --stage the stages the board did not write are not compared; --require-all makes them missing
     r = compare(ref, bare)
+    st = {(x.stage, x.name): x.status for x in r.tensors}
+    assert st[("raw_input", "image")] == "not_compared" and st[("model_output", "output0")] == "not_compared"
+    r = compare(ref, bare, require_all=True)
     st = {(x.stage, x.name): x.status for x in r.tensors}
     assert st[("raw_input", "image")] == "missing" and st[("model_output", "output0")] == "missing"
 
@@ -299,14 +302,17 @@ def test_missing_extra_shape_dtype(ref_case, tmp_path) -> None:
         ("raw_input", "image"): "pass",
         ("preprocessed", "images"): "dtype_mismatch",
         ("model_output", "output0"): "shape_mismatch",
-        ("postprocessed", "detections"): "missing",
+        ("postprocessed", "detections"): "not_compared",
         ("model_output", "output1"): "extra",
     }
     assert not r.aligned
     dm = next(x for x in r.tensors if x.status == "dtype_mismatch")
     assert dm.metrics["max_abs_diff"] == 0.0  # same values, compared in float64
     text = r.to_text()
-    for word in ("DTYPE_MISMATCH", "SHAPE_MISMATCH", "MISSING", "EXTRA", "MISALIGNED: 1 of 5"):
+    for word in ("DTYPE_MISMATCH", "SHAPE_MISMATCH", "NOT_COMPARED", "EXTRA", "MISALIGNED: 1 of 4 tensors pass (1 not compared)"):
+        assert word in text
+    text = compare(ref, tmp_path / "act", require_all=True).to_text()
+    for word in ("MISSING", "MISALIGNED: 1 of 5"):
         assert word in text
 
 
@@ -400,6 +406,7 @@ def test_assert_aligned_arrays_and_cases(ref_case, tmp_path) -> None:
     assert_aligned(e + 2e-4, e, stage="preprocessed", atol=1e-3)
     ref, spec, _ = ref_case
     assert_aligned(write(tmp_path / "act", spec), ref)
+    assert_aligned(write(tmp_path / "act2", spec[:3]), ref)  # no postprocessed stage: not compared
     with pytest.raises(AssertionError, match="MISSING"):
-        assert_aligned(write(tmp_path / "act2", spec[:3]), ref)
+        assert_aligned(write(tmp_path / "act3", spec[:3]), ref, require_all=True)
     assert pyalign.assert_aligned is assert_aligned

@@ -386,3 +386,24 @@ def test_all(pyalign_case, pyalign_check, tmp_path):
     assert "pyalign alignment summary" not in off.stdout.str()
     bad = pytester.runpytest(f"--pyalign-captures={captures}", "--pyalign-summary=some")
     assert bad.ret == pytest.ExitCode.USAGE_ERROR
+
+
+def test_check_all_require_all(pytester: pytest.Pytester, captures: Path) -> None:
+    """By default a stage the board did not write is not checked; require_all=True checks every stage."""
+    pytester.makepyfile(
+        test_req="""
+import pytest
+from pyalign.store import write_case
+
+def test_default(pyalign_case, pyalign_check, tmp_path):
+    write_case(tmp_path / "out", [("preprocessed", "images", pyalign_case.preprocessed)])
+    assert [r.stage for r in pyalign_check.all(tmp_path / "out")] == ["preprocessed"]
+
+def test_strict(pyalign_case, pyalign_check, tmp_path):
+    write_case(tmp_path / "out", [("preprocessed", "images", pyalign_case.preprocessed)])
+    with pytest.raises(AssertionError, match="model_output/out0: missing"):
+        pyalign_check.all(tmp_path / "out", require_all=True)
+"""
+    )
+    result = pytester.runpytest(f"--pyalign-captures={captures / 'cat_001'}")
+    result.assert_outcomes(passed=2)

@@ -1,4 +1,4 @@
-"""Which board tensor stands for a reference tensor (pyalign.plugin_case.matching_record / load_actual)."""
+"""Which board tensor stands for a reference tensor (pyalign.pytest_plugin.case.matching_record / load_actual)."""
 from __future__ import annotations
 
 from pathlib import Path

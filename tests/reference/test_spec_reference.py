@@ -200,34 +200,7 @@ def test_prepare_input_resizes_and_converts():
     np.testing.assert_array_equal(raw, to_input_format(cv2.resize(img, (64, 48), interpolation=cv2.INTER_LINEAR), "YUV420SP"))
 
 
-FORMATS = ["BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"]
-
-
-def random_spec(rng):
-    """A random valid spec over every input format and op combination (small sizes)."""
-    fmt = FORMATS[int(rng.integers(len(FORMATS)))]
-    w, h = int(rng.integers(2, 80)) * 2, int(rng.integers(2, 60)) * 2
-    ch = 1 if fmt == "GRAY" else 3
-    ops = []
-    if fmt in YUV:
-        mode = ["opencv", "full_range", "limited_range"][int(rng.integers(3))]
-        ops.append({"op": "csc", "to": ["BGR", "RGB"][int(rng.integers(2))], "mode": mode})
-    g = int(rng.integers(3))
-    size = [int(rng.integers(1, 120)), int(rng.integers(1, 120))]
-    if g == 1:
-        ops.append({"op": "resize", "size": size, "interpolation": ["linear", "nearest"][int(rng.integers(2))]})
-    elif g == 2:
-        pad = int(rng.integers(256)) if rng.random() < 0.5 else [int(v) for v in rng.integers(0, 256, ch)]
-        ops.append({"op": "letterbox", "size": [max(s, 8) for s in size], "pad_value": pad,
-                    "style": ["ultralytics", "center"][int(rng.integers(2))]})
-    if ch == 3 and rng.random() < 0.5:
-        ops.append({"op": "swap_rb"})
-    if rng.random() < 0.6:
-        ops.append({"op": "normalize", "mean": [float(v) for v in rng.uniform(0, 255, ch)],
-                    "std": [float(v) for v in rng.uniform(0.5, 128, ch)]})
-    if rng.random() < 0.7:
-        ops.append({"op": "layout", "to": ["NCHW", "NHWC", "CHW", "HWC"][int(rng.integers(4))]})
-    return {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+from spec_strategies import random_spec  # noqa: E402
 
 
 def test_preprocessed_info_matches_the_reference_on_random_specs():

@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from pyalign import store
+from pyalign.store import write as store_write
 from pyalign.errors import CaptureError
 from pyalign.store import (
     DTYPES,
@@ -404,7 +405,7 @@ def test_failed_replace_keeps_old_case(tmp_path, monkeypatch, fail_at):
             raise OSError(28, "No space left on device")
         return real_replace(src, dst)
 
-    monkeypatch.setattr(store.os, "replace", flaky)
+    monkeypatch.setattr(store_write.os, "replace", flaky)
     with pytest.raises(OSError, match="No space left"):
         write_case(d, [("raw_input", "a", np.ones(4, np.uint8)), ("preprocessed", "b", np.ones(4, np.float32)),
                        ("model_output", "c", np.ones(4, np.float32)), ("postprocessed", "d", np.ones(4, np.float32))])
@@ -421,7 +422,7 @@ def test_failed_swap_keeps_old_case_and_new_case_without_old(tmp_path, monkeypat
     def boom(tmp, target):
         raise OSError(5, "I/O error")
 
-    monkeypatch.setattr(store, "_swap_in", boom)
+    monkeypatch.setattr(store_write, "_swap_in", boom)
     with pytest.raises(OSError):
         write_case(d, {("preprocessed", "x"): np.zeros(3, np.float32)})
     with pytest.raises(OSError):
