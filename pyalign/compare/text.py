@@ -1,16 +1,19 @@
-"""Rendering comparison results: text for humans, JSON-safe dicts, JUnit XML."""
+"""Rendering comparison results: text for humans, JUnit XML.
+
+The formatters read the fields of :class:`pyalign.compare.result.TensorResult` and
+:class:`~pyalign.compare.result.ComparisonResult` (duck-typed: this module imports neither
+the result types nor the comparator).
+"""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 import click
 
 from pyalign.compare.rules import NOT_COMPARED
 from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 
-if TYPE_CHECKING:  # pragma: no cover
-    from pyalign.compare.comparator import ComparisonResult, TensorResult
 
 __all__ = ["fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit"]
 
@@ -35,7 +38,7 @@ def fmt_index(index: Optional[Dict[str, int]]) -> str:
     return "(" + ", ".join(f"{k}={v}" for k, v in index.items()) + ")"
 
 
-def _worst(t: "TensorResult") -> str:
+def _worst(t: Any) -> str:
     m = t.metrics
     if t.status == "missing":
         return "missing in the actual set"
@@ -71,7 +74,7 @@ def _worst(t: "TensorResult") -> str:
     return ", ".join(parts)
 
 
-def tensor_line(t: "TensorResult", color: bool = False) -> str:
+def tensor_line(t: Any, color: bool = False) -> str:
     """One line: verdict, stage, name, rule, worst metric."""
     verdict = "PASS" if t.passed else ("FAIL" if t.status == "fail" else t.status.upper())
     if color:
@@ -82,7 +85,7 @@ def tensor_line(t: "TensorResult", color: bool = False) -> str:
     return f"{verdict_s} {t.stage:<13} {t.name:<16} {str(t.rule):<24} {_worst(t)}".rstrip()
 
 
-def tensor_details(t: "TensorResult") -> List[str]:
+def tensor_details(t: Any) -> List[str]:
     """The detail of one tensor (every metric, first violations, detections, diagnosis)."""
     out = [f"{t.stage}/{t.name}: {t.status} (rule {t.rule})"]
     if t.message:
@@ -142,7 +145,7 @@ def tensor_details(t: "TensorResult") -> List[str]:
     return out
 
 
-def report_text(r: "ComparisonResult", color: bool = False) -> str:
+def report_text(r: Any, color: bool = False) -> str:
     """The whole report: header, one line per tensor, verdict, failure details."""
     lines = [f"reference: {r.reference_dir}", f"actual:    {r.actual_dir}"]
     lines += [tensor_line(t, color) for t in r.tensors]
@@ -163,7 +166,7 @@ def report_text(r: "ComparisonResult", color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> int:
+def _junit_suite(parent: ET.Element, r: Any, suite_name: str) -> int:
     failed = [t for t in r.tensors if not t.passed and t.status != NOT_COMPARED]
     case_name = r.case or "case"
     suite = ET.SubElement(
@@ -186,9 +189,9 @@ def _junit_suite(parent: ET.Element, r: "ComparisonResult", suite_name: str) -> 
     return len(failed)
 
 
-def report_junit(results: "Union[ComparisonResult, Sequence[ComparisonResult]]", suite_name: str = "pyalign.compare") -> str:
+def report_junit(results: "Union[Any, Sequence[Any]]", suite_name: str = "pyalign.compare") -> str:
     """JUnit XML: one ``<testsuite>`` per case, one ``<testcase>`` per tensor, failures with the detail text."""
-    many: "List[ComparisonResult]" = list(results) if isinstance(results, (list, tuple)) else [results]  # type: ignore[list-item]
+    many: List[Any] = list(results) if isinstance(results, (list, tuple)) else [results]  # type: ignore[list-item]
     root = ET.Element("testsuites")
     failures = sum(int(_junit_suite(root, r, suite_name)) for r in many)
     root.set("tests", str(sum(int(len(r.tensors)) for r in many)))
