@@ -307,7 +307,7 @@ def compare(
                     message=f"{f} matches no reference tensor",
                 )
             )
-    return _result(results, ref, Path(act.dir))
+    return _result(results, ref, Path(act.dir), act)
 
 
 def _absent_message(rec: TensorRecord, status: str) -> str:
@@ -318,7 +318,7 @@ def _absent_message(rec: TensorRecord, status: str) -> str:
     return f"not compared: the actual set has no {rec.stage} stage (--require-all to insist)"
 
 
-def _result(results: List[TensorResult], ref: Case, actual_dir: Path) -> ComparisonResult:
+def _result(results: List[TensorResult], ref: Case, actual_dir: Path, act: Optional[Case] = None) -> ComparisonResult:
     """The case verdict: every compared tensor passes, and something was compared."""
     compared = [t for t in results if t.status != NOT_COMPARED]
     if not compared and ref.tensors:
@@ -327,7 +327,7 @@ def _result(results: List[TensorResult], ref: Case, actual_dir: Path) -> Compari
                                             "tensors in the compared stages"))
         compared = results[-1:]
     return ComparisonResult(aligned=all(t.passed for t in compared), tensors=results, reference_dir=Path(ref.dir),
-                            actual_dir=actual_dir, case=ref.name)
+                            actual_dir=actual_dir, case=ref.name, reference_case=ref, actual_case=act)
 
 
 def _all_missing(ref: Case, actual_dir: Path, stages: Optional[Sequence[str]], rules: Dict[str, Any]) -> ComparisonResult:

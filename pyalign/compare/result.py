@@ -112,6 +112,9 @@ class ComparisonResult:
     reference_dir, actual_dir : pathlib.Path or None
     case : str or None
         The reference case name.
+    reference_case, actual_case : pyalign.store.Case or None
+        The capture sets as the comparator read them (not serialised): the HTML report
+        draws from them instead of reading the directories again.
     """
 
     aligned: bool
@@ -119,6 +122,8 @@ class ComparisonResult:
     reference_dir: Optional[Path] = None
     actual_dir: Optional[Path] = None
     case: Optional[str] = None
+    reference_case: Any = field(default=None, repr=False, compare=False)
+    actual_case: Any = field(default=None, repr=False, compare=False)
 
     def to_text(self, color: bool = False) -> str:
         """Human report: one line per tensor, the verdict, then each failure in detail."""

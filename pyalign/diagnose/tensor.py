@@ -2,65 +2,13 @@
 per-channel affine (implied mean/std), int8 quantization and uint8 casts."""
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from pyalign.spec.model import find_op
+from pyalign.store.format import channel_axis, guess_layout
 from pyalign.diagnose.base import Trial, as_float, cast_like, fit_line, is_integer_dtype, subsample
-
-_AXIS = {"NCHW": 1, "NHWC": 3, "CHW": 0, "HWC": 2}
-
-
-def channel_axis(shape: Sequence[int], layout: Optional[str]) -> Optional[int]:
-    """Return the channel axis of an image-like tensor, or None.
-
-    Parameters
-    ----------
-    shape : sequence of int
-        Tensor shape.
-    layout : str, optional
-        ``NCHW``, ``NHWC``, ``CHW``, ``HWC`` or ``HW``; guessed from the shape when None
-        (a 3- or 4-long axis next to two larger ones).
-    """
-    nd = len(shape)
-    if layout in _AXIS:
-        axis = _AXIS[layout]
-        return axis if axis < nd and len(layout) == nd else None
-    if layout is not None:
-        return None
-    if nd == 4 and shape[1] in (1, 3, 4) and shape[3] not in (3, 4) and min(shape[2:]) > 4:
-        return 1
-    if nd == 4 and shape[3] in (3, 4) and min(shape[1:3]) > 4:
-        return 3
-    if nd == 3 and shape[2] in (3, 4) and min(shape[:2]) > 4:
-        return 2
-    if nd == 3 and shape[0] in (3, 4) and min(shape[1:]) > 4:
-        return 0
-    return None
-
-
-def guess_layout(shape: Sequence[int], layout: Optional[str]) -> Optional[str]:
-    """Return ``layout`` or the layout implied by :func:`channel_axis`.
-
-    Parameters
-    ----------
-    shape : sequence of int
-        Tensor shape.
-    layout : str, optional
-        A known layout, returned as is when given.
-
-    Returns
-    -------
-    str or None
-        ``NCHW``, ``NHWC``, ``CHW`` or ``HWC``, or None when the shape does not say.
-    """
-    if layout:
-        return layout
-    axis = channel_axis(shape, None)
-    if axis is None:
-        return None
-    return {(4, 1): "NCHW", (4, 3): "NHWC", (3, 2): "HWC", (3, 0): "CHW"}.get((len(shape), axis))
-
 
 def _other_layout(layout: str) -> Optional[Tuple[str, Tuple[int, ...]]]:
     """The layout a tensor is commonly confused with and the transpose that maps it back."""
@@ -225,16 +173,6 @@ def scale_trials(exp: np.ndarray, act: np.ndarray) -> List[Trial]:
     return trials
 
 
-def normalize_op(spec: Any) -> Optional[Dict[str, Any]]:
-    """Return the first ``normalize`` op of a pipeline spec, or None (also for a non-dict spec)."""
-    if not isinstance(spec, dict):
-        return None
-    for op in spec.get("preprocess") or []:
-        if isinstance(op, dict) and op.get("op") == "normalize":
-            return op
-    return None
-
-
 def affine_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str],
                   spec: Optional[Dict[str, Any]]) -> List[Trial]:
     """Per-channel least-squares fit actual = a*expected + b, reported as the implied mean/std.
@@ -282,7 +220,7 @@ def affine_trials(exp: np.ndarray, act: np.ndarray, layout: Optional[str],
     a_b, b_b = ca.reshape(shape), cb.reshape(shape)
     params: Dict[str, Any] = {"a": ca.tolist(), "b": cb.tolist()}
     text = (f"per-channel affine: actual = a x expected + b with a = {_list(ca)}, b = {_list(cb)}")
-    norm = normalize_op(spec)
+    norm = find_op(spec, "normalize")
     if norm is not None:
         try:
             m = np.broadcast_to(np.asarray(norm.get("mean", [0.0]), np.float64), (nc,))

@@ -19,7 +19,8 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
-from pyalign.diagnose.tensor import guess_layout, normalize_op
+from pyalign.spec.model import find_op
+from pyalign.store.format import guess_layout
 from pyalign.diagnose.yuv import convert
 from pyalign.spec.model import YUV_FORMATS
 
@@ -298,7 +299,7 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
             e_pic = colorize(e_hwc)
             a_pic = colorize(a_hwc) if a_hwc is not None and a_hwc.shape == e_hwc.shape else None
         else:
-            norm = normalize_op(spec) if stage == "preprocessed" and e_hwc.dtype != np.uint8 else None
+            norm = find_op(spec, "normalize") if stage == "preprocessed" and e_hwc.dtype != np.uint8 else None
             fin = e_hwc[np.isfinite(e_hwc)] if e_hwc.dtype.kind == "f" else e_hwc
             lohi = (float(fin.min()), float(fin.max())) if fin.size else None
             e_pic = _display(e_hwc, color, lohi, norm)
@@ -498,6 +499,10 @@ def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str
     return "".join(parts)
 
 
+def _first(*values: Any) -> Any:
+    return next((v for v in values if v is not None), None)
+
+
 def _results(result: Any) -> List[Any]:
     results = list(result) if isinstance(result, (list, tuple)) else [result]
     for r in results:
@@ -517,7 +522,8 @@ def render_html(result: Any, *, reference: Any = None, actual: Any = None,
         Duck-typed: ``aligned``, ``tensors`` (each with ``stage``, ``name``, ``status``,
         ``passed``, ``rule``, ``metrics``, ``diagnosis``, ...), ``reference_dir``, ``actual_dir``.
     reference, actual : Case or path, optional
-        Where the tensors are read from; default ``result.reference_dir`` / ``actual_dir``.
+        Where the tensors are read from; default ``result.reference_case`` / ``actual_case`` (the
+        comparator's), else ``result.reference_dir`` / ``actual_dir``.
         A tensor result that carries ``expected`` / ``actual`` arrays uses them directly.
     title : str
         Page title.
@@ -533,8 +539,10 @@ def render_html(result: Any, *, reference: Any = None, actual: Any = None,
     summary: List[str] = []
     idx = 0
     for r in results:
-        ref_case = _load_case(reference if reference is not None else getattr(r, "reference_dir", None))
-        act_case = _load_actual(actual if actual is not None else getattr(r, "actual_dir", None), ref_case)
+        # The cases the comparator read travel with its result; directories are read only without them.
+        ref_case = _load_case(_first(reference, getattr(r, "reference_case", None), getattr(r, "reference_dir", None)))
+        act_case = _load_actual(_first(actual, getattr(r, "actual_case", None), getattr(r, "actual_dir", None)),
+                                ref_case)
         spec = getattr(ref_case, "spec", None)
         case_name = getattr(ref_case, "name", None) or getattr(r, "case", None)
         if len(results) > 1:

@@ -40,6 +40,7 @@ __all__ = [
     "check_raw_input",
     "preprocessed_info",
     "model_input_size",
+    "find_op",
     "dump_spec",
 ]
 
@@ -547,6 +548,16 @@ def check_raw_input(raw: Any, spec: Mapping[str, Any]) -> None:
         inp = spec["input"]
         raise ValueError(f"raw input for {inp['format']} {inp['width']}x{inp['height']} must be uint8 {want}, "
                          f"got {got}")
+
+
+def find_op(spec: Any, name: str) -> Optional[Mapping[str, Any]]:
+    """The first preprocess op called ``name`` of a spec, or None (also for a spec that is not a mapping)."""
+    if not isinstance(spec, Mapping):
+        return None
+    for op in spec.get("preprocess") or []:
+        if isinstance(op, Mapping) and op.get("op") == name:
+            return op
+    return None
 
 
 def model_input_size(spec: Mapping[str, Any]) -> Tuple[int, int]:

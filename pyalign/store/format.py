@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import re
 import sys
-from typing import Dict, Tuple
+from typing import Dict, Optional, Sequence, Tuple
 
 from pyalign.errors import CaptureError
 
 __all__ = ["FORMAT", "VERSION", "MANIFEST", "STAGES", "DTYPE_CODES", "LAYOUTS", "COLORS", "KINDS", "MAX_TENSOR_BYTES",
-           "MAX_NDIM", "MAX_MANIFEST_BYTES", "CaptureArgumentError", "TensorNotFoundError"]
+           "MAX_NDIM", "MAX_MANIFEST_BYTES", "channel_axis", "guess_layout", "CaptureArgumentError", "TensorNotFoundError"]
 
 FORMAT = "pyalign.capture"
 VERSION = 1
@@ -34,6 +34,60 @@ KNOWN_TENSOR_KEYS = ("stage", "name", "file", "dtype", "shape", "layout", "color
 HEX64 = re.compile(r"[0-9a-f]{64}")
 TMP_PREFIX = ".pyalign-tmp-"
 OLD_PREFIX = ".pyalign-old-"
+
+
+LAYOUT_CHANNEL_AXIS = {"NCHW": 1, "NHWC": 3, "CHW": 0, "HWC": 2}
+
+
+def channel_axis(shape: Sequence[int], layout: Optional[str]) -> Optional[int]:
+    """Return the channel axis of an image-like tensor, or None.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Tensor shape.
+    layout : str, optional
+        ``NCHW``, ``NHWC``, ``CHW``, ``HWC`` or ``HW``; guessed from the shape when None
+        (a 3- or 4-long axis next to two larger ones).
+    """
+    nd = len(shape)
+    if layout in LAYOUT_CHANNEL_AXIS:
+        axis = LAYOUT_CHANNEL_AXIS[layout]
+        return axis if axis < nd and len(layout) == nd else None
+    if layout is not None:
+        return None
+    if nd == 4 and shape[1] in (1, 3, 4) and shape[3] not in (3, 4) and min(shape[2:]) > 4:
+        return 1
+    if nd == 4 and shape[3] in (3, 4) and min(shape[1:3]) > 4:
+        return 3
+    if nd == 3 and shape[2] in (3, 4) and min(shape[:2]) > 4:
+        return 2
+    if nd == 3 and shape[0] in (3, 4) and min(shape[1:]) > 4:
+        return 0
+    return None
+
+
+def guess_layout(shape: Sequence[int], layout: Optional[str]) -> Optional[str]:
+    """Return ``layout`` or the layout implied by :func:`channel_axis`.
+
+    Parameters
+    ----------
+    shape : sequence of int
+        Tensor shape.
+    layout : str, optional
+        A known layout, returned as is when given.
+
+    Returns
+    -------
+    str or None
+        ``NCHW``, ``NHWC``, ``CHW`` or ``HWC``, or None when the shape does not say.
+    """
+    if layout:
+        return layout
+    axis = channel_axis(shape, None)
+    if axis is None:
+        return None
+    return {(4, 1): "NCHW", (4, 3): "NHWC", (3, 2): "HWC", (3, 0): "CHW"}.get((len(shape), axis))
 
 
 def safe_name(name: str) -> str:
