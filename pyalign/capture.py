@@ -421,7 +421,7 @@ def _unique_names(paths: Sequence[pathlib.Path]) -> List[str]:
     names: List[str] = []
     seen: Dict[str, int] = {}
     for p in paths:
-        stem = p.stem or "image"
+        stem = p.stem.lstrip(".") or "image"  # ".hidden.png" must not become a hidden case
         n = seen.get(stem, 0)
         seen[stem] = n + 1
         names.append(stem if n == 0 else f"{stem}_{n + 1}")

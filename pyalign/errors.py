@@ -2,9 +2,42 @@
 from __future__ import annotations
 
 import os
-from typing import Optional, Union
+import unicodedata
+from typing import Any, Optional, Union
 
 PathLike = Union[str, "os.PathLike[str]"]
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def printable(text: Any) -> str:
+    """``text`` safe to show on a terminal: control and format characters escaped.
+
+    A capture set may come from a hostile board: a tensor or file name holding an escape
+    sequence (``\\x1b]0;...``), a bidirectional override or a newline must not reach a
+    terminal raw nor split a one-line ``error:`` message. Such characters are written as
+    ``\\n``, ``\\x1b``, ``\\u202e``; everything else is kept.
+    """
+    s = str(text)
+    if s.isprintable():
+        return s
+    out = []
+    for ch in s:
+        if ch.isprintable() or (ch == " "):
+            out.append(ch)
+        elif ch in _NAMED:
+            out.append(_NAMED[ch])
+        elif unicodedata.category(ch) in ("Zs",):
+            out.append(ch)
+        else:
+            cp = ord(ch)
+            out.append(f"\\x{cp:02x}" if cp < 0x100 else (f"\\u{cp:04x}" if cp < 0x10000 else f"\\U{cp:08x}"))
+    return "".join(out)
+
+
+def printable_lines(text: str) -> str:
+    """:func:`printable` for each line of a multi-line text (its line breaks kept)."""
+    return "\n".join(printable(line) for line in text.split("\n"))
 
 
 class PyalignError(Exception):
@@ -24,7 +57,8 @@ class PyalignError(Exception):
         super().__init__(self.__str__())
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.what}" if self.path is not None else self.what
+        text = f"{self.path}: {self.what}" if self.path is not None else self.what
+        return printable(text)
 
 
 class CaptureError(PyalignError):

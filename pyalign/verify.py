@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional, Union
 import numpy as np
 
 from pyalign.errors import CaptureError, SpecError
+from pyalign.store.format import safe_name
 from pyalign.spec.model import load_spec
 
 __all__ = ["VerifyResult", "run_core", "verify_case", "verify_cases"]
@@ -171,7 +172,8 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
-        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / reference.name)
+        # The case name is manifest text: it names the output only through safe_name.
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / safe_name(reference.name))
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, None, the_spec, notes)
 

@@ -13,7 +13,7 @@ from typing import Any, List, Optional
 import click
 
 from pyalign import __version__
-from pyalign.errors import PyalignError
+from pyalign.errors import PyalignError, printable
 
 from pyalign.cli.common import EXIT_ERROR, EXIT_OK
 
@@ -36,7 +36,7 @@ class _Group(click.Group):
         except Exception as e:
             if debug:
                 raise
-            click.echo(f"error: {_error_line(e)}", err=True)
+            click.echo(f"error: {printable(_error_line(e))}", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(rv if isinstance(rv, int) else EXIT_OK)
 

@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 import click
 import numpy as np
 
-from pyalign.errors import CaptureError
+from pyalign.errors import CaptureError, printable_lines
 from pyalign.store import Case, TensorRecord, find_cases, read_actual, read_case
 
 __all__ = ["inspect_cmd", "tensor_summary", "case_summary", "format_case"]
@@ -164,7 +164,8 @@ def inspect_cmd(case: Path, reference: Optional[Path], as_json: bool) -> int:
         click.echo(json.dumps(summaries[0] if len(summaries) == 1 and reference is None and
                               (Path(case) / "manifest.json").exists() else summaries, indent=2))
     else:
-        click.echo("\n\n".join(format_case(s) for s in summaries))
+        # names, files and notes come from the manifest: escape control characters for the terminal
+        click.echo(printable_lines("\n\n".join(format_case(s) for s in summaries)))
     for s, c in zip(summaries, cases):
         for t, rec in zip(s["tensors"], c.tensors):
             if t["checksum"] == "mismatch":

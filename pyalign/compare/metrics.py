@@ -96,7 +96,7 @@ class _Reader:
                 self._array = np.empty(0, dtype)
                 return
             src.check_size()
-            self._file = open(src.path, "rb")
+            self._file = src.open()
             try:
                 self._mm = mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ)
                 if hasattr(mmap, "MADV_SEQUENTIAL"):

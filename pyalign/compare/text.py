@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 import click
 
 from pyalign.compare.rules import NOT_COMPARED
+from pyalign.errors import printable
 from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 
 
@@ -82,7 +83,7 @@ def tensor_line(t: Any, color: bool = False) -> str:
         verdict_s = click.style(f"{verdict:<14}", fg=fg, bold=fg == "red")
     else:
         verdict_s = f"{verdict:<14}"
-    return f"{verdict_s} {t.stage:<13} {t.name:<16} {str(t.rule):<24} {_worst(t)}".rstrip()
+    return f"{verdict_s} {printable(t.stage):<13} {printable(t.name):<16} {str(t.rule):<24} {printable(_worst(t))}".rstrip()
 
 
 def tensor_details(t: Any) -> List[str]:
@@ -142,12 +143,12 @@ def tensor_details(t: Any) -> List[str]:
             out.append(f"    - {h}")
     for note in t.notes:
         out.append(f"  note: {note}")
-    return out
+    return [printable(line) for line in out]  # names, files, messages may come from a hostile manifest
 
 
 def report_text(r: Any, color: bool = False) -> str:
     """The whole report: header, one line per tensor, verdict, failure details."""
-    lines = [f"reference: {r.reference_dir}", f"actual:    {r.actual_dir}"]
+    lines = [f"reference: {printable(r.reference_dir)}", f"actual:    {printable(r.actual_dir)}"]
     lines += [tensor_line(t, color) for t in r.tensors]
     failed = [t for t in r.tensors if not t.passed and t.status != NOT_COMPARED]
     skipped = len(r.tensors) - len(r.compared)

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from pyalign.errors import printable
 from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 from pyalign.pytest_plugin.options import STAGES
 
@@ -287,7 +288,7 @@ def summary_lines(rows: Sequence[Mapping[str, Any]]) -> List[str]:
     for row in table:
         cells = [row[i].ljust(widths[i]) for i in range(len(widths))] + [row[-1]]
         lines.append("  ".join(cells).rstrip())
-    return lines
+    return [printable(line) for line in lines]  # case ids and tensor names: escaped for the terminal
 
 
 def build_report(

@@ -12,7 +12,7 @@ from typing import Dict, Optional, Sequence, Tuple
 from pyalign.errors import CaptureError
 
 __all__ = ["FORMAT", "VERSION", "MANIFEST", "STAGES", "DTYPE_CODES", "LAYOUTS", "COLORS", "KINDS", "MAX_TENSOR_BYTES",
-           "MAX_NDIM", "MAX_MANIFEST_BYTES", "channel_axis", "guess_layout", "CaptureArgumentError", "TensorNotFoundError"]
+           "MAX_NDIM", "MAX_MANIFEST_BYTES", "MAX_JSON_DEPTH", "channel_axis", "guess_layout", "CaptureArgumentError", "TensorNotFoundError"]
 
 FORMAT = "pyalign.capture"
 VERSION = 1
@@ -30,6 +30,8 @@ KINDS: Tuple[str, ...] = ("image", "tensor", "detections", "classes", "mask")
 MAX_TENSOR_BYTES = sys.maxsize
 MAX_NDIM = 32
 MAX_MANIFEST_BYTES = 64 << 20
+#: Deepest nesting of a value in a manifest (the top object is at depth 0); the C++ reader's limit too.
+MAX_JSON_DEPTH = 256
 KNOWN_TENSOR_KEYS = ("stage", "name", "file", "dtype", "shape", "layout", "color", "kind", "sha256")
 HEX64 = re.compile(r"[0-9a-f]{64}")
 TMP_PREFIX = ".pyalign-tmp-"

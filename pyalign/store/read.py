@@ -11,14 +11,34 @@ from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from pyalign.errors import CaptureError
 from pyalign.store.format import (HEX64, safe_name, FORMAT, KNOWN_TENSOR_KEYS, MANIFEST,
-                                  MAX_MANIFEST_BYTES, MAX_NDIM, MAX_TENSOR_BYTES, STAGES, VERSION)
+                                  MAX_JSON_DEPTH, MAX_MANIFEST_BYTES, MAX_NDIM, MAX_TENSOR_BYTES, STAGES, VERSION)
 
 PathLike = Union[str, "os.PathLike[str]"]
-from pyalign.store.records import DTYPES, Case, TensorRecord, _prod, _stat_is_regular
+from pyalign.store.records import DTYPES, Case, TensorRecord, _prod, _stat_is_regular, file_identity
+
+
+def _open_regular(path: PathLike) -> Any:
+    """Open a regular file for reading without blocking on a FIFO or device (refused)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    st = os.fstat(fd)
+    if not _stat_is_regular(st):
+        os.close(fd)
+        raise CaptureError("not a regular file", path)
+    return os.fdopen(fd, "rb")
+
+
+def _hash(f: Any, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    while True:
+        b = f.read(chunk)
+        if not b:
+            break
+        h.update(b)
+    return h.hexdigest()
 
 
 def sha256_file(path: PathLike, chunk: int = 1 << 20) -> str:
-    """Hex SHA-256 of a file, read in chunks.
+    """Hex SHA-256 of a regular file, read in chunks.
 
     Parameters
     ----------
@@ -30,15 +50,16 @@ def sha256_file(path: PathLike, chunk: int = 1 << 20) -> str:
     -------
     str
         64 lower-case hex digits.
+
+    Raises
+    ------
+    CaptureError
+        ``path`` is not a regular file (a FIFO or ``/dev/zero`` would never end).
+    OSError
+        It cannot be opened or read.
     """
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while True:
-            b = f.read(chunk)
-            if not b:
-                break
-            h.update(b)
-    return h.hexdigest()
+    with _open_regular(path) as f:
+        return _hash(f, chunk)
 
 
 def _is_int(v: Any) -> bool:
@@ -129,7 +150,7 @@ def _parse_tensor(
     shape = _parse_shape(entry["shape"], dtype, where, manifest_path)
     file = _check_file_name(entry["file"], where, manifest_path)
     layout = _opt_str(entry, "layout", where, manifest_path)
-    if layout is not None and len(layout) != len(shape):
+    if layout is not None and len(layout) != len(shape):  # characters (code points), as the C++ reader counts
         raise CaptureError(
             f"{where}: layout {layout!r} has {len(layout)} dimensions but shape {list(shape)} has {len(shape)}",
             manifest_path,
@@ -146,30 +167,89 @@ def _parse_tensor(
     return TensorRecord(stage, name, file, dtype, shape, layout, color, kind, sha, extra, path)
 
 
+class _BigInt(str):
+    """A JSON integer too long to be any shape or version (kept as its text, never taken as an int)."""
+
+
+def _pairs(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    out: Dict[str, Any] = {}
+    for k, v in pairs:
+        if k in out:
+            raise _Malformed(f"duplicate key {k!r}")
+        out[k] = v
+    return out
+
+
+class _Malformed(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> Any:
+    # int64 range is enough for every integer a manifest means; longer ones (a 5000-digit number
+    # would even exceed Python's int-from-text limit) are kept as text, as the C++ reader does.
+    return int(text) if len(text.lstrip("-")) <= 19 else _BigInt(text)
+
+
+def _depth_ok(data: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether no value is nested deeper than ``limit`` (the top value is at depth 0)."""
+    stack = [(data, 0)]
+    while stack:
+        v, d = stack.pop()
+        if d > limit:
+            return False
+        if isinstance(v, dict):
+            stack.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            stack.extend((x, d + 1) for x in v)
+    return True
+
+
+def parse_manifest_text(raw: bytes, manifest_path: Path) -> Dict[str, Any]:
+    """Parse manifest bytes as the C++ reader does: UTF-8, no duplicate key, nesting of at most
+    :data:`~pyalign.store.format.MAX_JSON_DEPTH`, a JSON object.
+
+    Raises
+    ------
+    CaptureError
+        ``malformed JSON: ...`` naming what is wrong (a duplicate key is named).
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise CaptureError(f"malformed JSON: not UTF-8 ({e.reason} at byte {e.start})", manifest_path) from None
+    try:
+        data = json.loads(text, object_pairs_hook=_pairs, parse_int=_parse_int)
+    except json.JSONDecodeError as e:
+        raise CaptureError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", manifest_path) from None
+    except _Malformed as e:
+        raise CaptureError(f"malformed JSON: {e}", manifest_path) from None
+    except RecursionError:
+        raise CaptureError("malformed JSON: nested too deeply", manifest_path) from None
+    except ValueError as e:  # a number json cannot convert
+        raise CaptureError(f"malformed JSON: {e}", manifest_path) from None
+    if not _depth_ok(data):
+        raise CaptureError("malformed JSON: nested too deeply", manifest_path)
+    if not isinstance(data, dict):
+        raise CaptureError(f"manifest must be a JSON object, got {type(data).__name__}", manifest_path)
+    return data
+
+
 def _load_manifest(manifest_path: Path) -> Dict[str, Any]:
     try:
         st = manifest_path.stat()
     except FileNotFoundError:
         raise CaptureError("no manifest.json (not a capture set)", manifest_path.parent) from None
+    except OSError as e:
+        raise CaptureError(f"cannot read: {e.strerror or e}", manifest_path) from None
     if not _stat_is_regular(st):
         raise CaptureError("not a regular file", manifest_path)
     if st.st_size > MAX_MANIFEST_BYTES:
         raise CaptureError(f"manifest is {st.st_size} bytes, more than {MAX_MANIFEST_BYTES}", manifest_path)
     try:
-        text = manifest_path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise CaptureError(f"malformed JSON: not UTF-8 ({e.reason} at byte {e.start})", manifest_path) from None
+        raw = manifest_path.read_bytes()
     except OSError as e:
         raise CaptureError(f"cannot read: {e.strerror or e}", manifest_path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise CaptureError(f"malformed JSON: {e.msg} at line {e.lineno} column {e.colno}", manifest_path) from None
-    except RecursionError:
-        raise CaptureError("malformed JSON: nested too deeply", manifest_path) from None
-    if not isinstance(data, dict):
-        raise CaptureError(f"manifest must be a JSON object, got {type(data).__name__}", manifest_path)
-    return data
+    return parse_manifest_text(raw, manifest_path)
 
 
 def _existing_dir(path: PathLike, not_dir: str) -> Path:
@@ -230,6 +310,10 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
     spec = data.get("spec")
     if spec is not None and not isinstance(spec, dict):
         raise CaptureError(f"'spec' must be an object, got {type(spec).__name__}", manifest_path)
+    for key, want, types in (("provenance", "an object", dict), ("created_utc", "a string", str)):
+        value = data.get(key)
+        if value is not None and (not isinstance(value, types) or isinstance(value, _BigInt)):
+            raise CaptureError(f"'{key}' must be {want}, got {type(value).__name__}", manifest_path)
     tensors_raw = data.get("tensors")
     if not isinstance(tensors_raw, list):
         raise CaptureError("'tensors' must be a list", manifest_path)
@@ -256,16 +340,20 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
 
     for rec in tensors:
         rec.check_size()
-        if verify_checksums and rec.sha256 is not None:
-            try:
-                got = sha256_file(rec.path)
-            except OSError as e:
-                raise CaptureError(f"cannot read file: {e.strerror or e}", rec.path) from None
-            if got != rec.sha256:
-                raise CaptureError(
-                    f"sha256 mismatch (tensor {rec.stage}/{rec.name}): manifest says {rec.sha256}, file has {got}",
-                    rec.path,
-                )
+        try:
+            with _open_regular(rec.path) as f:
+                # The file validated here is the one later loads must find (TensorRecord.open).
+                rec.identity = file_identity(os.fstat(f.fileno()))
+                got = _hash(f) if verify_checksums and rec.sha256 is not None else None
+        except OSError as e:
+            raise CaptureError(f"cannot read file: {e.strerror or e}", rec.path) from None
+        if rec.identity[2] != rec.nbytes:
+            raise CaptureError(f"file changed while reading: expected {rec.nbytes} bytes", rec.path)
+        if got is not None and got != rec.sha256:
+            raise CaptureError(
+                f"sha256 mismatch (tensor {rec.stage}/{rec.name}): manifest says {rec.sha256}, file has {got}",
+                rec.path,
+            )
     return Case(dir=case_dir, name=name, manifest=data, tensors=tensors, spec=spec)
 
 

@@ -48,6 +48,8 @@ class TensorRecord:
     sha256: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
     path: Path = field(default_factory=Path)
+    #: (device, inode, size, mtime_ns) of the file when it was validated; :meth:`open` refuses another file.
+    identity: Optional[Tuple[int, int, int, int]] = field(default=None, repr=False, compare=False)
 
     @property
     def np_dtype(self) -> np.dtype:
@@ -63,6 +65,29 @@ class TensorRecord:
     def key(self) -> Tuple[str, str]:
         """``(stage, name)``."""
         return (self.stage, self.name)
+
+    def open(self) -> Any:
+        """Open the file for reading, refusing one that is not the file that was validated.
+
+        A capture set rewritten between :func:`~pyalign.store.read_case` and a load (another writer
+        swapping the case in) must not hand out the new data under the old manifest's checksum.
+
+        Raises
+        ------
+        CaptureError
+            The file is gone, or changed since the capture set was read ("read it again").
+        """
+        try:
+            f = open(self.path, "rb")
+        except FileNotFoundError:
+            raise CaptureError(f"missing file (tensor {self.stage}/{self.name})", self.path) from None
+        except OSError as e:
+            raise CaptureError(f"cannot read file: {e.strerror or e}", self.path) from None
+        if self.identity is not None and file_identity(os.fstat(f.fileno())) != self.identity:
+            f.close()
+            raise CaptureError(f"file changed since the capture set was read (tensor {self.stage}/{self.name}): "
+                               "read the capture set again", self.path)
+        return f
 
     def check_size(self) -> None:
         """Raise CaptureError unless the file exists, is a regular file and holds exactly :attr:`nbytes`."""
@@ -111,12 +136,13 @@ class TensorRecord:
             return arr
         try:
             if mmap:
-                return np.memmap(self.path, dtype=dt, mode="r", shape=self.shape if self.shape else (1,)).reshape(
-                    self.shape
-                )
+                with self.open() as f:
+                    return np.memmap(f, dtype=dt, mode="r", shape=self.shape if self.shape else (1,)).reshape(
+                        self.shape
+                    )
             arr = np.empty(self.shape, dt)
             view = arr.reshape(-1).data.cast("B")
-            with open(self.path, "rb") as f:
+            with self.open() as f:
                 got = 0
                 while got < n:
                     k = f.readinto(view[got:])
@@ -254,6 +280,11 @@ class Case:
 
 def _prod(shape: Iterable[int]) -> int:
     return math.prod(int(s) for s in shape)
+
+
+def file_identity(st: os.stat_result) -> Tuple[int, int, int, int]:
+    """What tells one file version from another: device, inode, size, modification time."""
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 def _stat_is_regular(st: os.stat_result) -> bool:

@@ -85,7 +85,7 @@ def _write_synced(path: Path, data: Union[bytes, memoryview]) -> None:
 
 
 def _write_file_atomic(path: Path, data: Union[bytes, memoryview]) -> None:
-    tmp = path.with_name(f"{TMP_PREFIX}{path.name}.{uuid.uuid4().hex[:8]}")
+    tmp = path.with_name(_tmp_name())
     try:
         _write_synced(tmp, data)
         os.replace(tmp, path)
@@ -129,6 +129,95 @@ def _exchange(a: Path, b: Path) -> bool:
     return rc == 0
 
 
+_LOCK = ".pyalign-lock"
+#: A temporary directory without a lock file is left alone unless it is older than this (seconds).
+STALE_UNLOCKED_AGE = 24 * 3600.0
+
+
+def _tmp_name() -> str:
+    return f"{TMP_PREFIX}{uuid.uuid4().hex[:16]}"
+
+
+def _lock_tmpdir(tmp: Path) -> Optional[int]:
+    """Create and hold ``tmp/.pyalign-lock`` (flock, released by the OS when the writer dies)."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - no flock: stale directories are only removed by age
+        return None
+    fd = os.open(tmp / _LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def _unlink_lock(tmp: Path) -> None:
+    try:
+        os.unlink(tmp / _LOCK)
+    except FileNotFoundError:
+        pass
+
+
+def _release(fd: Optional[int]) -> None:
+    if fd is not None:
+        try:
+            os.close(fd)
+        except OSError:  # pragma: no cover
+            pass
+
+
+def _discard(tmp: str, lock: Optional[int]) -> None:
+    shutil.rmtree(tmp, ignore_errors=True)
+    _release(lock)
+
+
+def remove_stale_tmpdirs(parent: Path) -> List[Path]:
+    """Remove the temporary directories of writers that died in ``parent``; return them.
+
+    A writer holds an exclusive ``flock`` on ``.pyalign-lock`` inside its temporary directory
+    for as long as it lives; the operating system drops the lock when the process dies, so a
+    lock that can be taken proves the writer dead. A directory without a lock file (a writer
+    between ``mkdir`` and locking, or an old pyalign) is removed only when older than
+    :data:`STALE_UNLOCKED_AGE`.
+    """
+    import time
+
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover
+        fcntl = None  # type: ignore[assignment]
+    removed: List[Path] = []
+    try:
+        entries = [e for e in os.scandir(parent) if e.name.startswith(TMP_PREFIX) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return removed
+    for e in entries:
+        d = Path(e.path)
+        try:
+            fd = os.open(d / _LOCK, os.O_RDWR)
+        except FileNotFoundError:
+            try:
+                old = time.time() - e.stat(follow_symlinks=False).st_mtime > STALE_UNLOCKED_AGE
+            except OSError:
+                continue
+            if old:
+                shutil.rmtree(d, ignore_errors=True)
+                removed.append(d)
+            continue
+        except OSError:
+            continue
+        try:
+            if fcntl is None:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # a live writer holds it
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+        finally:
+            os.close(fd)
+    return removed
+
+
 def _swap_in(tmp: Path, target: Path) -> None:
     """Put the finished directory ``tmp`` at ``target``, replacing an old case whole."""
     if not os.path.lexists(target):
@@ -136,7 +225,7 @@ def _swap_in(tmp: Path, target: Path) -> None:
     elif _exchange(tmp, target):
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the old case
     else:  # pragma: no cover - non-Linux: two renames; a kill in between leaves the old case in .pyalign-old-*
-        old = target.with_name(f"{OLD_PREFIX}{target.name}.{uuid.uuid4().hex[:8]}")
+        old = target.with_name(f"{OLD_PREFIX}{uuid.uuid4().hex[:16]}")
         os.rename(target, old)
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
@@ -217,6 +306,7 @@ class CaseWriter:
         self._pending: List[_Pending] = []
         self._tmpdir: Optional[Path] = None
         self._finalizer: Optional[weakref.finalize] = None
+        self._lock: Optional[int] = None
         self._done = False
 
     # context manager: commit on success, abort on an exception
@@ -235,10 +325,13 @@ class CaseWriter:
             raise CaptureArgumentError("writer already committed or aborted", self.path)
         if self._tmpdir is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_name(f"{TMP_PREFIX}{self.path.name}.{uuid.uuid4().hex[:12]}")
+            remove_stale_tmpdirs(self.path.parent)
+            # A short name whatever the case's (a 255-character case name must still fit NAME_MAX).
+            tmp = self.path.with_name(_tmp_name())
             tmp.mkdir()
+            self._lock = _lock_tmpdir(tmp)
             self._tmpdir = tmp
-            self._finalizer = weakref.finalize(self, shutil.rmtree, str(tmp), True)
+            self._finalizer = weakref.finalize(self, _discard, str(tmp), self._lock)
         return self._tmpdir
 
     def add(
@@ -366,6 +459,7 @@ class CaseWriter:
             except (TypeError, ValueError) as e:
                 raise CaptureArgumentError(f"manifest is not JSON-serialisable: {e}", self.path) from None
             _write_file_atomic(tmpdir / MANIFEST, text.encode("utf-8"))
+            _unlink_lock(tmpdir)  # the lock file must not become part of the case (its lock stays held)
             _fsync_dir(tmpdir)
             _swap_in(tmpdir, self.path)
         except BaseException:
@@ -373,6 +467,7 @@ class CaseWriter:
             raise
         if self._finalizer is not None:
             self._finalizer.detach()
+        _release(self._lock)
         self._done = True
         return Case(
             dir=self.path,
