@@ -87,15 +87,26 @@ def tensor_summary(rec: TensorRecord) -> Dict[str, Any]:
 def case_summary(case: Case) -> Dict[str, Any]:
     """A JSON-ready summary of a case: its manifest header and :func:`tensor_summary` of every tensor."""
     m = case.manifest
-    spec = case.spec or {}
+    spec_ops: List[Any] = []
+    spec_error = None
+    if case.spec is not None:
+        from pyalign.errors import SpecError
+        from pyalign.spec.model import load_spec
+
+        try:  # the manifest's spec is only shown once it is a valid spec
+            spec = load_spec(case.spec)
+            spec_ops = [op["op"] for op in spec["preprocess"]] + ([spec["postprocess"]["op"]]
+                                                                   if spec["postprocess"] else [])
+        except SpecError as e:
+            spec_error = e.what
     return {
         "case": case.name,
         "dir": str(case.dir),
         "created_utc": m.get("created_utc"),
         "provenance": m.get("provenance"),
         "bare": bool(m.get("bare", False)),
-        "spec_ops": [op.get("op") for op in spec.get("preprocess", []) if isinstance(op, dict)]
-        + ([spec["postprocess"].get("op")] if isinstance(spec.get("postprocess"), dict) else []),
+        "spec_ops": spec_ops,
+        "spec_error": spec_error,
         "tensors": [tensor_summary(t) for t in case.tensors],
     }
 
@@ -119,6 +130,8 @@ def format_case(summary: Dict[str, Any]) -> str:
         lines.append("bare directory: shapes and dtypes from the reference")
     if summary.get("spec_ops"):
         lines.append("spec: " + " -> ".join(str(op) for op in summary["spec_ops"]))
+    if summary.get("spec_error"):
+        lines.append(f"spec: INVALID: {summary['spec_error']}")
     header = ["stage", "name", "dtype", "shape", "layout", "color", "min", "max", "mean", "nan/inf", "checksum"]
     rows = []
     for t in summary["tensors"]:

@@ -76,57 +76,58 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         smallest residual first (at most :data:`MAX_REPORTED`). When nothing explains the
         mismatch, one ``"unexplained"`` entry says so. Empty when the tensors pass their rule.
     """
-    exp = np.asarray(expected)
-    act = np.asarray(actual)
-    rspec = rule_for(rule, stage)
+    with np.errstate(all="ignore"):  # NaN/Inf are data here, not faults: no RuntimeWarning on stderr
+        exp = np.asarray(expected)
+        act = np.asarray(actual)
+        rspec = rule_for(rule, stage)
 
-    if _is_detections(exp, act, stage, kind):
-        before = match(exp, act, match_atol(rspec))
-        if before["passed"]:
+        if _is_detections(exp, act, stage, kind):
+            before = match(exp, act, match_atol(rspec))
+            if before["passed"]:
+                return []
+            trials = detection_trials(exp, act, spec)
+            ran_trials: List[Trial] = []
+            found, _ = evaluate_detections(trials, before, rspec, ran_trials)
+            return _dedupe(_best(found)) or [_unexplained(strip(before), ran_trials, None)]
+
+        before = measure(exp, act, rspec)
+        if before.get("passed"):
+            if exp.dtype != act.dtype:
+                return [Hypothesis("dtype", f"dtype: the values match, only the dtype differs ({act.dtype} where "
+                                            f"the reference has {exp.dtype}); casting the actual to {exp.dtype}",
+                                   strip(before), strip(before), True, False, "tensor", {}, 0)]
             return []
-        trials = detection_trials(exp, act, spec)
-        ran_trials: List[Trial] = []
-        found, _ = evaluate_detections(trials, before, rspec, ran_trials)
-        return _dedupe(_best(found)) or [_unexplained(strip(before), ran_trials, None)]
-
-    before = measure(exp, act, rspec)
-    if before.get("passed"):
-        if exp.dtype != act.dtype:
-            return [Hypothesis("dtype", f"dtype: the values match, only the dtype differs ({act.dtype} where "
-                                        f"the reference has {exp.dtype}); casting the actual to {exp.dtype}",
-                               strip(before), strip(before), True, False, "tensor", {}, 0)]
-        return []
-    if color is None and stage == "raw_input" and isinstance(spec, dict):
-        color = (spec.get("input") or {}).get("format")
-    if stage not in ("raw_input", "preprocessed"):
-        color = None  # a colour only describes the image stages
-    trials = tensor_trials(exp, act, layout, color, spec)
-    if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
-        trials = class_trials(exp, act) + trials
-    missing_note = None
-    ran_trials = []
-    found, _ = evaluate(trials, before, rspec, ran_trials)
-    if not any(h.explains for h in found):
-        more, _ = evaluate(composed_trials(exp, act, layout, color, spec), before, rspec, ran_trials)
-        found += more
-    if stage == "preprocessed" and not any(h.explains for h in found):
-        # recomputing the pipeline is the costly part: only when no tensor transform explains it
-        if spec is not None and raw_input is not None:
-            ptrials, info = pipeline_trials(np.asarray(raw_input), spec, exp, act)
-            more, _ = evaluate(ptrials, before, rspec, ran_trials)
+        if color is None and stage == "raw_input" and isinstance(spec, dict):
+            color = (spec.get("input") or {}).get("format")
+        if stage not in ("raw_input", "preprocessed"):
+            color = None  # a colour only describes the image stages
+        trials = tensor_trials(exp, act, layout, color, spec)
+        if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
+            trials = class_trials(exp, act) + trials
+        missing_note = None
+        ran_trials = []
+        found, _ = evaluate(trials, before, rspec, ran_trials)
+        if not any(h.explains for h in found):
+            more, _ = evaluate(composed_trials(exp, act, layout, color, spec), before, rspec, ran_trials)
             found += more
-            if "error" in info:
-                missing_note = f"the spec could not be recomputed: {info['error']}"
-        elif exp.shape != act.shape:
-            missing_note = ("whether another resize/letterbox size explains it needs the raw input "
-                            "and the spec in the reference capture")
-        else:
-            missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
-                            "and the spec in the reference capture")
-    return _best(found) or [_unexplained(strip(before), ran_trials, missing_note)]
+        if stage == "preprocessed" and not any(h.explains for h in found):
+            # recomputing the pipeline is the costly part: only when no tensor transform explains it
+            if spec is not None and raw_input is not None:
+                ptrials, info = pipeline_trials(np.asarray(raw_input), spec, exp, act)
+                more, _ = evaluate(ptrials, before, rspec, ran_trials)
+                found += more
+                if "error" in info:
+                    missing_note = f"the spec could not be recomputed: {info['error']}"
+            elif exp.shape != act.shape:
+                missing_note = ("whether another resize/letterbox size explains it needs the raw input "
+                                "and the spec in the reference capture")
+            else:
+                missing_note = ("resize, letterbox, YUV and rounding hypotheses need the raw input "
+                                "and the spec in the reference capture")
+        return _best(found) or [_unexplained(strip(before), ran_trials, missing_note)]
 
 
-#: Family labels of the hypotheses, in the order the "nothing explains" text lists them.
+    #: Family labels of the hypotheses, in the order the "nothing explains" text lists them.
 FAMILY_LABELS = ("class ids", "detections", "channel order", "layout", "offset/scale", "quantization",
                  "uint8 cast", "affine", "YUV", "two-step combinations", "output size", "resize",
                  "letterbox", "rounding", "reference recomputation")

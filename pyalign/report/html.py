@@ -533,41 +533,42 @@ def render_html(result: Any, *, reference: Any = None, actual: Any = None,
     str
         The HTML document.
     """
-    results = _results(result)
-    aligned = all(bool(getattr(r, "aligned", False)) for r in results)
-    body: List[str] = []
-    summary: List[str] = []
-    idx = 0
-    for r in results:
-        # The cases the comparator read travel with its result; directories are read only without them.
-        ref_case = _load_case(_first(reference, getattr(r, "reference_case", None), getattr(r, "reference_dir", None)))
-        act_case = _load_actual(_first(actual, getattr(r, "actual_case", None), getattr(r, "actual_dir", None)),
-                                ref_case)
-        spec = getattr(ref_case, "spec", None)
-        case_name = getattr(ref_case, "name", None) or getattr(r, "case", None)
-        if len(results) > 1:
-            body.append(f"<h1 style='margin-top:30px'>case {_e(case_name)}</h1>")
-        for t in list(getattr(r, "tensors", []) or []):
-            status, cls = _status(t)
-            name = getattr(t, "name", None)
-            label = f"{getattr(t, 'stage', '?')}/{name}" if name else str(getattr(t, "stage", "?"))
-            diag = list(getattr(t, "diagnosis", None) or [])
-            first = _e(diag[0]) if diag and not getattr(t, "passed", False) else ""
-            summary.append(f'<tr><td>{_e(case_name or "")}</td><td><a href="#t{idx}">{_e(label)}</a></td>'
-                           f'<td><span class="badge {cls}">{_e(status)}</span></td>'
-                           f'<td>{_e(getattr(t, "rule", ""))}</td><td>{first}</td></tr>')
-            body.append(_tensor_section(idx, t, ref_case, act_case, spec))
-            idx += 1
-    refs = ", ".join(f"<code>{_e(getattr(r, 'reference_dir', ''))}</code> vs "
-                     f"<code>{_e(getattr(r, 'actual_dir', ''))}</code>" for r in results)
-    verdict = "ALIGNED" if aligned else "MISALIGNED"
-    head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
-            f'<style>{_CSS}</style></head><body>'
-            f'<h1>{_e(title)} <span class="badge {"pass" if aligned else "fail"}">{verdict}</span></h1>'
-            f'<div class="note">{refs}</div>'
-            '<table><tr><th>case</th><th>tensor</th><th>status</th><th>rule</th><th>diagnosis</th></tr>'
-            + "".join(summary) + "</table>")
-    return head + "".join(body) + "</body></html>\n"
+    with np.errstate(all="ignore"):  # NaN/Inf are data here, not faults: no RuntimeWarning on stderr
+        results = _results(result)
+        aligned = all(bool(getattr(r, "aligned", False)) for r in results)
+        body: List[str] = []
+        summary: List[str] = []
+        idx = 0
+        for r in results:
+            # The cases the comparator read travel with its result; directories are read only without them.
+            ref_case = _load_case(_first(reference, getattr(r, "reference_case", None), getattr(r, "reference_dir", None)))
+            act_case = _load_actual(_first(actual, getattr(r, "actual_case", None), getattr(r, "actual_dir", None)),
+                                    ref_case)
+            spec = getattr(ref_case, "spec", None)
+            case_name = getattr(ref_case, "name", None) or getattr(r, "case", None)
+            if len(results) > 1:
+                body.append(f"<h1 style='margin-top:30px'>case {_e(case_name)}</h1>")
+            for t in list(getattr(r, "tensors", []) or []):
+                status, cls = _status(t)
+                name = getattr(t, "name", None)
+                label = f"{getattr(t, 'stage', '?')}/{name}" if name else str(getattr(t, "stage", "?"))
+                diag = list(getattr(t, "diagnosis", None) or [])
+                first = _e(diag[0]) if diag and not getattr(t, "passed", False) else ""
+                summary.append(f'<tr><td>{_e(case_name or "")}</td><td><a href="#t{idx}">{_e(label)}</a></td>'
+                               f'<td><span class="badge {cls}">{_e(status)}</span></td>'
+                               f'<td>{_e(getattr(t, "rule", ""))}</td><td>{first}</td></tr>')
+                body.append(_tensor_section(idx, t, ref_case, act_case, spec))
+                idx += 1
+        refs = ", ".join(f"<code>{_e(getattr(r, 'reference_dir', ''))}</code> vs "
+                         f"<code>{_e(getattr(r, 'actual_dir', ''))}</code>" for r in results)
+        verdict = "ALIGNED" if aligned else "MISALIGNED"
+        head = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{_e(title)}</title>'
+                f'<style>{_CSS}</style></head><body>'
+                f'<h1>{_e(title)} <span class="badge {"pass" if aligned else "fail"}">{verdict}</span></h1>'
+                f'<div class="note">{refs}</div>'
+                '<table><tr><th>case</th><th>tensor</th><th>status</th><th>rule</th><th>diagnosis</th></tr>'
+                + "".join(summary) + "</table>")
+        return head + "".join(body) + "</body></html>\n"
 
 
 def write_html(result: Any, path: Union[str, "os.PathLike[str]"], *, reference: Any = None,
