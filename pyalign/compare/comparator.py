@@ -21,6 +21,7 @@ from pyalign.compare.metrics import stream_metrics
 from pyalign.compare.text import json_safe, report_junit, report_text, tensor_details, tensor_line
 from pyalign.compare.rules import Rule, RuleOverrides, resolve_rule
 from pyalign.errors import CaptureError
+from pyalign.spec.postprocess import order_free_rows
 from pyalign.store import MANIFEST, STAGES, Case, TensorRecord, find_cases, read_actual, read_case
 
 __all__ = [
@@ -199,11 +200,11 @@ def _compare_detections(
     )
     # Report indices in the expected tensor (and the actual row it was matched with).
     for v in viol:
-        k, f = divmod(v["flat_index"], 6)
+        k, f = divmod(v["flat_index"], len(FIELDS))
         v["index"] = {"det": int(ie[k]), "field": FIELDS[f]}
         v["actual_row"] = int(ia[k])
     if metrics["max_abs_flat_index"] is not None:
-        k, f = divmod(metrics["max_abs_flat_index"], 6)
+        k, f = divmod(metrics["max_abs_flat_index"], len(FIELDS))
         metrics["max_abs_index"] = {"det": int(ie[k]), "field": FIELDS[f]}
     ef = em.astype(np.float64)
     diff = np.abs(am.astype(np.float64) - ef)
@@ -234,7 +235,7 @@ def _compare_detections(
 
 
 def _is_detections(kind: Optional[str], shape_e: Tuple[int, ...], shape_a: Tuple[int, ...]) -> bool:
-    return kind == "detections" and len(shape_e) == 2 and len(shape_a) == 2 and shape_e[1] == 6 and shape_a[1] == 6
+    return order_free_rows(kind, shape_e, shape_a) is not None
 
 
 def _compare_one(

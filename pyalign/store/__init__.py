@@ -42,6 +42,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from pyalign.errors import CaptureError
+from pyalign.spec.postprocess import RESULT_KINDS
 
 __all__ = [
     "FORMAT",
@@ -91,7 +92,8 @@ DTYPES: Dict[str, np.dtype] = {
 }
 LAYOUTS: Tuple[str, ...] = ("NCHW", "NHWC", "HWC", "CHW", "HW")
 COLORS: Tuple[str, ...] = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
-KINDS: Tuple[str, ...] = ("image", "tensor", "detections", "classes", "mask")
+#: ``image``, ``tensor`` and the kinds of postprocess results (:data:`pyalign.spec.postprocess.RESULT_KINDS`).
+KINDS: Tuple[str, ...] = ("image", "tensor", *RESULT_KINDS)
 #: Largest tensor a manifest may declare (numpy cannot index more bytes).
 MAX_TENSOR_BYTES = sys.maxsize
 MAX_NDIM = 32
