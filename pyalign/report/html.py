@@ -23,6 +23,7 @@ from pyalign.spec.model import find_op
 from pyalign.store.format import guess_layout
 from pyalign.diagnose.yuv import convert
 from pyalign.spec.model import YUV_FORMATS
+from pyalign.spec.postprocess import infer_kind
 
 __all__ = ["write_html", "render_html"]
 
@@ -484,9 +485,7 @@ def _tensor_section(idx: int, t: Any, ref_case: Any, act_case: Any, spec: Any) -
 
 def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str], kind: Optional[str],
               color: Optional[str], ref_case: Any, spec: Any, act_layout: Optional[str] = None) -> str:
-    is_det = kind == "detections" or (kind is None and stage == "postprocessed" and exp.ndim == 2
-                                      and exp.shape[-1] == 6 and exp.dtype.kind == "f")
-    if is_det:
+    if infer_kind(kind, stage, exp.shape, exp.dtype) == "detections":
         raw = _array(ref_case, "raw_input", None)
         raw_rec = _record(ref_case, "raw_input", None)
         return _boxes_section(exp, act, raw, getattr(raw_rec, "color", None), spec)

@@ -15,17 +15,21 @@ The rules (see ``docs/pipeline.md``):
 * ops come in this order, each at most once: ``csc``, then one of ``resize`` /
   ``letterbox``, ``swap_rb`` (before ``normalize``), ``normalize``, ``layout`` last.
 * ``normalize`` mean/std have 1 or ``channels`` finite numbers; std is not 0.
+* ``postprocess`` is checked by the registry of postprocess ops, :mod:`pyalign.spec.postprocess`.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from pyalign.errors import SpecError
+from pyalign.spec.fields import MAX_SIDE
+from pyalign.spec.fields import Ctx as _Ctx, as_choice as _choice, as_int as _int, as_num as _num, as_obj as _obj
+from pyalign.spec.fields import as_size as _size, check_keys as _keys, is_num as _is_num, show as _show
+from pyalign.spec.postprocess import OPS, normalize as normalize_postprocess
 
 __all__ = [
     "INPUT_FORMATS",
@@ -47,10 +51,9 @@ __all__ = [
 INPUT_FORMATS = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 PREPROCESS_OPS = ("csc", "resize", "letterbox", "swap_rb", "normalize", "layout")
-POSTPROCESS_OPS = ("classification", "yolov8", "yolov5", "yolox", "segmentation")
+POSTPROCESS_OPS = tuple(OPS)
 CSC_MODES = ("opencv", "full_range", "limited_range", "matrix")
 LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC")
-MAX_SIDE = 1 << 16
 
 # Rank of each op in the only order the pipeline accepts.
 _ORDER = {"csc": 0, "resize": 1, "letterbox": 1, "swap_rb": 2, "normalize": 3, "layout": 4}
@@ -62,16 +65,7 @@ _OP_KEYS = {
     "normalize": {"op", "mean", "std"},
     "layout": {"op", "to"},
 }
-_THRESH_KEYS = {"conf_threshold", "iou_threshold", "class_agnostic", "max_det", "pre_nms_topk", "input_size"}
-_POST_KEYS = {
-    "classification": {"op", "topk", "softmax"},
-    "yolov8": {"op", "num_classes", "reg_max", "strides", "activated"} | _THRESH_KEYS,
-    "yolov5": {"op", "num_classes", "anchors", "strides", "activated"} | _THRESH_KEYS,
-    "yolox": {"op", "num_classes", "strides"} | _THRESH_KEYS,
-    "segmentation": {"op", "layout"},
-}
 _TOP_KEYS = {"input", "preprocess", "postprocess", "name", "description"}
-DEFAULT_ANCHORS = [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -172,81 +166,6 @@ def _thaw(v: Any) -> Any:
 def _spec(normalised: Mapping[str, Any]) -> Spec:
     """A :class:`Spec` of an already normalised dict (validation's last step; unpickling)."""
     return Spec({k: _freeze(x) for k, x in normalised.items()})
-
-
-class _Ctx:
-    """Carries the spec's file name so each error can name it."""
-
-    def __init__(self, path: Optional[str]) -> None:
-        self.path = path
-
-    def fail(self, where: str, what: str) -> SpecError:
-        return SpecError(f"{where}: {what}" if where else what, self.path)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _int(c: _Ctx, where: str, v: Any, lo: int = 1, hi: Optional[int] = None) -> int:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not _is_int(v):
-        raise c.fail(where, f"expected an integer, got {_show(v)}")
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise c.fail(where, f"must be {rng}, got {v}")
-    return int(v)
-
-
-def _num(c: _Ctx, where: str, v: Any, lo: Optional[float] = None, hi: Optional[float] = None) -> float:
-    if not _is_num(v):
-        raise c.fail(where, f"expected a finite number, got {_show(v)}")
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise c.fail(where, f"must be in [{lo}, {hi}], got {v}")
-    return float(v)
-
-
-def _show(v: Any) -> str:
-    """A value as the spec's author wrote it: JSON when it is JSON, else its repr."""
-    try:
-        return json.dumps(v)
-    except (TypeError, ValueError):
-        return repr(v)
-
-
-def _bool(c: _Ctx, where: str, v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise c.fail(where, f"expected true or false, got {_show(v)}")
-    return v
-
-
-def _choice(c: _Ctx, where: str, v: Any, choices: Sequence[str]) -> str:
-    if not isinstance(v, str) or v not in choices:
-        raise c.fail(where, f"expected one of {', '.join(choices)}, got {_show(v)}")
-    return v
-
-
-def _obj(c: _Ctx, where: str, v: Any) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise c.fail(where, f"expected an object, got {type(v).__name__}")
-    return v
-
-
-def _keys(c: _Ctx, where: str, d: Mapping[str, Any], allowed: set) -> None:
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise c.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _size(c: _Ctx, where: str, v: Any) -> List[int]:
-    if not isinstance(v, (list, tuple)) or len(v) != 2:
-        raise c.fail(where, f"expected [width, height], got {_show(v)}")
-    return [_int(c, f"{where}[0]", v[0], 1, MAX_SIDE), _int(c, f"{where}[1]", v[1], 1, MAX_SIDE)]
 
 
 def _numlist(c: _Ctx, where: str, v: Any, channels: int) -> List[float]:
@@ -357,63 +276,6 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
     return out
 
 
-def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
-    if v is None:
-        return None
-    d = _obj(c, "postprocess", v)
-    if "op" not in d:
-        raise c.fail("postprocess", "missing key 'op'")
-    name = d["op"]
-    if not isinstance(name, str) or name not in _POST_KEYS:
-        raise c.fail("postprocess.op", f"unknown op {_show(name)} "
-                     f"(known: {', '.join(POSTPROCESS_OPS)})")
-    _keys(c, "postprocess", d, _POST_KEYS[name])
-    w = "postprocess"
-    if name == "classification":
-        return {"op": name, "topk": _int(c, f"{w}.topk", d.get("topk", 5), 1),
-                "softmax": _bool(c, f"{w}.softmax", d.get("softmax", True))}
-    if name == "segmentation":
-        return {"op": name, "layout": _choice(c, f"{w}.layout", d.get("layout", "NCHW"), ("NCHW", "NHWC"))}
-    out: Dict[str, Any] = {"op": name, "num_classes": _int(c, f"{w}.num_classes", d.get("num_classes", 80), 1)}
-    if name == "yolov8":
-        rm = _int(c, f"{w}.reg_max", d.get("reg_max", 16), 0, 256)
-        if rm == 1:
-            raise c.fail(f"{w}.reg_max", "must be 0 (DFL in the graph) or >= 2")
-        out["reg_max"] = rm
-        if d.get("activated") is not None:  # default: probabilities in one tensor, logits per head
-            out["activated"] = _bool(c, f"{w}.activated", d["activated"])
-    strides = d.get("strides", [8, 16, 32])
-    if not isinstance(strides, (list, tuple)) or not strides:
-        raise c.fail(f"{w}.strides", f"expected a non-empty list of integers, got {_show(strides)}")
-    out["strides"] = [_int(c, f"{w}.strides[{i}]", s, 1) for i, s in enumerate(strides)]
-    if name == "yolov5":
-        anchors = d.get("anchors", DEFAULT_ANCHORS)
-        if not isinstance(anchors, (list, tuple)) or len(anchors) != len(out["strides"]):
-            raise c.fail(f"{w}.anchors", f"expected one anchor list per stride ({len(out['strides'])})")
-        na = None
-        res = []
-        for i, a in enumerate(anchors):
-            if not isinstance(a, (list, tuple)) or len(a) == 0 or len(a) % 2:
-                raise c.fail(f"{w}.anchors[{i}]", "expected an even number of sizes (w0, h0, w1, h1, ...)")
-            if na is not None and len(a) != na:
-                raise c.fail(f"{w}.anchors[{i}]", "every head needs the same number of anchors")
-            na = len(a)
-            res.append([_num(c, f"{w}.anchors[{i}][{j}]", x, 0.0) for j, x in enumerate(a)])
-            if any(x == 0 for x in res[-1]):
-                raise c.fail(f"{w}.anchors[{i}]", "anchor sizes must be > 0")
-        out["anchors"] = res
-        out["activated"] = _bool(c, f"{w}.activated", d.get("activated", False))
-    out["conf_threshold"] = _num(c, f"{w}.conf_threshold", d.get("conf_threshold", 0.25), 0.0, 1.0)
-    out["iou_threshold"] = _num(c, f"{w}.iou_threshold", d.get("iou_threshold", 0.45), 0.0, 1.0)
-    out["class_agnostic"] = _bool(c, f"{w}.class_agnostic", d.get("class_agnostic", False))
-    out["max_det"] = _int(c, f"{w}.max_det", d.get("max_det", 300), 1)
-    if d.get("pre_nms_topk") is not None:
-        out["pre_nms_topk"] = _int(c, f"{w}.pre_nms_topk", d["pre_nms_topk"], 1)
-    if d.get("input_size") is not None:
-        out["input_size"] = _size(c, f"{w}.input_size", d["input_size"])
-    return out
-
-
 def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Spec:
     """Validate a spec dict and return its normalised copy.
 
@@ -451,7 +313,8 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Spec:
             out[k] = d[k]
     out["input"] = inp
     out["preprocess"] = _validate_preprocess(c, d.get("preprocess"), inp["format"])
-    out["postprocess"] = _validate_postprocess(c, d.get("postprocess"))
+    post = d.get("postprocess")
+    out["postprocess"] = None if post is None else normalize_postprocess(post, c)
     return _spec(out)
 
 
