@@ -29,8 +29,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, FrozenSet, Mapping, Optional, Sequence, Tuple
 
-import numpy as np
-
 from pyalign.errors import SpecError
 from pyalign.spec.fields import (Ctx, as_bool, as_choice, as_count, as_int, as_num, as_obj, as_size, check_keys,
                                  show)
@@ -402,6 +400,8 @@ def infer_kind(kind: Optional[str], stage: Optional[str], shape: Sequence[int], 
         return kind
     if stage != "postprocessed":
         return None
+    import numpy as np  # here only: the registry is read by modules that must not load numpy
+
     family = np.dtype(dtype).kind
     for rk in RESULT_KINDS.values():
         if rk.fits(shape) and np.dtype(rk.dtype).kind == family:
