@@ -42,6 +42,7 @@ from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from pyalign.errors import CaptureError
+from pyalign.formats import COLORS
 
 __all__ = [
     "FORMAT",
@@ -90,7 +91,6 @@ DTYPES: Dict[str, np.dtype] = {
     )
 }
 LAYOUTS: Tuple[str, ...] = ("NCHW", "NHWC", "HWC", "CHW", "HW")
-COLORS: Tuple[str, ...] = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
 KINDS: Tuple[str, ...] = ("image", "tensor", "detections", "classes", "mask")
 #: Largest tensor a manifest may declare (numpy cannot index more bytes).
 MAX_TENSOR_BYTES = sys.maxsize
