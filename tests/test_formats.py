@@ -1,7 +1,7 @@
 """The pixel-format table: pyalign.formats against cv2 itself and against the C++ core's table."""
 from __future__ import annotations
 
-from typing import Iterator, Tuple
+from typing import Callable, Iterator, Tuple
 
 import cv2
 import numpy as np
@@ -70,7 +70,8 @@ def test_public_tuples_are_the_tables():
     from pyalign.store import COLORS
 
     assert INPUT_FORMATS == COLORS == formats.FORMAT_NAMES == tuple(f.name for f in formats.FORMATS)
-    assert YUV_FORMATS == formats.YUV_FORMATS == ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
+    assert YUV_FORMATS == formats.YUV_FORMATS == tuple(f.name for f in formats.FORMATS if f.is_yuv)
+    assert formats.FORMAT_NAMES[:7] == ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
     assert formats.IMAGE_FORMATS == ("BGR", "RGB", "GRAY")
     assert formats.is_yuv("NV12") and not formats.is_yuv("BGR") and not formats.is_yuv(None)
     assert not formats.is_yuv("HSV")
@@ -83,7 +84,7 @@ def test_rows_are_consistent(f):
         assert f.channels == 3 and len(f.offsets) == 3 and f.chroma_order in ("UV", "VU")
         # 8 bits of luma per pixel plus a U and a V byte per sx x sy block
         assert f.bits_per_pixel == 8 + 16 // (sx * sy)
-        assert formats.lookup(f.swapped).swapped == f.name
+        assert not f.swapped or formats.lookup(f.swapped).swapped == f.name
     else:
         assert f.offsets == () and (sx, sy) == (1, 1) and f.chroma_order == ""
         assert f.bits_per_pixel == 8 * f.channels
@@ -114,34 +115,50 @@ def test_messages_the_spec_and_reference_give():
 # ------------------------------------------------------------------------------ against cv2
 
 
+def decoder(f: formats.PixelFormat) -> Callable[[np.ndarray], np.ndarray]:
+    """cv2.cvtColor to BGR when OpenCV decodes the format, else the reference's decoding."""
+    if f.name in CV_DECODE:
+        return lambda raw: cv2.cvtColor(raw, CV_DECODE[f.name][0])
+    return lambda raw: yuv_to_bgr(raw, f.name)
+
+
+def test_cv2_codes_are_for_yuv_formats_only():
+    assert set(CV_DECODE) <= set(formats.YUV_FORMATS)
+    assert set(CV_ENCODE) <= set(formats.FORMAT_NAMES) - {"BGR"}
+
+
 @pytest.mark.parametrize("f", YUV, ids=lambda f: f.name)
 def test_cv2_decodes_raw_shape(f):
-    assert set(CV_DECODE) == set(formats.YUV_FORMATS)
     for w, h in sizes(f):
         raw = np.zeros(formats.raw_shape(f, w, h), np.uint8)
         assert raw.nbytes == formats.frame_bytes(f, w, h)
-        for code in CV_DECODE[f.name]:
+        for code in CV_DECODE.get(f.name, ()):
             assert cv2.cvtColor(raw, code).shape == (h, w, 3)
+        assert decoder(f)(raw).shape == (h, w, 3)
 
 
 @pytest.mark.parametrize("f", YUV, ids=lambda f: f.name)
 def test_reference_codes_are_cv2s_for_the_alias(f):
-    # the aliases are OpenCV's names of the formats
-    (alias,) = f.aliases
-    assert CV_DECODE[f.name] == (getattr(cv2, f"COLOR_YUV2BGR_{alias}"), getattr(cv2, f"COLOR_YUV2RGB_{alias}"))
-    if f.name in CV_ENCODE:
-        assert CV_ENCODE[f.name] == getattr(cv2, f"COLOR_BGR2YUV_{alias}")
+    # an alias that OpenCV knows is OpenCV's name of the format: the reference must use its codes
+    for alias in f.aliases:
+        if hasattr(cv2, f"COLOR_YUV2BGR_{alias}"):
+            assert CV_DECODE[f.name] == (getattr(cv2, f"COLOR_YUV2BGR_{alias}"),
+                                         getattr(cv2, f"COLOR_YUV2RGB_{alias}"))
+        if f.name in CV_ENCODE:
+            assert CV_ENCODE[f.name] == getattr(cv2, f"COLOR_BGR2YUV_{alias}")
+    assert f.name in CV_DECODE or not any(hasattr(cv2, f"COLOR_YUV2BGR_{a}") for a in f.aliases)
 
 
 @pytest.mark.parametrize("f", YUV, ids=lambda f: f.name)
 def test_offsets_are_where_cv2_reads_y_u_v(f):
     w, h = 4 * f.subsampling[0], 2 * f.subsampling[1]
+    decode = decoder(f)
     # luma 200 with neutral chroma: grey (OpenCV: (200 - 16) * 1.164 = 214)
-    grey = cv2.cvtColor(frame_of(f, w, h, 200, 128, 128), CV_DECODE[f.name][0])
+    grey = decode(frame_of(f, w, h, 200, 128, 128))
     np.testing.assert_array_equal(grey, np.full((h, w, 3), 214, np.uint8))
     # U high and V low is blue; the other way round, red
-    blue = cv2.cvtColor(frame_of(f, w, h, 100, 240, 16), CV_DECODE[f.name][0])
-    red = cv2.cvtColor(frame_of(f, w, h, 100, 16, 240), CV_DECODE[f.name][0])
+    blue = decode(frame_of(f, w, h, 100, 240, 16))
+    red = decode(frame_of(f, w, h, 100, 16, 240))
     assert (blue[..., 0] > 200).all() and (blue[..., 2] < 50).all()
     assert (red[..., 2] > 200).all() and (red[..., 0] < 50).all()
     y, u, v = yuv_planes(frame_of(f, w, h, 100, 240, 16), f.name)
