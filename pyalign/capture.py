@@ -18,8 +18,9 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from pyalign import formats
 from pyalign.errors import CaptureError, PyalignError, SpecError
-from pyalign.spec.model import YUV_FORMATS, load_spec, preprocessed_info, raw_input_shape
+from pyalign.spec.model import load_spec, preprocessed_info, raw_input_shape
 from pyalign.spec.postprocess import RESULT_KINDS, named_results, result_kind_of, results_of
 
 __all__ = [
@@ -45,7 +46,7 @@ def result_kind(post: Optional[Mapping[str, Any]]) -> str:
 
 
 def _default_layout(arr: np.ndarray, color: Optional[str]) -> Optional[str]:
-    if color in YUV_FORMATS:
+    if formats.is_yuv(color):
         return None
     if arr.ndim == 2:
         return "HW"
@@ -297,10 +298,10 @@ def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, boo
     if p.suffix.lower() in RAW_SUFFIXES:
         if not p.is_file():
             raise CaptureError("no such file", p)
-        need = int(np.prod(want))
+        inp = spec["input"]
+        need = formats.frame_bytes(inp["format"], inp["width"], inp["height"])
         size = p.stat().st_size
         if size != need:
-            inp = spec["input"]
             raise CaptureError(f"file has {size} bytes; a raw {inp['format']} {inp['width']}x{inp['height']} "
                                f"frame has {need}", p)
         return np.fromfile(p, dtype=np.uint8).reshape(want), True

@@ -1,5 +1,6 @@
 // pyalign — tensor I/O: SHA-256, raw .bin files, manifest reading and the atomic capture writer.
 #include "pyalign/tensor_io.hpp"
+#include "pyalign/csc.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -557,7 +558,7 @@ bool path_inside(const fs::path& child, const fs::path& parent) {
 }
 
 const std::vector<std::string> kLayouts = {"NCHW", "NHWC", "HWC", "CHW", "HW"};
-const std::vector<std::string> kColors = {"BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"};
+const std::vector<std::string> kColors = pixel_format_names();
 const std::vector<std::string> kKinds = {"image", "tensor", "detections", "classes", "mask"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {

@@ -9,8 +9,9 @@ the JSON path of the offending field, e.g. ``spec.json: preprocess[2].size: ...`
 
 The rules (see ``docs/pipeline.md``):
 
-* ``input.format`` is one of :data:`INPUT_FORMATS`; ``width``/``height`` are
-  positive ints; 4:2:0 formats need an even width and height, 4:2:2 an even width.
+* ``input.format`` is one of :data:`INPUT_FORMATS` (:mod:`pyalign.formats`); ``width``/``height``
+  are positive ints that the format's chroma subsampling allows (4:2:0: even width and height,
+  4:2:2: even width).
 * a YUV input needs a ``csc`` op first; ``csc`` is only valid for a YUV input.
 * ops come in this order, each at most once: ``csc``, then one of ``resize`` /
   ``letterbox``, ``swap_rb`` (before ``normalize``), ``normalize``, ``layout`` last.
@@ -25,11 +26,13 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from pyalign import formats
 from pyalign.errors import SpecError
 from pyalign.spec.fields import MAX_SIDE
 from pyalign.spec.fields import Ctx as _Ctx, as_choice as _choice, as_int as _int, as_num as _num, as_obj as _obj
 from pyalign.spec.fields import as_size as _size, check_keys as _keys, is_num as _is_num, show as _show
 from pyalign.spec.postprocess import OPS, normalize as normalize_postprocess
+from pyalign.formats import YUV_FORMATS
 
 __all__ = [
     "INPUT_FORMATS",
@@ -48,8 +51,7 @@ __all__ = [
     "dump_spec",
 ]
 
-INPUT_FORMATS = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
-YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
+INPUT_FORMATS = formats.FORMAT_NAMES  # canonical names only: a spec does not take aliases
 PREPROCESS_OPS = ("csc", "resize", "letterbox", "swap_rb", "normalize", "layout")
 POSTPROCESS_OPS = tuple(OPS)
 CSC_MODES = ("opencv", "full_range", "limited_range", "matrix")
@@ -187,16 +189,17 @@ def _validate_input(c: _Ctx, v: Any) -> Dict[str, Any]:
     fmt = _choice(c, "input.format", d["format"], INPUT_FORMATS)
     w = _int(c, "input.width", d["width"], 1, MAX_SIDE)
     h = _int(c, "input.height", d["height"], 1, MAX_SIDE)
-    if fmt in ("YUV420SP", "YVU420SP") and (w % 2 or h % 2):
-        raise c.fail("input", f"{fmt} needs an even width and height, got {w}x{h}")
-    if fmt in ("YUYV422", "UYVY422") and w % 2:
-        raise c.fail("input", f"{fmt} needs an even width, got {w}")
+    try:
+        formats.check_size(fmt, w, h)
+    except ValueError as e:
+        raise c.fail("input", str(e)) from None
     return {"format": fmt, "width": w, "height": h}
 
 
-def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> Dict[str, Any]:
+def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], fmt: str) -> Dict[str, Any]:
     name = op["op"]
     _keys(c, where, op, _OP_KEYS[name])
+    channels = formats.lookup(fmt).channels
     if name == "csc":
         mode = _choice(c, f"{where}.mode", op.get("mode", "opencv"), CSC_MODES)
         out: Dict[str, Any] = {"op": "csc", "to": _choice(c, f"{where}.to", op.get("to", "BGR"), ("BGR", "RGB")),
@@ -225,7 +228,7 @@ def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> D
                 "style": _choice(c, f"{where}.style", op.get("style", "ultralytics"), ("ultralytics", "center"))}
     if name == "swap_rb":
         if channels != 3:
-            raise c.fail(where, "swap_rb needs a 3-channel image, the input is GRAY")
+            raise c.fail(where, f"swap_rb needs a 3-channel image, the input is {fmt}")
         return {"op": "swap_rb"}
     if name == "normalize":
         for k in ("mean", "std"):
@@ -248,7 +251,6 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
         v = []
     if not isinstance(v, (list, tuple)):
         raise c.fail("preprocess", f"expected a list of ops, got {type(v).__name__}")
-    channels = 1 if fmt == "GRAY" else 3
     out: List[Dict[str, Any]] = []
     last_rank, last_name = -1, None
     for i, raw in enumerate(v):
@@ -260,7 +262,7 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
         if not isinstance(name, str) or name not in _ORDER:
             raise c.fail(f"{where}.op", f"unknown op {_show(name)} "
                          f"(known: {', '.join(PREPROCESS_OPS)})")
-        if name == "csc" and fmt not in YUV_FORMATS:
+        if name == "csc" and not formats.is_yuv(fmt):
             raise c.fail(where, f"csc converts a YUV input, but input.format is {fmt}")
         rank = _ORDER[name]
         if rank == last_rank:
@@ -270,8 +272,8 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
             raise c.fail(where, f"{name!r} must come before {last_name!r} "
                          "(order: csc, resize|letterbox, swap_rb, normalize, layout)")
         last_rank, last_name = rank, name
-        out.append(_validate_op(c, where, op, channels))
-    if fmt in YUV_FORMATS and (not out or out[0]["op"] != "csc"):
+        out.append(_validate_op(c, where, op, fmt))
+    if formats.is_yuv(fmt) and (not out or out[0]["op"] != "csc"):
         raise c.fail("preprocess", f"input.format {fmt} needs a csc op first (to BGR or RGB)")
     return out
 
@@ -377,16 +379,10 @@ def dump_spec(spec: Mapping[str, Any]) -> str:
 
 
 def raw_input_shape(spec: Mapping[str, Any]) -> Tuple[int, ...]:
-    """Return the shape of the raw input array of a (normalised) spec, as cv2.cvtColor takes it."""
+    """Return the shape of the raw input array of a (normalised) spec, as cv2.cvtColor takes it
+    (:func:`pyalign.formats.raw_shape`)."""
     inp = spec["input"]
-    fmt, w, h = inp["format"], inp["width"], inp["height"]
-    if fmt in ("BGR", "RGB"):
-        return (h, w, 3)
-    if fmt == "GRAY":
-        return (h, w)
-    if fmt in ("YUV420SP", "YVU420SP"):
-        return (h * 3 // 2, w)
-    return (h, w, 2)
+    return formats.raw_shape(inp["format"], inp["width"], inp["height"])
 
 
 def check_raw_input(raw: Any, spec: Mapping[str, Any]) -> None:
@@ -439,9 +435,10 @@ def preprocessed_info(spec: Mapping[str, Any]) -> TensorInfo:
     op on a GRAY image gives it a channel axis of 1.
     """
     fmt = spec["input"]["format"]
-    color = "BGR" if fmt in YUV_FORMATS else fmt  # a YUV input's csc op (always first) sets the colour
+    color = "BGR" if formats.is_yuv(fmt) else fmt  # a YUV input's csc op (always first) sets the colour
+    ch = formats.lookup(fmt).channels
     dtype = "uint8"
-    layout = "HW" if fmt == "GRAY" else "HWC"
+    layout = "HW" if ch == 1 else "HWC"
     for op in spec["preprocess"]:
         if op["op"] == "csc":
             color = op["to"]
@@ -452,7 +449,6 @@ def preprocessed_info(spec: Mapping[str, Any]) -> TensorInfo:
         elif op["op"] == "layout":
             layout = op["to"]
     w, h = model_input_size(spec)
-    ch = 1 if fmt == "GRAY" else 3
     shape: Tuple[int, ...] = {
         "HW": (h, w), "HWC": (h, w, ch), "CHW": (ch, h, w), "NCHW": (1, ch, h, w), "NHWC": (1, h, w, ch),
     }[layout]
