@@ -1,12 +1,39 @@
 // pyalign — internal: the minimal JSON reader (see json.hpp).
 #include "json.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <limits>
 
 namespace pyalign {
 namespace detail {
 
 namespace {
+
+/// Length of the UTF-8 sequence starting at p[0] (a byte >= 0x80), 0 when it is not valid
+/// (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
+std::size_t utf8_sequence(const unsigned char* p, std::size_t avail) {
+    const unsigned char c = p[0];
+    std::size_t n;
+    unsigned char lo = 0x80, hi = 0xBF;  // the allowed range of the second byte
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 2;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 3;
+        if (c == 0xE0) lo = 0xA0;  // overlong
+        if (c == 0xED) hi = 0x9F;  // surrogates
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 4;
+        if (c == 0xF0) lo = 0x90;  // overlong
+        if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+    } else {
+        return 0;
+    }
+    if (avail < n || p[1] < lo || p[1] > hi) return 0;
+    for (std::size_t k = 2; k < n; ++k)
+        if ((p[k] & 0xC0) != 0x80) return 0;
+    return n;
+}
 
 void append_utf8(std::string& out, unsigned cp) {
     if (cp < 0x80) {
@@ -136,9 +163,11 @@ private:
         ++i_;
         ws();
         if (eat('}')) return;
+        std::vector<std::size_t> key_at;  // where each key starts, for the duplicate-key message
         for (;;) {
             ws();
             if (i_ >= s_.size() || s_[i_] != '"') fail("expecting a string key");
+            key_at.push_back(i_);
             std::string key = string();
             ws();
             if (!eat(':')) fail("expecting ':'");
@@ -147,6 +176,20 @@ private:
             if (eat('}')) break;
             if (!eat(',')) fail("expecting ',' or '}'");
         }
+        const std::size_t n = v.members.size();
+        if (n > std::numeric_limits<std::uint32_t>::max()) fail("object has too many members");
+        v.by_key.resize(n);
+        for (std::size_t k = 0; k < n; ++k) v.by_key[k] = static_cast<std::uint32_t>(k);
+        // Stable: members with one key stay in document order, so the later of two equal
+        // neighbours is a repeat; the first repeat in the document is reported.
+        std::stable_sort(v.by_key.begin(), v.by_key.end(),
+                         [&v](std::uint32_t a, std::uint32_t b) { return v.members[a].first < v.members[b].first; });
+        std::size_t first_repeat = n;
+        for (std::size_t k = 1; k < n; ++k)
+            if (v.members[v.by_key[k]].first == v.members[v.by_key[k - 1]].first)
+                first_repeat = std::min<std::size_t>(first_repeat, v.by_key[k]);
+        if (first_repeat < n)
+            fail_at(key_at[first_repeat], "duplicate key " + json_quote(v.members[first_repeat].first));
     }
 
     std::string number() {
@@ -195,7 +238,7 @@ private:
             std::size_t run = i_;
             while (run < s_.size()) {
                 const unsigned char b = static_cast<unsigned char>(s_[run]);
-                if (b == '"' || b == '\\' || b < 0x20) break;
+                if (b == '"' || b == '\\' || b < 0x20 || b >= 0x80) break;
                 ++run;
             }
             out.append(s_, i_, run - i_);
@@ -207,6 +250,14 @@ private:
                 return out;
             }
             if (c < 0x20) fail("control character in string");
+            if (c >= 0x80) {
+                const std::size_t n =
+                    utf8_sequence(reinterpret_cast<const unsigned char*>(s_.data()) + i_, s_.size() - i_);
+                if (n == 0) fail("invalid UTF-8 in string");
+                out.append(s_, i_, n);
+                i_ += n;
+                continue;
+            }
             ++i_;  // the backslash
             if (i_ >= s_.size()) fail("unterminated string");
             const char e = s_[i_++];
@@ -244,9 +295,11 @@ private:
 }  // namespace
 
 const JsonValue* JsonValue::get(const std::string& key) const {
-    for (const auto& m : members)
-        if (m.first == key) return &m.second;
-    return nullptr;
+    if (type != Object) return nullptr;
+    const auto it = std::lower_bound(by_key.begin(), by_key.end(), key,
+                                     [this](std::uint32_t m, const std::string& k) { return members[m].first < k; });
+    if (it == by_key.end() || members[*it].first != key) return nullptr;
+    return &members[*it].second;
 }
 
 JsonValue parse_json(const std::string& text, const std::string& where) { return Parser(text, where).parse(); }
@@ -273,6 +326,21 @@ std::string json_quote(const std::string& s) {
         }
     }
     return out + "\"";
+}
+
+bool valid_utf8(const std::string& s) {
+    const auto* p = reinterpret_cast<const unsigned char*>(s.data());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        if (p[i] < 0x80) {
+            ++i;
+            continue;
+        }
+        const std::size_t n = utf8_sequence(p + i, s.size() - i);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
 }
 
 }  // namespace detail

@@ -384,19 +384,6 @@ std::vector<std::uint8_t> load_tensor(const TensorInfo& info, bool verify_sha256
 
 namespace {
 
-bool valid_utf8(const std::string& s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0 || i + static_cast<std::size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
-        for (int k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-        i += static_cast<std::size_t>(n) + 1;
-    }
-    return true;
-}
-
 const char* platform_tag() {
 #if defined(__x86_64__) || defined(_M_X64)
 #define PYALIGN_ARCH "x86_64"
@@ -493,7 +480,7 @@ CaptureWriter::CaptureWriter(std::string dir, std::string case_name) : dir_(std:
         dir_ = p.string();
     }
     if (case_.empty()) case_ = base;
-    if (!valid_utf8(case_)) throw Error(dir_ + ": case name is not valid UTF-8");
+    if (!detail::valid_utf8(case_)) throw Error(dir_ + ": case name is not valid UTF-8");
     check_target(dir_);
 }
 
@@ -531,7 +518,7 @@ void CaptureWriter::add(const std::string& stage, const std::string& name, DType
     if (!contains(capture_stages(), stage))
         throw Error("unknown stage '" + stage + "' (known: " + join(capture_stages()) + ")");
     if (name.empty()) throw Error("tensor name must be a non-empty string");
-    if (!valid_utf8(name)) throw Error("tensor name of stage " + stage + " is not valid UTF-8");
+    if (!detail::valid_utf8(name)) throw Error("tensor name of stage " + stage + " is not valid UTF-8");
     for (const auto& p : pending_)
         if (p.info.stage == stage && p.info.name == name) throw Error("duplicate tensor " + stage + "/" + name);
     if (shape.size() > 32) throw Error("tensor " + stage + "/" + name + ": more than 32 dimensions");
