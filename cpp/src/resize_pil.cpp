@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 #include <string>
 
 namespace pyalign {
@@ -96,35 +97,60 @@ inline uint8_t clip8(uint32_t acc) {
     return static_cast<uint8_t>(std::min(std::max(q, 0), 255));
 }
 
-// Horizontal pass of one row: dst pixel x = clip8(2^21 + sum_k src[start[x] + k] * coef[x][k]).
-template <int CN, int K>
-inline void hpass_row(const uint8_t* __restrict src, uint8_t* __restrict dst, const int32_t* start,
-                      const uint32_t* coef, std::size_t out_w, std::size_t taps) {
-    const std::size_t kn = K > 0 ? static_cast<std::size_t>(K) : taps;
-    for (std::size_t x = 0; x < out_w; ++x) {
-        const uint8_t* p = src + static_cast<std::size_t>(start[x]) * CN;
-        const uint32_t* c = coef + x * kn;
-        uint32_t acc[CN];
-        for (int ch = 0; ch < CN; ++ch) acc[ch] = kHalf;
-        for (std::size_t k = 0; k < kn; ++k) {
-            const uint32_t w = c[k];
-            for (int ch = 0; ch < CN; ++ch) acc[ch] += static_cast<uint32_t>(p[k * CN + ch]) * w;
-        }
-        for (int ch = 0; ch < CN; ++ch) dst[x * CN + ch] = clip8(acc[ch]);
+// Horizontal pass of up to R rows at once. The rows are first transposed into a tile (source
+// pixel i of row r at tile[(i * R + r) * CN]), so that the taps of one output pixel for all R rows
+// are R*CN contiguous bytes: out pixel x of row r = clip8(2^21 + sum_k src_r[start[x] + k] * coef[x][k])
+// becomes a multiply-add over contiguous lanes that the compiler vectorises; the results go to an
+// output tile of the same layout, transposed back at the end. With PRE the source (RGBA) is
+// premultiplied while it is transposed. Rows n..R-1 of the tile repeat row 0 (results unused).
+template <int CN, int R, bool PRE>
+PYALIGN_HOT_KERNEL void hpass_tile(const uint8_t* const* in, uint8_t* const* out, int n, std::size_t in_w,
+                                   const int32_t* start, const uint32_t* coef, std::size_t taps, std::size_t out_w,
+                                   uint8_t* __restrict tile, uint8_t* __restrict otile) {
+    constexpr std::size_t L = static_cast<std::size_t>(R) * CN;  // lanes of one tile column
+    const std::size_t rows = static_cast<std::size_t>(n);
+    const uint8_t* src[R];
+    for (std::size_t r = 0; r < static_cast<std::size_t>(R); ++r) src[r] = in[r < rows ? r : 0];
+    // 3 channels: 4-byte copies (the 4th byte lands in the next row's slot, written after it) except
+    // for the last row of the tile and the last pixel of the source rows.
+    const std::size_t wide = CN == 3 && in_w > 0 ? in_w - 1 : 0;
+    for (std::size_t i = 0; i < wide; ++i) {
+        uint8_t* __restrict t = tile + i * L;
+        for (std::size_t r = 0; r + 1 < static_cast<std::size_t>(R); ++r) std::memcpy(t + r * CN, src[r] + i * CN, 4);
+        std::memcpy(t + (R - 1) * CN, src[R - 1] + i * CN, CN);
     }
-}
-
-template <int CN>
-PYALIGN_HOT_KERNEL void hpass(const uint8_t* src, uint8_t* dst, const int32_t* start, const uint32_t* coef,
-                              std::size_t out_w, std::size_t taps) {
-    switch (taps) {  // the common small tap counts with a fixed inner loop
-        case 1: hpass_row<CN, 1>(src, dst, start, coef, out_w, taps); break;
-        case 2: hpass_row<CN, 2>(src, dst, start, coef, out_w, taps); break;
-        case 3: hpass_row<CN, 3>(src, dst, start, coef, out_w, taps); break;
-        case 4: hpass_row<CN, 4>(src, dst, start, coef, out_w, taps); break;
-        case 5: hpass_row<CN, 5>(src, dst, start, coef, out_w, taps); break;
-        case 6: hpass_row<CN, 6>(src, dst, start, coef, out_w, taps); break;
-        default: hpass_row<CN, 0>(src, dst, start, coef, out_w, taps); break;
+    for (std::size_t i = wide; i < in_w; ++i) {
+        uint8_t* __restrict t = tile + i * L;
+        for (std::size_t r = 0; r < static_cast<std::size_t>(R); ++r) {
+            const uint8_t* s = src[r] + i * CN;
+            if (PRE) {
+                const uint32_t a = s[3];
+                for (std::size_t c = 0; c < 3; ++c) {
+                    const uint32_t m = s[c] * a + 128;  // c * a / 255 rounded as Pillow does
+                    t[r * CN + c] = static_cast<uint8_t>(((m >> 8) + m) >> 8);
+                }
+                t[r * CN + 3] = static_cast<uint8_t>(a);
+            } else {
+                std::memcpy(t + r * CN, s, CN);
+            }
+        }
+    }
+    for (std::size_t x = 0; x < out_w; ++x) {
+        const uint8_t* col = tile + static_cast<std::size_t>(start[x]) * L;
+        const uint32_t* c = coef + x * taps;
+        uint32_t acc[L];
+        for (std::size_t j = 0; j < L; ++j) acc[j] = kHalf;
+        for (std::size_t k = 0; k < taps; ++k, col += L) {
+            const uint32_t w = c[k];
+            for (std::size_t j = 0; j < L; ++j) acc[j] += static_cast<uint32_t>(col[j]) * w;
+        }
+        uint8_t* __restrict o = otile + x * L;
+        for (std::size_t j = 0; j < L; ++j) o[j] = clip8(acc[j]);
+    }
+    for (std::size_t r = 0; r < rows; ++r) {
+        uint8_t* __restrict d = out[r];
+        const uint8_t* o = otile + r * CN;
+        for (std::size_t x = 0; x < out_w; ++x) std::memcpy(d + x * CN, o + x * L, CN);
     }
 }
 
@@ -193,13 +219,42 @@ Kernel kernel_of(const detail::PilTaps& t) {
     return k;
 }
 
-void hpass_any(int cn, const uint8_t* src, uint8_t* dst, const Kernel& k, std::size_t out_w) {
-    switch (cn) {
-        case 1: hpass<1>(src, dst, k.start.data(), k.coef.data(), out_w, k.taps); break;
-        case 3: hpass<3>(src, dst, k.start.data(), k.coef.data(), out_w, k.taps); break;
-        default: hpass<4>(src, dst, k.start.data(), k.coef.data(), out_w, k.taps); break;
+// The horizontal pass of one resize, applied to batches of up to rows() rows.
+class HorizontalPass {
+public:
+    HorizontalPass(const detail::PilTaps& t, int channels)
+        : k_(kernel_of(t)), cn_(channels), in_w_(static_cast<std::size_t>(t.in_size)),
+          out_w_(static_cast<std::size_t>(t.out_size)),
+          tile_(in_w_ * static_cast<std::size_t>(rows()) * static_cast<std::size_t>(channels)),
+          otile_(out_w_ * static_cast<std::size_t>(rows()) * static_cast<std::size_t>(channels)) {}
+
+    int rows() const { return cn_ == 1 ? 32 : 16; }
+
+    // out[r] = the horizontal pass of in[r] (premultiplied first when `premultiply`), r < n <= rows().
+    void run(const uint8_t* const* in, uint8_t* const* out, int n, bool premultiply) {
+        const int32_t* s = k_.start.data();
+        const uint32_t* c = k_.coef.data();
+        uint8_t* t = tile_.data();
+        uint8_t* o = otile_.data();
+        switch (cn_) {
+            case 1: hpass_tile<1, 32, false>(in, out, n, in_w_, s, c, k_.taps, out_w_, t, o); break;
+            case 3: hpass_tile<3, 16, false>(in, out, n, in_w_, s, c, k_.taps, out_w_, t, o); break;
+            default:
+                if (premultiply) {
+                    hpass_tile<4, 16, true>(in, out, n, in_w_, s, c, k_.taps, out_w_, t, o);
+                } else {
+                    hpass_tile<4, 16, false>(in, out, n, in_w_, s, c, k_.taps, out_w_, t, o);
+                }
+                break;
+        }
     }
-}
+
+private:
+    Kernel k_;
+    int cn_;
+    std::size_t in_w_, out_w_;
+    std::vector<uint8_t> tile_, otile_;  // transposed input and output rows
+};
 
 void copy_image(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst) {
     const std::size_t n = static_cast<std::size_t>(src.width) * static_cast<std::size_t>(src.channels);
@@ -380,63 +435,91 @@ void detail::resize_pil_ordered(const ImageView<const uint8_t>& src, const Image
     const bool need_v = src.height != dst.height;
     const std::size_t src_w = static_cast<std::size_t>(src.width);
     const std::size_t out_w = static_cast<std::size_t>(dst.width);
-    // Premultiplied source rows for RGBA.
-    std::vector<uint8_t> pre(rgba ? src_w * 4 : 0);
-    auto source_row = [&](int y, uint8_t* buf) -> const uint8_t* {
-        if (!rgba) return src.row(y);
-        premultiply(src.row(y), buf, src_w);
-        return buf;
+    const std::size_t cnz = static_cast<std::size_t>(cn);
+    auto finish = [&](int y) {  // RGBa -> RGBA of a finished destination row
+        if (rgba) unpremultiply(dst.row(y), out_w);
     };
 
-    Kernel kh;
-    if (need_h) kh = kernel_of(detail::pil_taps(src.width, dst.width, filter));
+    std::unique_ptr<HorizontalPass> hp;
+    if (need_h) hp = std::make_unique<HorizontalPass>(detail::pil_taps(src.width, dst.width, filter), cn);
+    std::vector<const uint8_t*> hin;
+    std::vector<uint8_t*> hout;
+    if (need_h) {
+        hin.resize(static_cast<std::size_t>(hp->rows()));
+        hout.resize(static_cast<std::size_t>(hp->rows()));
+    }
     if (!need_v) {
-        for (int y = 0; y < dst.height; ++y) {
-            hpass_any(cn, source_row(y, pre.data()), dst.row(y), kh, out_w);
-            if (rgba) unpremultiply(dst.row(y), out_w);
+        for (int y0 = 0; y0 < dst.height; y0 += hp->rows()) {
+            const int n = std::min(hp->rows(), dst.height - y0);
+            for (int r = 0; r < n; ++r) {
+                hin[static_cast<std::size_t>(r)] = src.row(y0 + r);
+                hout[static_cast<std::size_t>(r)] = dst.row(y0 + r);
+            }
+            hp->run(hin.data(), hout.data(), n, rgba);
+            for (int r = 0; r < n; ++r) finish(y0 + r);
         }
         return;
     }
 
     const Kernel kv = kernel_of(detail::pil_taps(src.height, dst.height, filter));
     const std::size_t taps = kv.taps;
-    // The vertical pass reads rows start..start+taps-1 (start non-decreasing) of an intermediate
-    // image: the horizontally resampled rows when the horizontal pass runs first, else the source
-    // rows (premultiplied for RGBA). They are produced once each into a ring of `taps` slots.
-    const bool h_first = need_h && !vertical_first;
-    const std::size_t mid_n = (h_first ? out_w : src_w) * static_cast<std::size_t>(cn);
-    const bool direct = !h_first && !rgba;  // the source rows themselves
-    std::vector<uint8_t> ring(direct ? 0 : taps * mid_n);
-    std::vector<uint8_t> vrow(need_h && !h_first ? mid_n : 0);  // vertical result before the horizontal pass
     std::vector<const uint8_t*> rows(taps);
+    // The vertical pass reads rows start..start+taps-1 (start non-decreasing) of an intermediate
+    // image, each produced once into a ring of slots: the horizontally resampled rows when the
+    // horizontal pass runs first (in batches, so the ring has taps + batch slots), else the
+    // premultiplied source rows for RGBA, else the source rows themselves.
+    const bool h_first = need_h && !vertical_first;
+    const std::size_t mid_n = (h_first ? out_w : src_w) * cnz;
+    const bool direct = !h_first && !rgba;
+    const std::size_t slots = direct ? 0 : taps + (h_first ? static_cast<std::size_t>(hp->rows()) : 0);
+    std::vector<uint8_t> ring(slots * mid_n);
+    auto slot = [&](int y) { return ring.data() + static_cast<std::size_t>(y) % slots * mid_n; };
+    const int last_row = kv.start.back() + static_cast<int>(taps);  // end of the rows ever read
     int next = 0;  // first intermediate row not produced yet
-    for (int dy = 0; dy < dst.height; ++dy) {
+    auto vertical_row = [&](int dy, uint8_t* out) {
         const int s = kv.start[static_cast<std::size_t>(dy)];
         const int end = s + static_cast<int>(taps);
-        if (!direct) {
-            for (int y = std::max(next, s); y < end; ++y) {
-                uint8_t* slot = ring.data() + static_cast<std::size_t>(y) % taps * mid_n;
-                if (h_first) {
-                    hpass_any(cn, source_row(y, pre.data()), slot, kh, out_w);
-                } else {
-                    premultiply(src.row(y), slot, src_w);
+        next = std::max(next, s);
+        while (next < end) {
+            if (h_first) {
+                const int n = std::min(hp->rows(), last_row - next);
+                for (int r = 0; r < n; ++r) {
+                    hin[static_cast<std::size_t>(r)] = src.row(next + r);
+                    hout[static_cast<std::size_t>(r)] = slot(next + r);
                 }
+                hp->run(hin.data(), hout.data(), n, rgba);
+                next += n;
+            } else {
+                if (rgba) premultiply(src.row(next), slot(next), src_w);
+                ++next;
             }
-            next = std::max(next, end);
         }
         for (std::size_t k = 0; k < taps; ++k) {
             const int y = s + static_cast<int>(k);
-            rows[k] = direct ? src.row(y) : ring.data() + static_cast<std::size_t>(y) % taps * mid_n;
+            rows[k] = direct ? src.row(y) : slot(y);
         }
-        uint8_t* out = dst.row(dy);
-        const uint32_t* coef = kv.coef.data() + static_cast<std::size_t>(dy) * taps;
-        if (need_h && !h_first) {
-            vpass(rows.data(), coef, taps, vrow.data(), mid_n);
-            hpass_any(cn, vrow.data(), out, kh, out_w);
-        } else {
-            vpass(rows.data(), coef, taps, out, mid_n);
+        vpass(rows.data(), kv.coef.data() + static_cast<std::size_t>(dy) * taps, taps, out, mid_n);
+    };
+
+    if (!need_h || h_first) {
+        for (int dy = 0; dy < dst.height; ++dy) {
+            vertical_row(dy, dst.row(dy));
+            finish(dy);
         }
-        if (rgba) unpremultiply(out, out_w);
+        return;
+    }
+    // Vertical pass first: batches of vertically resampled rows, then their horizontal pass.
+    std::vector<uint8_t> vbuf(static_cast<std::size_t>(hp->rows()) * mid_n);
+    for (int y0 = 0; y0 < dst.height; y0 += hp->rows()) {
+        const int n = std::min(hp->rows(), dst.height - y0);
+        for (int r = 0; r < n; ++r) {
+            uint8_t* v = vbuf.data() + static_cast<std::size_t>(r) * mid_n;
+            vertical_row(y0 + r, v);
+            hin[static_cast<std::size_t>(r)] = v;
+            hout[static_cast<std::size_t>(r)] = dst.row(y0 + r);
+        }
+        hp->run(hin.data(), hout.data(), n, false);
+        for (int r = 0; r < n; ++r) finish(y0 + r);
     }
 }
 
