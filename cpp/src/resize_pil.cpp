@@ -261,40 +261,46 @@ void copy_image(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& d
     for (int y = 0; y < src.height; ++y) std::memcpy(dst.row(y), src.row(y), n);
 }
 
+// One destination row of nearest: pixels [x0, x1) from the source offsets `off`, the rest 0.
+template <int CN>
+void nearest_row(const uint8_t* __restrict in, uint8_t* __restrict out, const std::size_t* off, std::size_t x0,
+                 std::size_t x1, std::size_t w) {
+    std::memset(out, 0, x0 * CN);
+    for (std::size_t x = x0; x < x1; ++x) std::memcpy(out + x * CN, in + off[x], CN);
+    std::memset(out + x1 * CN, 0, (w - x1) * CN);
+}
+
 void resize_nearest_pil(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst) {
     const std::size_t cn = static_cast<std::size_t>(src.channels);
-    std::vector<int32_t> xs = detail::pil_nearest_index(src.width, dst.width);
+    const std::size_t w = static_cast<std::size_t>(dst.width);
+    const std::vector<int32_t> xs = detail::pil_nearest_index(src.width, dst.width);
     const std::vector<int32_t> ys = detail::pil_nearest_index(src.height, dst.height);
     // Columns: Pillow tabulates the valid ones and copies the range between the first and the last
     // of them from a zero-initialised table (so a gap would read column 0); outside it stays 0.
-    int xmin = dst.width, xmax = 0;
-    for (int x = 0; x < dst.width; ++x) {
-        if (xs[static_cast<std::size_t>(x)] >= 0) {
-            xmin = std::min(xmin, x);
-            xmax = x + 1;
+    std::size_t x0 = w, x1 = 0;
+    std::vector<std::size_t> off(w, 0);
+    for (std::size_t x = 0; x < w; ++x) {
+        if (xs[x] >= 0) {
+            x0 = std::min(x0, x);
+            x1 = x + 1;
+            off[x] = static_cast<std::size_t>(xs[x]) * cn;
         }
     }
-    for (int x = xmin; x < xmax; ++x) xs[static_cast<std::size_t>(x)] = std::max(xs[static_cast<std::size_t>(x)], 0);
-    const std::size_t row_bytes = static_cast<std::size_t>(dst.width) * cn;
+    x0 = std::min(x0, x1);
+    const std::size_t row_bytes = w * cn;
     for (int dy = 0; dy < dst.height; ++dy) {
         uint8_t* out = dst.row(dy);
         const int sy = ys[static_cast<std::size_t>(dy)];
         if (sy < 0) {
             std::memset(out, 0, row_bytes);
-            continue;
-        }
-        if (dy > 0 && ys[static_cast<std::size_t>(dy) - 1] == sy) {  // same source row: same output row
+        } else if (dy > 0 && ys[static_cast<std::size_t>(dy) - 1] == sy) {  // same source row: same output row
             std::memcpy(out, dst.row(dy - 1), row_bytes);
-            continue;
-        }
-        const uint8_t* in = src.row(sy);
-        for (std::size_t x = 0; x < static_cast<std::size_t>(dst.width); ++x) {
-            const int32_t sx = xs[x];
-            if (sx < 0) {
-                std::memset(out + x * cn, 0, cn);
-            } else {
-                std::memcpy(out + x * cn, in + static_cast<std::size_t>(sx) * cn, cn);
-            }
+        } else if (cn == 1) {
+            nearest_row<1>(src.row(sy), out, off.data(), x0, x1, w);
+        } else if (cn == 3) {
+            nearest_row<3>(src.row(sy), out, off.data(), x0, x1, w);
+        } else {
+            nearest_row<4>(src.row(sy), out, off.data(), x0, x1, w);
         }
     }
 }
