@@ -6,13 +6,14 @@
 //     support * max(1, in/out) of the centre (in0 + (i + 0.5) * in/out), the weights are divided by
 //     their sum and turned into fixed point with 22 fractional bits (rounded half away from zero);
 //     a pixel is (2^21 + sum(p * w)) >> 22 clamped to 0..255;
-//   * the horizontal pass runs first into a uint8 intermediate, then the vertical pass; a pass is
+//   * the two passes go through a uint8 intermediate, the horizontal one first except for the
+//     sizes where the Pillow release runs the vertical one first (PilPassOrder); a pass is
 //     skipped when its side is unchanged, an unchanged size is a plain copy;
 //   * RGBA (4 channels) is premultiplied first (c * a / 255, Pillow's rounding), resized, and
 //     divided back (255 * c / a, truncated; alpha 0 and 255 keep the colour as it is), except for
 //     NEAREST, which Pillow applies to RGBA as it is;
-//   * NEAREST is Pillow's affine scale: source x = int(0.5 * s + x * s) with s = in/out, the
-//     position accumulated in double pixel by pixel (rows likewise).
+//   * NEAREST is Pillow's affine scale: source x = int(position), the position starting at s / 2
+//     (s = in/out) and advanced by adding s in double pixel by pixel (rows likewise).
 // Plain C++17, integer arithmetic after the coefficient tables; the tables are computed in double
 // with the same operations in the same order as Pillow (no FMA: -ffp-contract=off).
 #pragma once
