@@ -96,11 +96,13 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     return out
 
 
-def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path) -> Any:
-    """Write the C++ results under the reference's tensor names and metadata."""
+def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path,
+                  durable: bool = True) -> Any:
+    """Write the C++ results under the reference's tensor names and metadata (``durable``: fsynced)."""
     from pyalign.store import CaseWriter
 
-    with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"}) as w:
+    with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"},
+                    durable=durable) as w:
         for stage, arr in produced.items():
             recs = reference.stage(stage)
             if len(recs) == 1:
@@ -173,7 +175,8 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
         # The case name is manifest text: it names the output only through safe_name.
-        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / safe_name(reference.name))
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / safe_name(reference.name),
+                               durable=False)
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, None, the_spec, notes)
 
