@@ -130,7 +130,7 @@ def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.nd
 
 def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None, *,
                 out: Optional[PathLike] = None, atol: Any = None, rtol: Any = None, cosine: Any = None,
-                diagnose: bool = True, require_all: bool = False) -> VerifyResult:
+                diagnose: bool = True, require_all: bool = False, durable: bool = True) -> VerifyResult:
     """Run the C++ core on a capture set and compare it with the captured stages.
 
     Parameters
@@ -150,6 +150,9 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
     require_all : bool
         Passed to :func:`pyalign.compare.comparator.compare` (the stages compared are those
         the C++ core produces, so it changes nothing unless one of them is partly written).
+    durable : bool
+        Flush the files written under ``out`` to the disk (``False`` for an ``out`` the
+        caller removes soon, see :class:`pyalign.store.CaseWriter`).
 
     Returns
     -------
@@ -170,7 +173,7 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         raise CaptureError("nothing to verify: the capture has neither a preprocessed nor a postprocessed tensor "
                            "the C++ core can reproduce", reference.dir)
     if out is not None:
-        actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)))
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)), durable)
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
