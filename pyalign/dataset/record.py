@@ -115,7 +115,10 @@ def _frame(reference: Any) -> Optional[List[int]]:
     return None
 
 
-def case_record(name: str, result: Any, reference: Optional[str] = None, actual: Optional[str] = None,
+_RESULT: Any = object()
+
+
+def case_record(name: str, result: Any, reference: Any = _RESULT, actual: Any = _RESULT,
                 accuracy: bool = True) -> Dict[str, Any]:
     """The record of one compared case.
 
@@ -125,8 +128,8 @@ def case_record(name: str, result: Any, reference: Optional[str] = None, actual:
         The case name.
     result : pyalign.compare.result.ComparisonResult
         The comparison (its ``reference_case`` / ``actual_case`` give the accuracy inputs).
-    reference, actual : str, optional
-        The two directories (default: the result's).
+    reference, actual : str or None, optional
+        The two directories (default: the result's; None: not kept, e.g. a temporary output).
     accuracy : bool
         Read the postprocessed tensors for the accuracy inputs.
     """
@@ -145,8 +148,8 @@ def case_record(name: str, result: Any, reference: Optional[str] = None, actual:
     ref_case = getattr(result, "reference_case", None)
     rec = {
         "name": name,
-        "reference": reference if reference is not None else str(result.reference_dir),
-        "actual": actual if actual is not None else str(result.actual_dir),
+        "reference": str(result.reference_dir) if reference is _RESULT else reference,
+        "actual": str(result.actual_dir) if actual is _RESULT else actual,
         "aligned": bool(result.aligned),
         "error": None,
         "stages": {st: stages[st] for st in STAGES if st in stages},
