@@ -34,6 +34,7 @@ __all__ = [
     "load_model_output",
     "OnnxModel",
     "result_kind",
+    "parse_stages",
 ]
 
 PathLike = Union[str, "os.PathLike[str]"]
@@ -80,6 +81,9 @@ class Capture:
         Case name; default the directory name.
     extra : dict, optional
         More top-level manifest keys.
+    durable : bool
+        Flush the files to the disk before the case appears (default); ``False`` for
+        short-lived cases (see :class:`pyalign.store.CaseWriter`).
 
     Examples
     --------
@@ -94,14 +98,15 @@ class Capture:
     """
 
     def __init__(self, path: PathLike, spec: Optional[Union[Mapping[str, Any], PathLike]] = None,
-                 case: Optional[str] = None, extra: Optional[Mapping[str, Any]] = None) -> None:
+                 case: Optional[str] = None, extra: Optional[Mapping[str, Any]] = None,
+                 durable: bool = True) -> None:
         from pyalign.store import CaseWriter
 
         if not isinstance(path, (str, os.PathLike)) or not os.fspath(path):
             raise ValueError(f"Capture needs the capture set's directory as a non-empty path, got {path!r}")
         self.path = pathlib.Path(os.fspath(path))
         self.spec = load_spec(spec) if spec is not None else None
-        self._writer = CaseWriter(self.path, case=case, spec=self.spec, extra=extra)
+        self._writer = CaseWriter(self.path, case=case, spec=self.spec, extra=extra, durable=durable)
         self.case: Any = None
 
     def __enter__(self) -> "Capture":
@@ -323,10 +328,38 @@ def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, An
     return postprocess(arrays if len(arrays) > 1 else arrays[0], dict(post), dict(info))
 
 
+def parse_stages(stages: Optional[Union[str, Sequence[str]]]) -> Optional[Tuple[str, ...]]:
+    """The stages a capture stores: None (every stage), or a checked tuple in data-path order.
+
+    Parameters
+    ----------
+    stages : str or sequence of str, optional
+        ``"raw_input,model_output"`` or ``["raw_input", "model_output"]``.
+
+    Raises
+    ------
+    CaptureError
+        An unknown stage, or none at all.
+    """
+    from pyalign.store.format import STAGES
+
+    if stages is None:
+        return None
+    items = stages.split(",") if isinstance(stages, str) else list(stages)
+    wanted = [str(s).strip() for s in items if str(s).strip()]
+    bad = [s for s in wanted if s not in STAGES]
+    if bad:
+        raise CaptureError(f"--stages {bad[0]!r}: unknown stage (stages: {', '.join(STAGES)})")
+    if not wanted:
+        raise CaptureError(f"--stages: name at least one stage ({', '.join(STAGES)})")
+    return tuple(s for s in STAGES if s in wanted)
+
+
 def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
                   model: Optional[Callable[[np.ndarray], Mapping[str, np.ndarray]]] = None,
                   model_output: Optional[ModelOutputs] = None, case: Optional[str] = None,
-                  extra: Optional[Mapping[str, Any]] = None, is_raw: bool = False) -> Any:
+                  extra: Optional[Mapping[str, Any]] = None, is_raw: bool = False,
+                  stages: Optional[Union[str, Sequence[str]]] = None, durable: bool = True) -> Any:
     """Capture one BGR image (or raw input frame) through a spec's reference pipeline.
 
     Parameters
@@ -345,12 +378,17 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
         The model output to record instead of running a model.
     is_raw : bool
         ``image`` is already the raw input in the spec's format and size.
+    stages : str or sequence of str, optional
+        Store only these stages (e.g. ``"raw_input,model_output"``, what a board reads);
+        every stage is still computed. Default: all.
+    durable : bool
+        Flush the files to the disk (see :class:`Capture`).
 
     Returns
     -------
     pyalign.store.Case
         With raw_input, preprocessed and (given a model or its output) model_output
-        and postprocessed (when the spec has a postprocess op).
+        and postprocessed (when the spec has a postprocess op), or the ``stages`` asked for.
     """
     from pyalign.reference.preprocess import prepare_input, run_reference
 
@@ -374,15 +412,19 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
     post = spec.get("postprocess")
     if outputs is not None and post:
         result = _postprocess_reference(outputs, post, info)
+    keep = parse_stages(stages)
+    keep = keep if keep is not None else ("raw_input", "preprocessed", "model_output", "postprocessed")
     extra = dict(extra or {})
     extra.setdefault("geometry", dict(info))
-    with Capture(out, spec=spec, case=case, extra=extra) as cap:
+    with Capture(out, spec=spec, case=case, extra=extra, durable=durable) as cap:
         fmt = spec["input"]["format"]
-        cap.raw_input(raw, color=fmt)
-        cap.preprocessed(tensor, layout=ti.layout, color=ti.color)
-        if outputs is not None:
+        if "raw_input" in keep:
+            cap.raw_input(raw, color=fmt)
+        if "preprocessed" in keep:
+            cap.preprocessed(tensor, layout=ti.layout, color=ti.color)
+        if outputs is not None and "model_output" in keep:
             cap.model_output(outputs)
-        if result is not None:
+        if result is not None and "postprocessed" in keep:
             named = named_results(post, result)
             for r in results_of(post):
                 # a class map is an image: layout HW names its dims (y, x) in reports
@@ -430,7 +472,8 @@ def _unique_names(paths: Sequence[pathlib.Path]) -> List[str]:
 def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], PathLike], out_dir: PathLike, *,
                    model: Optional[PathLike] = None, model_outputs: Sequence[PathLike] = (),
                    output_shape: Optional[Sequence[int]] = None, output_dtype: str = "float32",
-                   progress: Optional[Callable[[Iterable[Any]], Iterable[Any]]] = None) -> List[CaptureOutcome]:
+                   progress: Optional[Callable[[Iterable[Any]], Iterable[Any]]] = None,
+                   stages: Optional[Union[str, Sequence[str]]] = None) -> List[CaptureOutcome]:
     """Capture each image into ``out_dir/<image stem>``; a failing image does not stop the others.
 
     Parameters
@@ -451,6 +494,8 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
         Shape and dtype of raw ``.bin`` model outputs.
     progress : callable, optional
         Wraps the iteration (e.g. a progress bar).
+    stages : str or sequence of str, optional
+        Store only these stages (``"raw_input,model_output"``: what a board reads).
 
     Returns
     -------
@@ -463,6 +508,7 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
         For problems that concern every image (bad spec, model, model output count).
     """
     spec = load_spec(spec)
+    keep = parse_stages(stages)
     paths = expand_inputs(images)
     if not paths:
         raise PyalignError("no input images (the directories given hold none)")
@@ -486,7 +532,8 @@ def capture_images(images: Sequence[PathLike], spec: Union[Mapping[str, Any], Pa
             if len(model_outputs) > 1:
                 mo = load_model_output(model_outputs[i], output_shape, output_dtype)
             c = capture_image(img, spec, dest, model=runner, model_output=mo, case=names[i],
-                              extra={"source_image" if not is_raw else "source_frame": str(p)}, is_raw=is_raw)
+                              extra={"source_image" if not is_raw else "source_frame": str(p)}, is_raw=is_raw,
+                              stages=keep)
             outcomes.append(CaptureOutcome(str(p), dest, case=c))
         except (PyalignError, ValueError, OSError) as e:
             if isinstance(e, SpecError):

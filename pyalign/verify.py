@@ -96,11 +96,13 @@ def run_core(reference: Any, spec: Mapping[str, Any]) -> Dict[str, np.ndarray]:
     return out
 
 
-def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path) -> Any:
-    """Write the C++ results under the reference's tensor names and metadata."""
+def _write_actual(reference: Any, produced: Mapping[str, np.ndarray], spec: Mapping[str, Any], out: pathlib.Path,
+                  durable: bool = True) -> Any:
+    """Write the C++ results under the reference's tensor names and metadata (``durable``: fsynced)."""
     from pyalign.store import CaseWriter
 
-    with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"}) as w:
+    with CaseWriter(out, case=reference.name, spec=spec, extra={"produced_by": "pyalign.core (C++)"},
+                    durable=durable) as w:
         for stage, arr in produced.items():
             recs = reference.stage(stage)
             if len(recs) == 1:
@@ -128,7 +130,7 @@ def _notes(reference: Any, spec: Mapping[str, Any], produced: Mapping[str, np.nd
 
 def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mapping[str, Any]]] = None, *,
                 out: Optional[PathLike] = None, atol: Any = None, rtol: Any = None, cosine: Any = None,
-                diagnose: bool = True, require_all: bool = False) -> VerifyResult:
+                diagnose: bool = True, require_all: bool = False, durable: bool = True) -> VerifyResult:
     """Run the C++ core on a capture set and compare it with the captured stages.
 
     Parameters
@@ -148,6 +150,9 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
     require_all : bool
         Passed to :func:`pyalign.compare.comparator.compare` (the stages compared are those
         the C++ core produces, so it changes nothing unless one of them is partly written).
+    durable : bool
+        Flush the files written under ``out`` to the disk (``False`` for an ``out`` the
+        caller removes soon, see :class:`pyalign.store.CaseWriter`).
 
     Returns
     -------
@@ -168,12 +173,13 @@ def verify_case(case: Union[PathLike, Any], spec: Optional[Union[PathLike, Mappi
         raise CaptureError("nothing to verify: the capture has neither a preprocessed nor a postprocessed tensor "
                            "the C++ core can reproduce", reference.dir)
     if out is not None:
-        actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)))
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(os.fspath(out)), durable)
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, actual, the_spec, notes)
     with tempfile.TemporaryDirectory(prefix="pyalign-verify-") as tmp:
         # The case name is manifest text: it names the output only through safe_name.
-        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / safe_name(reference.name))
+        actual = _write_actual(reference, produced, the_spec, pathlib.Path(tmp) / safe_name(reference.name),
+                               durable=False)
         result = compare(reference, actual, diagnose=diagnose, stages=stages, require_all=require_all, **rules)
         return VerifyResult(result, None, the_spec, notes)
 

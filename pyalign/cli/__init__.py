@@ -83,9 +83,10 @@ def _register() -> None:
     from pyalign.cli.demo import demo_cmd
     from pyalign.cli.inspect import inspect_cmd
     from pyalign.cli.spec import spec_group
+    from pyalign.cli.summary import summary_cmd
     from pyalign.cli.verify import verify_cmd
 
-    for cmd in (demo_cmd, capture_cmd, compare_cmd, verify_cmd, inspect_cmd, spec_group):
+    for cmd in (demo_cmd, capture_cmd, compare_cmd, verify_cmd, summary_cmd, inspect_cmd, spec_group):
         main.add_command(cmd)
 
 

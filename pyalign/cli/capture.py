@@ -22,8 +22,11 @@ import click
               help="Model output file (.npy, .npz, .bin) instead of a model: once for all images, or once per image.")
 @click.option("--output-shape", default=None, help="Shape of a raw .bin model output, e.g. 1,84,8400.")
 @click.option("--output-dtype", default="float32", show_default=True, help="dtype of a raw .bin model output.")
+@click.option("--stages", "stages", default=None, metavar="STAGE[,STAGE...]",
+              help="Store only these stages, e.g. raw_input,model_output (what a board reads; "
+                   "'pyalign verify --images' recomputes the rest). Default: every stage.")
 def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[str], model_outputs: Tuple[str, ...],
-                output_shape: Optional[str], output_dtype: str) -> int:
+                output_shape: Optional[str], output_dtype: str, stages: Optional[str]) -> int:
     """Run the Python reference pipeline of a spec on images and write capture sets.
 
     Each image is resized to the spec's input size, converted to its input
@@ -35,9 +38,10 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
     Exit 0 when every image was captured, 1 when some failed (each reported on
     stderr, the others captured), 2 when none could be.
     """
-    from pyalign.capture import _numeric_dtype, capture_images
+    from pyalign.capture import _numeric_dtype, capture_images, parse_stages
 
     _numeric_dtype(output_dtype)
+    keep = parse_stages(stages)
     shape = None
     if output_shape:
         try:
@@ -53,7 +57,7 @@ def capture_cmd(images: Tuple[str, ...], spec: str, out: str, model: Optional[st
         return _progress_bar(items) if len(items) >= 2 and sys.stderr.isatty() else items
 
     outcomes = capture_images(list(images), spec, out, model=model, model_outputs=list(model_outputs),
-                              output_shape=shape, output_dtype=output_dtype, progress=progress)
+                              output_shape=shape, output_dtype=output_dtype, progress=progress, stages=keep)
     failed = [o for o in outcomes if o.error]
     for o in outcomes:
         if o.error:

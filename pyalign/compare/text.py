@@ -7,7 +7,7 @@ the result types nor the comparator).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any, Dict, List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
 import click
 
@@ -16,7 +16,7 @@ from pyalign.errors import printable
 from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 
 
-__all__ = ["fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit"]
+__all__ = ["fmt", "fmt_index", "tensor_line", "tensor_details", "report_text", "report_junit", "junit_suite"]
 
 
 def fmt(v: Any) -> str:
@@ -201,3 +201,16 @@ def report_junit(results: "Union[Any, Sequence[Any]]", suite_name: str = "pyalig
     if hasattr(ET, "indent"):
         ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def junit_suite(r: Any, suite_name: str = "pyalign.compare") -> "Tuple[str, int, int]":
+    """One case's ``<testsuite>`` as indented XML text, with its test and failure counts.
+
+    The pieces of a :func:`report_junit` document, for writers that stream many cases.
+    """
+    root = ET.Element("testsuites")
+    failures = _junit_suite(root, r, suite_name)
+    suite = root[0]
+    if hasattr(ET, "indent"):
+        ET.indent(suite, level=1)
+    return "  " + ET.tostring(suite, encoding="unicode").rstrip() + "\n", len(r.tensors), int(failures)

@@ -14,6 +14,9 @@ Options (and ini keys)
     Write a ``.json`` or ``.html`` report of every check at the end.
 ``--pyalign-atol/--pyalign-rtol/--pyalign-cosine [STAGE[.NAME]=]VALUE`` (``pyalign_atol`` ...)
     Tolerance overrides, repeatable, as in ``pyalign compare``.
+``--pyalign-shard K/N``
+    Only the capture sets of shard K of N (by a stable hash of the case id, as
+    ``pyalign verify --shard``), to split the captures across CI jobs.
 ``--pyalign-summary auto|all|failed|off`` (``pyalign_summary``)
     Which rows of the case × stage table to print.
 
@@ -67,6 +70,7 @@ class _State:
         self.tests: Dict[str, Dict[str, Any]] = {}
         self.report_written: Optional[Path] = None
         self.report_error: Optional[str] = None
+        self.shard: Optional[str] = None
 
 
 _STATE = pytest.StashKey[_State]()
@@ -102,6 +106,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
             help=f"{what} for a stage or tensor, repeatable (ini: pyalign_{kind}).",
         )
         parser.addini(f"pyalign_{kind}", f"pyalign {what}: [STAGE[.NAME]=]V per line.", type="linelist")
+    group.addoption(
+        "--pyalign-shard",
+        metavar="K/N",
+        default=None,
+        help="check only the capture sets of shard K of N (a stable hash of the case id, as 'pyalign verify "
+        "--shard'): N machines or CI jobs split the captures.",
+    )
     group.addoption(
         "--pyalign-summary",
         metavar="MODE",
@@ -166,7 +177,17 @@ def pytest_configure(config: pytest.Config) -> None:
     if not settings.active:
         return
     cases = _find_cases(settings.captures) if settings.captures is not None else []
+    shard_text = config.getoption("pyalign_shard")
+    if shard_text is not None:
+        from pyalign.dataset.pairing import parse_shard
+
+        try:
+            shard = parse_shard(shard_text, "--pyalign-shard")
+        except ValueError as e:
+            raise pytest.UsageError(str(e)) from None
+        cases = [(cid, p) for cid, p in cases if cid in shard]  # type: ignore[operator]
     state = _State(settings, cases, is_worker=hasattr(config, "workerinput"))
+    state.shard = shard_text
     config.stash[_STATE] = state
     config.pluginmanager.register(_Reporter(state), "pyalign-reporter")
 
@@ -176,7 +197,8 @@ def pytest_report_header(config: pytest.Config) -> Optional[str]:
     state = config.stash.get(_STATE, None)
     if state is None or state.settings.captures is None:
         return None
-    return f"pyalign: {len(state.cases)} capture sets in {state.settings.captures}"
+    shard = f" (shard {state.shard})" if state.shard else ""
+    return f"pyalign: {len(state.cases)} capture sets in {state.settings.captures}{shard}"
 
 
 # ---------------------------------------------------------------------------------------
@@ -186,6 +208,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "pyalign_case" not in metafunc.fixturenames:
         return
     state = metafunc.config.stash.get(_STATE, None)
+    if state is not None and not state.cases and state.shard:  # an empty shard: the tests are skipped, not errors
+        metafunc.parametrize("pyalign_case", [], indirect=True)
+        return
     if state is None or not state.cases:
         return
     metafunc.parametrize(

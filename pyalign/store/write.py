@@ -76,18 +76,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def _write_synced(path: Path, data: Union[bytes, memoryview]) -> None:
-    """Write a file and flush it to the disk."""
+def _write_synced(path: Path, data: Union[bytes, memoryview], sync: bool = True) -> None:
+    """Write a file and (``sync``) flush it to the disk."""
     with open(path, "wb") as f:
         f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+        if sync:
+            f.flush()
+            os.fsync(f.fileno())
 
 
-def _write_file_atomic(path: Path, data: Union[bytes, memoryview]) -> None:
+def _write_file_atomic(path: Path, data: Union[bytes, memoryview], sync: bool = True) -> None:
     tmp = path.with_name(_tmp_name())
     try:
-        _write_synced(tmp, data)
+        _write_synced(tmp, data, sync)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -218,7 +219,7 @@ def remove_stale_tmpdirs(parent: Path) -> List[Path]:
     return removed
 
 
-def _swap_in(tmp: Path, target: Path) -> None:
+def _swap_in(tmp: Path, target: Path, sync: bool = True) -> None:
     """Put the finished directory ``tmp`` at ``target``, replacing an old case whole."""
     if not os.path.lexists(target):
         os.rename(tmp, target)
@@ -229,7 +230,8 @@ def _swap_in(tmp: Path, target: Path) -> None:
         os.rename(target, old)
         os.rename(tmp, target)
         shutil.rmtree(old, ignore_errors=True)
-    _fsync_dir(target.parent)
+    if sync:
+        _fsync_dir(target.parent)
 
 
 def _check_target(target: Path) -> None:
@@ -273,6 +275,10 @@ class CaseWriter:
         The pipeline spec, stored in the manifest.
     extra : dict, optional
         More top-level manifest keys (must not clash with the format's own).
+    durable : bool
+        Flush every file to the disk before the swap (default). ``False`` skips the
+        fsyncs, for short-lived cases (a verification's temporary output): still atomic
+        for readers, not durable across a power loss.
 
     Examples
     --------
@@ -287,8 +293,10 @@ class CaseWriter:
         case: Optional[str] = None,
         spec: Optional[Mapping[str, Any]] = None,
         extra: Optional[Mapping[str, Any]] = None,
+        durable: bool = True,
     ) -> None:
         self.path = Path(path).absolute()
+        self.durable = bool(durable)
         if self.path.name in ("", ".", ".."):
             raise CaptureArgumentError("a case path must name a directory", path)
         self.case = case if case is not None else self.path.name
@@ -398,7 +406,7 @@ class CaseWriter:
         data = le.data.cast("B") if le.size else b""
         tmpdir = self._ensure_tmpdir()
         tmp_path = tmpdir / f"{TMP_PREFIX}{len(self._pending)}.bin"
-        _write_synced(tmp_path, data)
+        _write_synced(tmp_path, data, self.durable)
         rec = TensorRecord(
             stage, name, "", dname, tuple(int(s) for s in le.shape), layout, color, kind,
             hashlib.sha256(data).hexdigest(), dict(extra), Path(),
@@ -458,10 +466,14 @@ class CaseWriter:
                 text = _dump_manifest(manifest)
             except (TypeError, ValueError) as e:
                 raise CaptureArgumentError(f"manifest is not JSON-serialisable: {e}", self.path) from None
-            _write_file_atomic(tmpdir / MANIFEST, text.encode("utf-8"))
+            _write_file_atomic(tmpdir / MANIFEST, text.encode("utf-8"), self.durable)
             _unlink_lock(tmpdir)  # the lock file must not become part of the case (its lock stays held)
-            _fsync_dir(tmpdir)
-            _swap_in(tmpdir, self.path)
+            if self.durable:
+                _fsync_dir(tmpdir)
+            if self.durable:
+                _swap_in(tmpdir, self.path)
+            else:
+                _swap_in(tmpdir, self.path, sync=False)
         except BaseException:
             self.abort()
             raise

@@ -139,16 +139,25 @@ def test_directory_of_cases(sets, tmp_path) -> None:
         write(refs / "group" / name, pre, det)
         if name != "b":
             write(acts / "group" / name, pre if src is same else pre + np.float32(1e-3), det)
-    p = run(str(refs), str(acts), "--no-diagnose")
+    p = run(str(refs), str(acts), "--no-diagnose", "-j", "1")
     assert p.returncode == 1
-    assert "MISALIGNED: 1 of 3 cases aligned" in p.stdout
+    assert "MISALIGNED: 1 of 2 cases aligned" in p.stdout
+    assert "UNPAIRED: group/b: only in the reference" in p.stdout
     p = run(str(refs), str(acts), "--json", "--no-diagnose", "--junit", str(tmp_path / "j.xml"))
     doc = json.loads(p.stdout)
-    assert doc["schema"] == "pyalign.compare.cases" and doc["summary"] == {"cases": 3, "aligned": 1}
+    assert doc["schema"] == "pyalign.compare.cases"
+    s = doc["summary"]
+    assert (s["cases"], s["aligned"], s["only_in_reference"], s["only_in_actual"]) == (2, 1, ["group/b"], [])
+    assert [c["name"] for c in doc["cases"]] == ["group/a", "group/c"]
+    assert [c["reference"] for c in doc["cases"]] == [str(refs / "group" / "a"), str(refs / "group" / "c")]
+    assert [c["actual"] for c in doc["cases"]] == [str(acts / "group" / "a"), str(acts / "group" / "c")]
     statuses = [[t["status"] for t in c["tensors"]] for c in doc["cases"]]
-    assert statuses == [["pass", "pass"], ["missing", "missing"], ["fail", "pass"]]
+    assert statuses == [["pass", "pass"], ["fail", "pass"]]
     root = ET.parse(tmp_path / "j.xml").getroot()
-    assert len(root.findall("testsuite")) == 3 and root.get("failures") == "3"
+    assert len(root.findall("testsuite")) == 3 and root.get("failures") == "2"
+    p = run(str(refs), str(acts), "--no-diagnose", "--allow-unpaired", "--junit", str(tmp_path / "j.xml"))
+    assert p.returncode == 1 and "note: group/b: only in the reference" in p.stdout
+    assert ET.parse(tmp_path / "j.xml").getroot().get("failures") == "1"
     p = run(str(tmp_path / "acts" / "nothing_here"), str(acts))
     assert p.returncode == 2
 
