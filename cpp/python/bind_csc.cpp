@@ -19,7 +19,7 @@ namespace pyalign_py {
 namespace {
 
 void check_u8_contiguous(const py::array& a, const char* what) {
-    if (!a.dtype().is(py::dtype::of<uint8_t>()))
+    if (!a.dtype().equal(py::dtype::of<uint8_t>()))
         throw pyalign::Error(std::string(what) + " must have dtype uint8, got " + std::string(py::str(a.dtype())));
     if (!(a.flags() & py::array::c_style))
         throw pyalign::Error(std::string(what) + " must be C-contiguous (use numpy.ascontiguousarray)");

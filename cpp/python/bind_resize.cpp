@@ -102,8 +102,8 @@ py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& 
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
     const bool linear = pyalign::parse_interpolation(interpolation) == pyalign::Interpolation::Linear;
-    if (src.dtype().is(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
-    if (src.dtype().is(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
+    if (src.dtype().equal(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
+    if (src.dtype().equal(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
     throw pyalign::Error("image dtype must be uint8 or float32, got " + std::string(py::str(src.dtype())));
 }
 
@@ -111,7 +111,7 @@ py::array resize_pil(const py::array& src, int dst_w, int dst_h, const std::stri
                      int pillow_minor) {
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
-    if (!src.dtype().is(py::dtype::of<uint8_t>())) {
+    if (!src.dtype().equal(py::dtype::of<uint8_t>())) {
         throw pyalign::Error("Pillow resize takes uint8 images, got " + std::string(py::str(src.dtype())));
     }
     if (s.cn == 2) throw pyalign::Error("Pillow resize takes 1 (L), 3 (RGB) or 4 (RGBA) channels, got 2");
@@ -136,7 +136,7 @@ py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vecto
                     const std::string& style) {
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
-    if (!src.dtype().is(py::dtype::of<uint8_t>())) {
+    if (!src.dtype().equal(py::dtype::of<uint8_t>())) {
         throw pyalign::Error("letterbox image dtype must be uint8, got " + std::string(py::str(src.dtype())));
     }
     if (static_cast<int>(pad.size()) != s.cn) {
