@@ -124,6 +124,10 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         case Layout::NHWC: shape_ = {1, H, W, C}; break;
         case Layout::NCHW: shape_ = {1, C, H, W}; break;
     }
+    // The same cap as resize: a spec from an untrusted source must not make the run allocate tens of GiB.
+    if (output_bytes() > kMaxPipelineOutputBytes)
+        throw Error("pipeline: the output tensor " + std::to_string(out_w_) + "x" + std::to_string(out_h_) + "x" +
+                    std::to_string(channels_) + " would exceed 16 GiB");
 }
 
 std::size_t Pipeline::output_elements() const {

@@ -374,3 +374,13 @@ def test_core_binding_validates_everything_itself() -> None:
         _core.preprocess(raw, "BGR", 8, 6, layout="HW")
     with pytest.raises(ValueError, match="input width"):
         _core.preprocess(raw, "BGR", -8, 6)
+
+
+def test_output_size_is_capped_with_a_clear_error() -> None:
+    """A 65536x65536 letterbox would allocate 48 GiB: refused as resize refuses it."""
+    from pyalign import core
+
+    spec = {"input": {"format": "BGR", "width": 8, "height": 8},
+            "preprocess": [{"op": "letterbox", "size": [65536, 65536]}, {"op": "normalize", "mean": 0, "std": 1}]}
+    with pytest.raises(ValueError, match="would exceed 16 GiB"):
+        core.preprocess(np.zeros((8, 8, 3), np.uint8), spec)

@@ -24,6 +24,9 @@
 
 namespace pyalign {
 
+/// Largest output tensor a Pipeline accepts (as resize's cap): 16 GiB.
+inline constexpr std::size_t kMaxPipelineOutputBytes = std::size_t(1) << 34;
+
 enum class GeometryOp { None, Resize, Letterbox };
 enum class Interpolation { Linear, Nearest };
 Interpolation parse_interpolation(const std::string& name);  // "linear" | "nearest"; throws pyalign::Error
