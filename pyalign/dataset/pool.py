@@ -7,8 +7,12 @@ tensors. Results are yielded in the order of the items (the callers sort them by
 name), whatever order the workers finish in, so ``jobs=1`` and ``jobs=N`` give the same
 output. At most ``4 * jobs`` tasks are in flight: a dataset of any size is streamed.
 
-Workers are started with the ``forkserver`` method on Linux (``spawn`` elsewhere): a
-forked copy of a parent that has already run OpenCV's thread pool could hang in it.
+Workers are forked on Linux (``spawn`` elsewhere; ``PYALIGN_START_METHOD=forkserver``
+chooses another method): a forked worker starts in milliseconds with numpy, OpenCV and
+pyalign already imported, and a user's script is not imported again in each worker (which
+``spawn`` and ``forkserver`` do, and which fails in a script without an
+``if __name__ == "__main__":`` guard). Each worker sets OpenCV to one thread: the pool is
+the parallelism.
 """
 from __future__ import annotations
 
@@ -61,8 +65,12 @@ def _init_worker() -> None:
         pass
 
 
+#: Environment variable naming another start method (``forkserver``, ``spawn``) for the workers.
+START_METHOD_ENV = "PYALIGN_START_METHOD"
+
+
 def _context() -> Any:
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
+    method = os.environ.get(START_METHOD_ENV) or ("fork" if sys.platform.startswith("linux") else "spawn")
     return multiprocessing.get_context(method)
 
 
