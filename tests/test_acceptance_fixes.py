@@ -261,7 +261,7 @@ def test_shape_mismatch_another_output_size(tmp_path) -> None:
     from pyalign.spec.bundled import bundled_spec
     from pyalign.verify import verify_case
 
-    spec = bundled_spec("bgr_yolov8")
+    spec = bundled_spec("bgr_yolov8").to_dict()  # a Spec is frozen: change a copy
     spec.pop("postprocess", None)
     raw = synthetic_image(spec["input"]["height"], spec["input"]["width"], seed=1)
     case = capture_image(raw, spec, tmp_path / "case")
