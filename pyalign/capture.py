@@ -18,8 +18,10 @@ from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Seque
 
 import numpy as np
 
+from pyalign import formats
 from pyalign.errors import CaptureError, PyalignError, SpecError
-from pyalign.spec.model import YUV_FORMATS, load_spec, preprocessed_info, raw_input_shape
+from pyalign.spec.model import load_spec, preprocessed_info, raw_input_shape
+from pyalign.spec.postprocess import RESULT_KINDS, named_results, result_kind_of, results_of
 
 __all__ = [
     "Capture",
@@ -38,18 +40,14 @@ __all__ = [
 PathLike = Union[str, "os.PathLike[str]"]
 ModelOutputs = Union[np.ndarray, Mapping[str, np.ndarray], Sequence[np.ndarray]]
 
-_RESULT_KIND = {"classification": "classes", "segmentation": "mask"}
-
 
 def result_kind(post: Optional[Mapping[str, Any]]) -> str:
-    """Return the manifest ``kind`` (and tensor name) of a postprocess op's result."""
-    if not post:
-        return "tensor"
-    return _RESULT_KIND.get(post["op"], "detections")
+    """Return the manifest ``kind`` of a postprocess op's result (``"tensor"`` without an op)."""
+    return result_kind_of(post)
 
 
 def _default_layout(arr: np.ndarray, color: Optional[str]) -> Optional[str]:
-    if color in YUV_FORMATS:
+    if formats.is_yuv(color):
         return None
     if arr.ndim == 2:
         return "HW"
@@ -305,10 +303,10 @@ def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, boo
     if p.suffix.lower() in RAW_SUFFIXES:
         if not p.is_file():
             raise CaptureError("no such file", p)
-        need = int(np.prod(want))
+        inp = spec["input"]
+        need = formats.frame_bytes(inp["format"], inp["width"], inp["height"])
         size = p.stat().st_size
         if size != need:
-            inp = spec["input"]
             raise CaptureError(f"file has {size} bytes; a raw {inp['format']} {inp['width']}x{inp['height']} "
                                f"frame has {need}", p)
         return np.fromfile(p, dtype=np.uint8).reshape(want), True
@@ -323,7 +321,7 @@ def read_input(path: PathLike, spec: Mapping[str, Any]) -> Tuple[np.ndarray, boo
     return read_image(p), False
 
 
-def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, Any], info: Mapping[str, Any]) -> np.ndarray:
+def _postprocess_reference(outputs: Dict[str, np.ndarray], post: Mapping[str, Any], info: Mapping[str, Any]) -> Any:
     from pyalign.reference.postprocess import postprocess
 
     arrays = list(outputs.values())
@@ -427,9 +425,10 @@ def capture_image(image: np.ndarray, spec: Mapping[str, Any], out: PathLike, *,
         if outputs is not None and "model_output" in keep:
             cap.model_output(outputs)
         if result is not None and "postprocessed" in keep:
-            k = result_kind(post)
-            # a class map is an image: layout HW names its dims (y, x) in reports
-            cap.postprocessed(result, kind=k, name=k, layout="HW" if k == "mask" else None)
+            named = named_results(post, result)
+            for r in results_of(post):
+                # a class map is an image: layout HW names its dims (y, x) in reports
+                cap.postprocessed(named[r.name], kind=r.kind, name=r.name, layout=RESULT_KINDS[r.kind].layout)
     return cap.case
 
 

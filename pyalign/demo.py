@@ -20,6 +20,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple, Union
 
 import numpy as np
 
+from pyalign import formats
 from pyalign.spec.model import load_spec, model_input_size
 
 __all__ = ["synthetic_model_output", "misaligned_variant", "run_demo"]
@@ -154,7 +155,7 @@ def synthetic_model_output(spec: Mapping[str, Any], seed: int = 0) -> List[np.nd
 def misaligned_variant(spec: Mapping[str, Any]) -> Dict[str, Any]:
     """The same spec with its RGB order broken: the board feeds BGR where the model was trained on RGB."""
     spec = load_spec(spec)
-    if spec["input"]["format"] == "GRAY":
+    if formats.lookup(spec["input"]["format"]).channels == 1:
         raise ValueError("a GRAY pipeline has no colour order to break")
     ops = [dict(op) for op in spec["preprocess"]]
     if any(op["op"] == "swap_rb" for op in ops):

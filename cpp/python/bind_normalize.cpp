@@ -41,8 +41,8 @@ void fill_channel_values(const std::optional<std::vector<double>>& v, int channe
 py::array normalize_py(const py::array& src, const std::optional<std::vector<double>>& mean,
                        const std::optional<std::vector<double>>& stdv, bool swap_rb,
                        const std::optional<std::string>& layout, bool to_float) {
-    const bool is_u8 = src.dtype().is(py::dtype::of<uint8_t>());
-    const bool is_f32 = src.dtype().is(py::dtype::of<float>());
+    const bool is_u8 = src.dtype().equal(py::dtype::of<uint8_t>());
+    const bool is_f32 = src.dtype().equal(py::dtype::of<float>());
     if (!is_u8 && !is_f32)
         throw pyalign::Error("normalize: the image must be uint8 or float32, got " + std::string(py::str(src.dtype())));
     if (!(src.flags() & py::array::c_style))

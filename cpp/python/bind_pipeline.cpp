@@ -78,7 +78,7 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
     }
     pyalign::Pipeline pipe(s);
 
-    if (!raw.dtype().is(py::dtype::of<uint8_t>()))
+    if (!raw.dtype().equal(py::dtype::of<uint8_t>()))
         throw pyalign::Error("pipeline: the raw input must have dtype uint8, got " + std::string(py::str(raw.dtype())));
     if (!(raw.flags() & py::array::c_style))
         throw pyalign::Error("pipeline: the raw input must be C-contiguous (use numpy.ascontiguousarray)");

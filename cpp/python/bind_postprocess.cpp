@@ -17,7 +17,7 @@ namespace pyalign_py {
 namespace {
 
 void require_float32(const py::array& a, const std::string& name) {
-    if (!a.dtype().is(py::dtype::of<float>())) throw pyalign::Error(name + ": expected float32, got " + std::string(py::str(a.dtype())));
+    if (!a.dtype().equal(py::dtype::of<float>())) throw pyalign::Error(name + ": expected float32, got " + std::string(py::str(a.dtype())));
     if (!(a.flags() & py::array::c_style)) throw pyalign::Error(name + ": expected a C-contiguous array");
 }
 
@@ -83,7 +83,7 @@ py::ssize_t box_count(const py::array& boxes, const py::array& scores) {
 
 /// Data of validated class ids (C-contiguous int64 [n]).
 const int64_t* class_ids(const py::array& classes, py::ssize_t n) {
-    if (!classes.dtype().is(py::dtype::of<int64_t>()) || !(classes.flags() & py::array::c_style))
+    if (!classes.dtype().equal(py::dtype::of<int64_t>()) || !(classes.flags() & py::array::c_style))
         throw pyalign::Error("classes: expected a C-contiguous int64 array");
     if (classes.ndim() != 1 || classes.shape(0) != n) throw pyalign::Error("classes: expected shape [N] matching boxes");
     return static_cast<const int64_t*>(classes.data());

@@ -1,4 +1,5 @@
-// Binding of the resize family: resize (linear / nearest, uint8 / float32) and letterbox.
+// Binding of the resize family: resize (linear / nearest, uint8 / float32), the Pillow-exact
+// resize_pil (uint8 L / RGB / RGBA) and letterbox.
 // Arrays are validated here (dtype, ndim, channels, C-contiguity) before any pointer is used; the
 // C++ work runs with the GIL released. The Python wrapper (pyalign/core/_resize.py) gives the
 // public signatures.
@@ -101,9 +102,29 @@ py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& 
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
     const bool linear = pyalign::parse_interpolation(interpolation) == pyalign::Interpolation::Linear;
-    if (src.dtype().is(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
-    if (src.dtype().is(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
+    if (src.dtype().equal(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
+    if (src.dtype().equal(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
     throw pyalign::Error("image dtype must be uint8 or float32, got " + std::string(py::str(src.dtype())));
+}
+
+py::array resize_pil(const py::array& src, int dst_w, int dst_h, const std::string& interpolation, int pillow_major,
+                     int pillow_minor) {
+    const Shape s = image_shape(src);
+    check_dsize(dst_w, dst_h, s.cn);
+    if (!src.dtype().equal(py::dtype::of<uint8_t>())) {
+        throw pyalign::Error("Pillow resize takes uint8 images, got " + std::string(py::str(src.dtype())));
+    }
+    if (s.cn == 2) throw pyalign::Error("Pillow resize takes 1 (L), 3 (RGB) or 4 (RGBA) channels, got 2");
+    const pyalign::PilFilter filter = pyalign::parse_pil_filter(interpolation);
+    const pyalign::PilPassOrder order = pyalign::pil_pass_order(pillow_major, pillow_minor);
+    py::array_t<uint8_t> out = new_image<uint8_t>(s, dst_h, dst_w);
+    const auto in = view_in<uint8_t>(src, s);
+    const auto dst = view_out<uint8_t>(out, dst_h, dst_w, s.cn);
+    {
+        py::gil_scoped_release release;
+        pyalign::resize_pil(in, dst, filter, order);
+    }
+    return std::move(out);
 }
 
 py::dict letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, const std::string& style) {
@@ -115,7 +136,7 @@ py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vecto
                     const std::string& style) {
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
-    if (!src.dtype().is(py::dtype::of<uint8_t>())) {
+    if (!src.dtype().equal(py::dtype::of<uint8_t>())) {
         throw pyalign::Error("letterbox image dtype must be uint8, got " + std::string(py::str(src.dtype())));
     }
     if (static_cast<int>(pad.size()) != s.cn) {
@@ -147,6 +168,10 @@ void bind_resize(py::module_& m) {
     m.def("resize", &resize, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"),
           py::arg("interpolation") = "linear",
           "OpenCV-exact resize of a C-contiguous uint8/float32 HxW or HxWxC (C<=4) image.");
+    m.def("resize_pil", &resize_pil, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"),
+          py::arg("interpolation") = "linear", py::arg("pillow_major") = 13, py::arg("pillow_minor") = 0,
+          "Pillow-exact Image.resize of a C-contiguous uint8 HxW or HxWxC (C in 1, 3, 4) image; the pass order "
+          "of Pillow release pillow_major.pillow_minor (9.0 or later).");
     m.def("letterbox", &letterbox, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"), py::arg("pad"),
           py::arg("style") = "ultralytics",
           "Letterbox a C-contiguous uint8 image; returns (image, geometry dict).");

@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 #include <limits>
 
 #include "dispatch.hpp"  // PYALIGN_HOT_KERNEL: AVX2 / AVX-512 clones on x86-64, same bits
@@ -122,20 +123,27 @@ PYALIGN_HOT_KERNEL void matrix_chunk(const uint8_t* Y, const uint8_t* U, const u
     }
 }
 
-bool is_420(PixelFormat f) { return f == PixelFormat::YUV420SP || f == PixelFormat::YVU420SP; }
-bool is_422(PixelFormat f) { return f == PixelFormat::YUYV422 || f == PixelFormat::UYVY422; }
+// The layouts the kernels below handle: semi-planar 4:2:0 and packed 4:2:2 (offsets from the table).
+bool is_420(PixelFormat f) {
+    const PixelFormatInfo& i = pixel_format_info(f);
+    return i.family == PixelFamily::SemiPlanarYuv && i.sub_x == 2 && i.sub_y == 2;
+}
+bool is_422(PixelFormat f) {
+    const PixelFormatInfo& i = pixel_format_info(f);
+    return i.family == PixelFamily::PackedYuv && i.sub_x == 2 && i.sub_y == 1;
+}
 
 }  // namespace
 
 namespace {
-const detail::EnumName<PixelFormat> kFormatNames[] = {
-    {"BGR", PixelFormat::BGR, false},          {"RGB", PixelFormat::RGB, false},
-    {"GRAY", PixelFormat::GRAY, false},        {"YUV420SP", PixelFormat::YUV420SP, false},
-    {"YVU420SP", PixelFormat::YVU420SP, false}, {"YUYV422", PixelFormat::YUYV422, false},
-    {"UYVY422", PixelFormat::UYVY422, false},  {"NV12", PixelFormat::YUV420SP, true},
-    {"NV21", PixelFormat::YVU420SP, true},     {"YUY2", PixelFormat::YUYV422, true},
-    {"UYVY", PixelFormat::UYVY422, true},
-};
+constexpr bool table_in_enum_order() {
+    int k = 0;
+    for (const PixelFormatInfo& i : kPixelFormats)
+        if (static_cast<int>(i.format) != k++) return false;
+    return true;
+}
+static_assert(table_in_enum_order(), "kPixelFormats: one row per PixelFormat, in enum order");
+
 const detail::EnumName<CscMode> kModeNames[] = {
     {"opencv", CscMode::OpenCV, false},
     {"full_range", CscMode::FullRange, false},
@@ -144,13 +152,36 @@ const detail::EnumName<CscMode> kModeNames[] = {
 };
 }  // namespace
 
-PixelFormat parse_pixel_format(const std::string& name) { return detail::parse_enum(kFormatNames, name, "pixel format"); }
+const PixelFormatInfo& pixel_format_info(PixelFormat f) {
+    const auto k = static_cast<std::size_t>(f);
+    if (k >= std::size(kPixelFormats)) throw Error("unknown pixel format value " + std::to_string(k));
+    return kPixelFormats[k];
+}
 
-const char* pixel_format_name(PixelFormat f) { return detail::enum_name(kFormatNames, f); }
+PixelFormat parse_pixel_format(const std::string& name) {
+    for (const PixelFormatInfo& i : kPixelFormats)
+        if (name == i.name || (*i.alias != '\0' && name == i.alias)) return i.format;
+    std::string expected;
+    const std::size_t n = std::size(kPixelFormats);
+    for (std::size_t k = 0; k < n; ++k)
+        expected += (k == 0 ? "" : k + 1 == n ? " or " : ", ") + std::string(kPixelFormats[k].name);
+    throw Error("unknown pixel format '" + name + "' (expected " + expected + ")");
+}
 
-bool is_yuv(PixelFormat f) { return is_420(f) || is_422(f); }
+const char* pixel_format_name(PixelFormat f) { return pixel_format_info(f).name; }
 
-int decoded_channels(PixelFormat f) { return f == PixelFormat::GRAY ? 1 : 3; }
+std::vector<std::string> pixel_format_names() {
+    std::vector<std::string> out;
+    for (const PixelFormatInfo& i : kPixelFormats) out.emplace_back(i.name);
+    return out;
+}
+
+bool is_yuv(PixelFormat f) {
+    const PixelFamily family = pixel_format_info(f).family;
+    return family == PixelFamily::SemiPlanarYuv || family == PixelFamily::PackedYuv;
+}
+
+int decoded_channels(PixelFormat f) { return pixel_format_info(f).channels; }
 
 void check_frame_size(PixelFormat f, int width, int height) {
     if (width <= 0 || height <= 0)
@@ -159,24 +190,29 @@ void check_frame_size(PixelFormat f, int width, int height) {
     if (width > kMaxSide || height > kMaxSide)
         throw Error(std::string(pixel_format_name(f)) + " image too large: " + std::to_string(width) + "x" +
                     std::to_string(height) + " (at most " + std::to_string(kMaxSide) + " per side)");
-    if (is_yuv(f) && width % 2 != 0)
-        throw Error(std::string(pixel_format_name(f)) + " needs an even width, got " + std::to_string(width));
-    if (is_420(f) && height % 2 != 0)
-        throw Error(std::string(pixel_format_name(f)) + " needs an even height, got " + std::to_string(height));
+    const PixelFormatInfo& i = pixel_format_info(f);
+    auto multiple = [](int n, const char* side) {
+        return n == 2 ? std::string("an even ") + side
+                      : std::string("a ") + side + " divisible by " + std::to_string(n);
+    };
+    if (width % i.sub_x != 0)
+        throw Error(std::string(i.name) + " needs " + multiple(i.sub_x, "width") + ", got " + std::to_string(width));
+    if (height % i.sub_y != 0)
+        throw Error(std::string(i.name) + " needs " + multiple(i.sub_y, "height") + ", got " + std::to_string(height));
 }
 
 std::size_t frame_bytes(PixelFormat f, int width, int height) {
     const std::size_t w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
-    switch (f) {
-        case PixelFormat::BGR:
-        case PixelFormat::RGB: return w * h * 3;
-        case PixelFormat::GRAY: return w * h;
-        case PixelFormat::YUV420SP:
-        case PixelFormat::YVU420SP: return w * h * 3 / 2;
-        case PixelFormat::YUYV422:
-        case PixelFormat::UYVY422: return w * h * 2;
-    }
-    return 0;
+    return w * h * static_cast<std::size_t>(pixel_format_info(f).bits_per_pixel) / 8;
+}
+
+std::vector<std::size_t> frame_shape(PixelFormat f, int width, int height) {
+    const PixelFormatInfo& i = pixel_format_info(f);
+    const std::size_t w = static_cast<std::size_t>(width), h = static_cast<std::size_t>(height);
+    const std::size_t bpp = static_cast<std::size_t>(i.bits_per_pixel);
+    if (i.family == PixelFamily::SemiPlanarYuv) return {h * bpp / 8, w};  // Y rows, then the chroma rows
+    if (bpp == 8) return {h, w};
+    return {h, w, bpp / 8};
 }
 
 CscMode parse_csc_mode(const std::string& name) { return detail::parse_enum(kModeNames, name, "csc mode"); }
@@ -217,6 +253,7 @@ YuvRowConverter::YuvRowConverter(PixelFormat src, int width, int height, bool to
     : src_(src), width_(width), height_(height), to_rgb_(to_rgb), mode_(mode) {
     if (!is_yuv(src))
         throw Error(std::string("csc: source format must be a YUV format, got ") + pixel_format_name(src));
+    if (!is_420(src) && !is_422(src)) throw Error(std::string("csc: no conversion from ") + pixel_format_name(src));
     check_frame_size(src, width, height);
     if (mode != CscMode::OpenCV) {
         mat_ = csc_matrix(mode, matrix);
@@ -233,7 +270,7 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
     if (is_420(src_)) {
         const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
         const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
-        const int uo = src_ == PixelFormat::YUV420SP ? 0 : 1;
+        const int uo = pixel_format_info(src_).u_offset;
         for (int x0 = 0; x0 < width_; x0 += kChunk) {
             const int n = std::min(kChunk, width_ - x0);
             const uint8_t* uv = uvrow + x0;
@@ -249,8 +286,8 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
     } else {
         const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
         // YUYV: Y0 U Y1 V ; UYVY: U Y0 V Y1
-        const int yo = src_ == PixelFormat::YUYV422 ? 0 : 1;
-        const int uo = src_ == PixelFormat::YUYV422 ? 1 : 0;
+        const int yo = pixel_format_info(src_).y_offset;
+        const int uo = pixel_format_info(src_).u_offset;
         for (int x0 = 0; x0 < width_; x0 += kChunk) {
             const int n = std::min(kChunk, width_ - x0);
             const uint8_t* p = row + 2 * static_cast<std::size_t>(x0);
@@ -281,9 +318,9 @@ void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t
     const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
     const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
     // 4:2:0: Y at x, chroma pair at (x & ~1) of the UV row. 4:2:2: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1.
-    const int uo = s420 ? (src_ == PixelFormat::YUV420SP ? 0 : 1) : (src_ == PixelFormat::YUYV422 ? 1 : 0);
-    const int vo = s420 ? 1 - uo : uo + 2;
-    const int yo = src_ == PixelFormat::UYVY422 ? 1 : 0;
+    const int uo = pixel_format_info(src_).u_offset;
+    const int vo = pixel_format_info(src_).v_offset;
+    const int yo = pixel_format_info(src_).y_offset % 2;
     for (int x0 = 0; x0 < n; x0 += kChunk) {
         const int m = std::min(kChunk, n - x0);
         const int32_t* c = cols + x0;
@@ -324,12 +361,14 @@ void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, ui
 void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst) {
     if (!is_yuv(dst_fmt))
         throw Error(std::string("csc: destination format must be a YUV format, got ") + pixel_format_name(dst_fmt));
+    if (!is_420(dst_fmt) && !is_422(dst_fmt))
+        throw Error(std::string("csc: no conversion to ") + pixel_format_name(dst_fmt));
     check_frame_size(dst_fmt, width, height);
     const std::size_t w = static_cast<std::size_t>(width);
     const int ri = src_is_rgb ? 0 : 2, bi = src_is_rgb ? 2 : 0;
     if (is_420(dst_fmt)) {
         uint8_t* uvplane = dst + static_cast<std::size_t>(height) * w;
-        const int uo = dst_fmt == PixelFormat::YUV420SP ? 0 : 1;
+        const int uo = pixel_format_info(dst_fmt).u_offset;
         for (int y = 0; y < height; ++y) {
             const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
             uint8_t* yrow = dst + static_cast<std::size_t>(y) * w;
@@ -349,8 +388,8 @@ void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, Pixe
             }
         }
     } else {
-        const int yo = dst_fmt == PixelFormat::YUYV422 ? 0 : 1;
-        const int uo = dst_fmt == PixelFormat::YUYV422 ? 1 : 0;
+        const int yo = pixel_format_info(dst_fmt).y_offset;
+        const int uo = pixel_format_info(dst_fmt).u_offset;
         constexpr int s14 = 14;
         for (int y = 0; y < height; ++y) {
             const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;

@@ -1,17 +1,22 @@
-// pyalign — postprocessing (see include/pyalign/postprocess.hpp for the conventions).
+// pyalign — postprocessing: the detection decoders (see include/pyalign/postprocess.hpp for the
+// conventions). Classification and segmentation are in classify.cpp, NMS and box mapping in nms.cpp.
 #include "pyalign/postprocess.hpp"
 
+#include "postprocess_util.hpp"
+
 #include <algorithm>
-#include <cfloat>
 #include <cmath>
 #include <cstring>
 #include <limits>
 #include <numeric>
 #include <sstream>
 #include <string>
-#include <unordered_map>
 
 namespace pyalign {
+
+using detail::check_threshold;
+using detail::finite;
+using detail::narrow;
 
 namespace {
 
@@ -24,14 +29,6 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 }
 
 std::string output_name(std::size_t i) { return "outputs[" + std::to_string(i) + "]"; }
-
-void check_threshold(const char* name, double v) {
-    if (!(std::isfinite(v) && v >= 0.0)) {
-        std::ostringstream os;
-        os << name << " must be a finite number >= 0, got " << v;
-        throw Error(os.str());
-    }
-}
 
 void check_tensor(const FloatTensor& t, const std::string& name) {
     for (int64_t d : t.shape)
@@ -63,18 +60,6 @@ std::vector<int64_t> drop_batch(const FloatTensor& t, std::size_t ndim, const st
     }
     if (t.shape.size() == ndim) return t.shape;
     throw Error(name + ": expected " + std::to_string(ndim + 1) + " dimensions [1, ...], got shape " + shape_str(t.shape));
-}
-
-inline bool finite(float v) { return std::fabs(v) <= FLT_MAX; }
-
-/// double -> float with IEEE round-to-nearest, defined for every input (a plain cast of an
-/// out-of-range value is undefined in C++): at or beyond FLT_MAX + half an ulp it is +-Inf.
-inline float narrow(double x) {
-    const double limit = 340282356779733661637539395458142568448.0;  // 2^128 - 2^103
-    if (std::isnan(x)) return std::numeric_limits<float>::quiet_NaN();
-    if (x >= limit) return std::numeric_limits<float>::infinity();
-    if (x <= -limit) return -std::numeric_limits<float>::infinity();
-    return static_cast<float>(x);
 }
 
 inline float sigmoid(float x) { return narrow(1.0 / (1.0 + std::exp(-static_cast<double>(x)))); }
@@ -266,115 +251,6 @@ int64_t FloatTensor::numel() const {
     int64_t n = 1;
     for (int64_t d : shape) n *= d;
     return n;
-}
-
-// ----------------------------------------------------------------------------- classification
-
-void softmax(const float* logits, int64_t n, float* out) {
-    if (n < 0) throw Error("softmax: negative length");
-    if (n > 0 && (logits == nullptr || out == nullptr)) throw Error("softmax: null data");
-    bool any = false;
-    double m = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!finite(logits[i])) continue;
-        const double v = logits[i];
-        if (!any || v > m) m = v;
-        any = true;
-    }
-    if (!any) {
-        std::fill(out, out + n, 0.0f);
-        return;
-    }
-    std::vector<double> e(static_cast<std::size_t>(n), 0.0);
-    double sum = 0.0;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!finite(logits[i])) continue;
-        e[i] = std::exp(static_cast<double>(logits[i]) - m);
-        sum += e[i];
-    }
-    for (int64_t i = 0; i < n; ++i) out[i] = finite(logits[i]) ? static_cast<float>(e[i] / sum) : 0.0f;
-}
-
-std::vector<int64_t> topk(const float* scores, int64_t n, int64_t k) {
-    if (n < 0) throw Error("topk: negative length");
-    if (k < 1) throw Error("k must be >= 1, got " + std::to_string(k));
-    if (n > 0 && scores == nullptr) throw Error("topk: null data");
-    std::vector<int64_t> idx;
-    idx.reserve(static_cast<std::size_t>(n));
-    for (int64_t i = 0; i < n; ++i)
-        if (finite(scores[i])) idx.push_back(i);
-    const std::size_t m = std::min<std::size_t>(idx.size(), static_cast<std::size_t>(k));
-    auto cmp = [scores](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); };
-    std::partial_sort(idx.begin(), idx.begin() + static_cast<std::ptrdiff_t>(m), idx.end(), cmp);
-    idx.resize(m);
-    return idx;
-}
-
-std::vector<float> classify(const float* logits, int64_t n, int64_t k, bool apply_softmax, int64_t* nonfinite) {
-    if (n < 1) throw Error("logits: expected at least one class");
-    if (k < 1) throw Error("topk must be >= 1, got " + std::to_string(k));
-    if (logits == nullptr) throw Error("classify: null data");
-    std::vector<float> probs(logits, logits + n);
-    if (apply_softmax) softmax(logits, n, probs.data());
-    std::vector<float> masked(probs);
-    int64_t bad = 0;
-    for (int64_t i = 0; i < n; ++i) {
-        if (!finite(logits[i])) {
-            masked[i] = std::numeric_limits<float>::quiet_NaN();
-            ++bad;
-        }
-    }
-    if (nonfinite) *nonfinite = bad;
-    const std::vector<int64_t> keep = topk(masked.data(), n, k);
-    std::vector<float> out(2 * keep.size());
-    for (std::size_t i = 0; i < keep.size(); ++i) {
-        out[2 * i] = static_cast<float>(keep[i]);
-        out[2 * i + 1] = probs[keep[i]];
-    }
-    return out;
-}
-
-int64_t segment_argmax(const float* logits, int64_t classes, int64_t height, int64_t width, bool nhwc, int32_t* out) {
-    if (classes < 1) throw Error("segmentation logits: expected at least one class");
-    if (height < 0 || width < 0) throw Error("segmentation logits: negative size");
-    if (classes > std::numeric_limits<int32_t>::max()) throw Error("segmentation logits: too many classes");
-    const int64_t hw = height * width;
-    if (hw == 0) return 0;
-    if (logits == nullptr || out == nullptr) throw Error("segment_argmax: null data");
-    const int64_t ch_stride = nhwc ? 1 : hw;
-    const int64_t px_stride = nhwc ? classes : 1;
-    const float ninf = -std::numeric_limits<float>::infinity();
-    std::vector<float> best(static_cast<std::size_t>(hw));
-    std::vector<unsigned char> all_nan(static_cast<std::size_t>(hw));
-    for (int64_t p = 0; p < hw; ++p) {
-        const float v = logits[p * px_stride];
-        const bool nan = std::isnan(v);
-        best[p] = nan ? ninf : v;
-        all_nan[p] = nan ? 1 : 0;
-        out[p] = 0;
-    }
-    for (int64_t c = 1; c < classes; ++c) {
-        const float* row = logits + c * ch_stride;
-        const int32_t ci = static_cast<int32_t>(c);
-        for (int64_t p = 0; p < hw; ++p) {
-            const float raw = row[p * px_stride];
-            const bool nan = std::isnan(raw);
-            const float v = nan ? ninf : raw;
-            all_nan[p] &= nan ? 1 : 0;
-            if (v > best[p]) {
-                best[p] = v;
-                out[p] = ci;
-            }
-        }
-    }
-    int64_t count = 0;
-    for (int64_t p = 0; p < hw; ++p) {
-        if (all_nan[p]) {
-            out[p] = -1;
-            ++count;
-        }
-    }
-    return count;
 }
 
 // ----------------------------------------------------------------------------- grids
@@ -772,114 +648,6 @@ Candidates decode_yolox(const std::vector<FloatTensor>& outputs, int num_classes
         offset += cells;
     }
     return col.finish();
-}
-
-// ----------------------------------------------------------------------------- NMS, mapping
-
-std::vector<int64_t> nms(const float* boxes, const float* scores, int64_t n, double iou_threshold,
-                         const int64_t* classes, int64_t max_det) {
-    check_threshold("iou_threshold", iou_threshold);
-    if (n < 0) throw Error("nms: negative number of boxes");
-    if (n > 0 && (boxes == nullptr || scores == nullptr)) throw Error("nms: null data");
-    std::vector<int64_t> order;
-    order.reserve(static_cast<std::size_t>(n));
-    std::vector<float> areas(static_cast<std::size_t>(n));
-    for (int64_t i = 0; i < n; ++i) {
-        const float* b = boxes + 4 * i;
-        areas[i] = (b[2] - b[0]) * (b[3] - b[1]);
-        if (finite(scores[i]) && finite(b[0]) && finite(b[1]) && finite(b[2]) && finite(b[3])) order.push_back(i);
-    }
-    // score descending, ties by the lower index (a total order: plain sort is stable here);
-    // decoder candidates arrive in this order already
-    auto before = [scores](int64_t a, int64_t b) { return scores[a] > scores[b] || (scores[a] == scores[b] && a < b); };
-    if (!std::is_sorted(order.begin(), order.end(), before)) std::sort(order.begin(), order.end(), before);
-    const std::size_t limit = max_det < 0 ? static_cast<std::size_t>(n) : static_cast<std::size_t>(max_det);
-    std::vector<int64_t> keep;
-    // The kept boxes of each class, as linked lists through next_kept; heads in a flat array
-    // when the class ids span a small range (the agnostic case is one class), else in a map.
-    std::vector<int64_t> next_kept(static_cast<std::size_t>(n), -1);
-    int64_t lo = 0, hi = 0;
-    if (classes && !order.empty()) {
-        lo = hi = classes[order[0]];
-        for (int64_t i : order) {
-            lo = std::min(lo, classes[i]);
-            hi = std::max(hi, classes[i]);
-        }
-    }
-    const bool flat = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo) < (uint64_t{1} << 20);
-    std::vector<int64_t> head_flat(flat ? static_cast<std::size_t>(hi - lo) + 1 : 0, -1);
-    std::unordered_map<int64_t, int64_t> head_map;
-    for (int64_t i : order) {
-        if (keep.size() >= limit) break;
-        int64_t& head = !classes ? head_flat[0]
-                        : flat   ? head_flat[static_cast<std::size_t>(classes[i] - lo)]
-                                 : head_map.emplace(classes[i], -1).first->second;
-        const float* bi = boxes + 4 * i;
-        bool suppressed = false;
-        for (int64_t k = head; k >= 0; k = next_kept[k]) {
-            const float* bk = boxes + 4 * k;
-            const float xx1 = std::max(bk[0], bi[0]);
-            const float yy1 = std::max(bk[1], bi[1]);
-            const float xx2 = std::min(bk[2], bi[2]);
-            const float yy2 = std::min(bk[3], bi[3]);
-            const float w = std::max(0.0f, xx2 - xx1);
-            const float h = std::max(0.0f, yy2 - yy1);
-            const float inter = w * h;
-            const float uni = areas[k] + areas[i] - inter;
-            // inter / uni > thr, with x / 0 = +inf (x > 0) or NaN (x == 0) spelled out.
-            const bool over = uni == 0.0f ? inter > 0.0f : static_cast<double>(inter / uni) > iou_threshold;
-            if (over) {
-                suppressed = true;
-                break;
-            }
-        }
-        if (!suppressed) {
-            keep.push_back(i);
-            next_kept[i] = head;
-            head = i;
-        }
-    }
-    return keep;
-}
-
-void map_boxes(float* boxes, int64_t n, const BoxMapping& m) {
-    if (n < 0) throw Error("map_boxes: negative number of boxes");
-    if (!(std::isfinite(m.scale_x) && std::isfinite(m.scale_y) && m.scale_x > 0 && m.scale_y > 0))
-        throw Error("info scale_x/scale_y must be finite and > 0");
-    if (!(std::isfinite(m.pad_left) && std::isfinite(m.pad_top))) throw Error("info pad_left/pad_top must be finite");
-    if (!(std::isfinite(m.src_width) && std::isfinite(m.src_height) && m.src_width >= 0 && m.src_height >= 0))
-        throw Error("info src_width/src_height must be finite and >= 0");
-    if (n > 0 && boxes == nullptr) throw Error("map_boxes: null data");
-    const float w = narrow(m.src_width), h = narrow(m.src_height);
-    for (int64_t i = 0; i < n; ++i) {
-        float* b = boxes + 4 * i;
-        for (int k = 0; k < 4; k += 2) {
-            const float x = narrow((static_cast<double>(b[k]) - m.pad_left) / m.scale_x);
-            const float y = narrow((static_cast<double>(b[k + 1]) - m.pad_top) / m.scale_y);
-            b[k] = std::min(std::max(x, 0.0f), w);
-            b[k + 1] = std::min(std::max(y, 0.0f), h);
-        }
-    }
-}
-
-std::vector<float> detections(const Candidates& c, double iou_threshold, bool class_agnostic, int64_t max_det,
-                              const BoxMapping* mapping) {
-    const int64_t n = static_cast<int64_t>(c.size());
-    if (c.boxes.size() != 4 * c.size() || c.classes.size() != c.size())
-        throw Error("candidates: boxes, scores and classes have mismatched lengths");
-    const std::vector<int64_t> keep =
-        nms(c.boxes.data(), c.scores.data(), n, iou_threshold, class_agnostic ? nullptr : c.classes.data(), max_det);
-    std::vector<float> boxes(4 * keep.size());
-    for (std::size_t i = 0; i < keep.size(); ++i)
-        std::copy(c.boxes.begin() + 4 * keep[i], c.boxes.begin() + 4 * keep[i] + 4, boxes.begin() + 4 * i);
-    if (mapping) map_boxes(boxes.data(), static_cast<int64_t>(keep.size()), *mapping);
-    std::vector<float> out(6 * keep.size());
-    for (std::size_t i = 0; i < keep.size(); ++i) {
-        std::copy(boxes.begin() + 4 * i, boxes.begin() + 4 * i + 4, out.begin() + 6 * i);
-        out[6 * i + 4] = c.scores[keep[i]];
-        out[6 * i + 5] = static_cast<float>(c.classes[keep[i]]);
-    }
-    return out;
 }
 
 }  // namespace pyalign

@@ -1,5 +1,9 @@
-// pyalign — tensor I/O: SHA-256, raw .bin files, manifest reading and the atomic capture writer.
+// pyalign — tensor I/O: raw .bin files, manifest reading and the atomic capture writer
+// (SHA-256 in sha256.cpp, the JSON reader in json.cpp).
 #include "pyalign/tensor_io.hpp"
+#include "pyalign/csc.hpp"
+
+#include "json.hpp"
 
 #include <algorithm>
 #include <cerrno>
@@ -43,127 +47,6 @@ std::size_t tensor_nbytes(const std::vector<std::int64_t>& shape, DType dtype) {
     return static_cast<std::size_t>(n);
 }
 
-// =============================================================================== SHA-256
-
-namespace {
-constexpr std::uint32_t kSha256K[64] = {
-    0x428a2f98u, 0x71374491u, 0xb5c0fbcfu, 0xe9b5dba5u, 0x3956c25bu, 0x59f111f1u, 0x923f82a4u, 0xab1c5ed5u,
-    0xd807aa98u, 0x12835b01u, 0x243185beu, 0x550c7dc3u, 0x72be5d74u, 0x80deb1feu, 0x9bdc06a7u, 0xc19bf174u,
-    0xe49b69c1u, 0xefbe4786u, 0x0fc19dc6u, 0x240ca1ccu, 0x2de92c6fu, 0x4a7484aau, 0x5cb0a9dcu, 0x76f988dau,
-    0x983e5152u, 0xa831c66du, 0xb00327c8u, 0xbf597fc7u, 0xc6e00bf3u, 0xd5a79147u, 0x06ca6351u, 0x14292967u,
-    0x27b70a85u, 0x2e1b2138u, 0x4d2c6dfcu, 0x53380d13u, 0x650a7354u, 0x766a0abbu, 0x81c2c92eu, 0x92722c85u,
-    0xa2bfe8a1u, 0xa81a664bu, 0xc24b8b70u, 0xc76c51a3u, 0xd192e819u, 0xd6990624u, 0xf40e3585u, 0x106aa070u,
-    0x19a4c116u, 0x1e376c08u, 0x2748774cu, 0x34b0bcb5u, 0x391c0cb3u, 0x4ed8aa4au, 0x5b9cca4fu, 0x682e6ff3u,
-    0x748f82eeu, 0x78a5636fu, 0x84c87814u, 0x8cc70208u, 0x90befffau, 0xa4506cebu, 0xbef9a3f7u, 0xc67178f2u,
-};
-
-inline std::uint32_t rotr(std::uint32_t x, int n) { return (x >> n) | (x << (32 - n)); }
-}  // namespace
-
-Sha256::Sha256()
-    : h_{0x6a09e667u, 0xbb67ae85u, 0x3c6ef372u, 0xa54ff53au, 0x510e527fu, 0x9b05688cu, 0x1f83d9abu, 0x5be0cd19u},
-      buf_{} {}
-
-void Sha256::block(const std::uint8_t* p) {
-    std::uint32_t w[64];
-    for (int i = 0; i < 16; ++i)
-        w[i] = (std::uint32_t(p[4 * i]) << 24) | (std::uint32_t(p[4 * i + 1]) << 16) |
-               (std::uint32_t(p[4 * i + 2]) << 8) | std::uint32_t(p[4 * i + 3]);
-    for (int i = 16; i < 64; ++i) {
-        const std::uint32_t s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3);
-        const std::uint32_t s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10);
-        w[i] = w[i - 16] + s0 + w[i - 7] + s1;
-    }
-    std::uint32_t a = h_[0], b = h_[1], c = h_[2], d = h_[3], e = h_[4], f = h_[5], g = h_[6], h = h_[7];
-    // Eight rounds per iteration with the working variables renamed instead of shifted.
-    auto round = [&w](std::uint32_t a_, std::uint32_t b_, std::uint32_t c_, std::uint32_t& d_, std::uint32_t e_,
-                      std::uint32_t f_, std::uint32_t g_, std::uint32_t& h_r, int i) {
-        const std::uint32_t t1 = h_r + (rotr(e_, 6) ^ rotr(e_, 11) ^ rotr(e_, 25)) + ((e_ & f_) ^ (~e_ & g_)) +
-                                 kSha256K[i] + w[i];
-        const std::uint32_t t2 = (rotr(a_, 2) ^ rotr(a_, 13) ^ rotr(a_, 22)) + ((a_ & b_) ^ (a_ & c_) ^ (b_ & c_));
-        d_ += t1;
-        h_r = t1 + t2;
-    };
-    for (int i = 0; i < 64; i += 8) {
-        round(a, b, c, d, e, f, g, h, i);
-        round(h, a, b, c, d, e, f, g, i + 1);
-        round(g, h, a, b, c, d, e, f, i + 2);
-        round(f, g, h, a, b, c, d, e, i + 3);
-        round(e, f, g, h, a, b, c, d, i + 4);
-        round(d, e, f, g, h, a, b, c, i + 5);
-        round(c, d, e, f, g, h, a, b, i + 6);
-        round(b, c, d, e, f, g, h, a, i + 7);
-    }
-    h_[0] += a;
-    h_[1] += b;
-    h_[2] += c;
-    h_[3] += d;
-    h_[4] += e;
-    h_[5] += f;
-    h_[6] += g;
-    h_[7] += h;
-}
-
-void Sha256::update(const void* data, std::size_t size) {
-    if (finished_) throw Error("Sha256::update after digest");
-    const std::uint8_t* p = static_cast<const std::uint8_t*>(data);
-    total_ += size;
-    if (buf_len_ > 0) {
-        const std::size_t take = std::min(size, sizeof(buf_) - buf_len_);
-        std::memcpy(buf_ + buf_len_, p, take);
-        buf_len_ += take;
-        p += take;
-        size -= take;
-        if (buf_len_ < sizeof(buf_)) return;
-        block(buf_);
-        buf_len_ = 0;
-    }
-    while (size >= 64) {
-        block(p);
-        p += 64;
-        size -= 64;
-    }
-    if (size > 0) {
-        std::memcpy(buf_, p, size);
-        buf_len_ = size;
-    }
-}
-
-std::vector<std::uint8_t> Sha256::digest() {
-    if (!finished_) {
-        const std::uint64_t bits = total_ * 8u;
-        const std::uint8_t pad = 0x80;
-        const std::uint8_t zero[64] = {};
-        update(&pad, 1);
-        const std::size_t zeros = (buf_len_ <= 56) ? 56 - buf_len_ : 120 - buf_len_;
-        update(zero, zeros);
-        std::uint8_t len[8];
-        for (int i = 0; i < 8; ++i) len[i] = static_cast<std::uint8_t>(bits >> (56 - 8 * i));
-        update(len, 8);
-        finished_ = true;
-    }
-    std::vector<std::uint8_t> out(32);
-    for (int i = 0; i < 8; ++i)
-        for (int j = 0; j < 4; ++j) out[4 * i + j] = static_cast<std::uint8_t>(h_[i] >> (24 - 8 * j));
-    return out;
-}
-
-std::string Sha256::hex_digest() {
-    static const char* hex = "0123456789abcdef";
-    std::string s;
-    for (std::uint8_t b : digest()) {
-        s += hex[b >> 4];
-        s += hex[b & 15];
-    }
-    return s;
-}
-
-std::string sha256_hex(const void* data, std::size_t size) {
-    Sha256 h;
-    h.update(data, size);
-    return h.hex_digest();
-}
-
 namespace {
 struct File {
     std::FILE* f = nullptr;
@@ -177,22 +60,6 @@ struct File {
 
 std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
 }  // namespace
-
-std::string sha256_file(const std::string& path) {
-    File in(path, "rb");
-    if (!in.f) throw Error(path + ": cannot open: " + errno_text(errno));
-    Sha256 h;
-    std::vector<std::uint8_t> buf(1 << 16);
-    for (;;) {
-        const std::size_t n = std::fread(buf.data(), 1, buf.size(), in.f);
-        if (n > 0) h.update(buf.data(), n);
-        if (n < buf.size()) {
-            if (std::ferror(in.f)) throw Error(path + ": read error");
-            break;
-        }
-    }
-    return h.hex_digest();
-}
 
 // =============================================================================== raw .bin files
 
@@ -287,231 +154,11 @@ void write_bin(const std::string& path, const void* data, std::size_t nbytes) {
     }
 }
 
-// =============================================================================== a minimal JSON reader
+// =============================================================================== manifests
 
 namespace {
 
-struct JValue {
-    enum Type { Null, Bool, Number, String, Array, Object } type = Null;
-    bool boolean = false;
-    std::string text;  ///< string value, or a number's source text
-    std::vector<JValue> items;
-    std::vector<std::pair<std::string, JValue>> members;
-
-    const JValue* get(const std::string& key) const {
-        for (const auto& m : members)
-            if (m.first == key) return &m.second;
-        return nullptr;
-    }
-};
-
-class JsonParser {
-public:
-    JsonParser(const std::string& text, std::string where) : s_(text), where_(std::move(where)) {}
-
-    JValue parse() {
-        JValue v = value(0);
-        ws();
-        if (i_ != s_.size()) fail("extra data after the JSON value");
-        return v;
-    }
-
-private:
-    [[noreturn]] void fail(const std::string& what) const {
-        std::size_t line = 1, col = 1;
-        for (std::size_t k = 0; k < i_ && k < s_.size(); ++k) {
-            if (s_[k] == '\n') {
-                ++line;
-                col = 1;
-            } else {
-                ++col;
-            }
-        }
-        throw Error(where_ + ": malformed JSON: " + what + " at line " + std::to_string(line) + " column " +
-                    std::to_string(col));
-    }
-    void ws() {
-        while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
-    }
-    bool eat(char c) {
-        if (i_ < s_.size() && s_[i_] == c) {
-            ++i_;
-            return true;
-        }
-        return false;
-    }
-    bool literal(const char* word) {
-        const std::size_t n = std::strlen(word);
-        if (s_.compare(i_, n, word) == 0) {
-            i_ += n;
-            return true;
-        }
-        return false;
-    }
-    JValue value(int depth) {
-        if (depth > 256) fail("nested too deeply");
-        ws();
-        if (i_ >= s_.size()) fail("unexpected end of data");
-        const char c = s_[i_];
-        JValue v;
-        if (c == '{') {
-            v.type = JValue::Object;
-            ++i_;
-            ws();
-            if (eat('}')) return v;
-            for (;;) {
-                ws();
-                if (i_ >= s_.size() || s_[i_] != '"') fail("expecting a string key");
-                std::string key = string();
-                ws();
-                if (!eat(':')) fail("expecting ':'");
-                v.members.emplace_back(std::move(key), value(depth + 1));
-                ws();
-                if (eat('}')) return v;
-                if (!eat(',')) fail("expecting ',' or '}'");
-            }
-        }
-        if (c == '[') {
-            v.type = JValue::Array;
-            ++i_;
-            ws();
-            if (eat(']')) return v;
-            for (;;) {
-                v.items.push_back(value(depth + 1));
-                ws();
-                if (eat(']')) return v;
-                if (!eat(',')) fail("expecting ',' or ']'");
-            }
-        }
-        if (c == '"') {
-            v.type = JValue::String;
-            v.text = string();
-            return v;
-        }
-        if (literal("true")) {
-            v.type = JValue::Bool;
-            v.boolean = true;
-            return v;
-        }
-        if (literal("false")) {
-            v.type = JValue::Bool;
-            return v;
-        }
-        if (literal("null")) return v;
-        // Python's json module writes these for non-finite floats; accept them as numbers
-        // ("-Infinity" before the number branch, which would take its '-').
-        for (const char* word : {"NaN", "Infinity", "-Infinity"}) {
-            if (literal(word)) {
-                v.type = JValue::Number;
-                v.text = word;
-                return v;
-            }
-        }
-        if (c == '-' || digit(c)) {
-            v.type = JValue::Number;
-            v.text = number();
-            return v;
-        }
-        fail("expecting a value");
-    }
-    static bool digit(char c) { return c >= '0' && c <= '9'; }
-    std::string number() {
-        const std::size_t start = i_;
-        if (s_[i_] == '-') ++i_;
-        if (i_ < s_.size() && s_[i_] == '0') {
-            ++i_;
-        } else if (i_ < s_.size() && digit(s_[i_])) {
-            while (i_ < s_.size() && digit(s_[i_])) ++i_;
-        } else {
-            fail("bad number");
-        }
-        if (i_ < s_.size() && s_[i_] == '.') {
-            ++i_;
-            if (i_ >= s_.size() || !digit(s_[i_])) fail("bad number");
-            while (i_ < s_.size() && digit(s_[i_])) ++i_;
-        }
-        if (i_ < s_.size() && (s_[i_] == 'e' || s_[i_] == 'E')) {
-            ++i_;
-            if (i_ < s_.size() && (s_[i_] == '+' || s_[i_] == '-')) ++i_;
-            if (i_ >= s_.size() || !digit(s_[i_])) fail("bad number");
-            while (i_ < s_.size() && digit(s_[i_])) ++i_;
-        }
-        return s_.substr(start, i_ - start);
-    }
-    unsigned hex4() {
-        if (i_ + 4 > s_.size()) fail("bad \\u escape");
-        unsigned v = 0;
-        for (int k = 0; k < 4; ++k) {
-            const char c = s_[i_++];
-            v <<= 4;
-            if (c >= '0' && c <= '9') v |= unsigned(c - '0');
-            else if (c >= 'a' && c <= 'f') v |= unsigned(c - 'a' + 10);
-            else if (c >= 'A' && c <= 'F') v |= unsigned(c - 'A' + 10);
-            else fail("bad \\u escape");
-        }
-        return v;
-    }
-    static void utf8(std::string& out, unsigned cp) {
-        if (cp < 0x80) {
-            out += static_cast<char>(cp);
-        } else if (cp < 0x800) {
-            out += static_cast<char>(0xC0 | (cp >> 6));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else if (cp < 0x10000) {
-            out += static_cast<char>(0xE0 | (cp >> 12));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        } else {
-            out += static_cast<char>(0xF0 | (cp >> 18));
-            out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-            out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-            out += static_cast<char>(0x80 | (cp & 0x3F));
-        }
-    }
-    std::string string() {
-        ++i_;  // opening quote
-        std::string out;
-        for (;;) {
-            if (i_ >= s_.size()) fail("unterminated string");
-            const char c = s_[i_++];
-            if (c == '"') return out;
-            if (static_cast<unsigned char>(c) < 0x20) fail("control character in string");
-            if (c != '\\') {
-                out += c;
-                continue;
-            }
-            if (i_ >= s_.size()) fail("unterminated string");
-            const char e = s_[i_++];
-            switch (e) {
-                case '"': out += '"'; break;
-                case '\\': out += '\\'; break;
-                case '/': out += '/'; break;
-                case 'b': out += '\b'; break;
-                case 'f': out += '\f'; break;
-                case 'n': out += '\n'; break;
-                case 'r': out += '\r'; break;
-                case 't': out += '\t'; break;
-                case 'u': {
-                    unsigned cp = hex4();
-                    if (cp >= 0xD800 && cp < 0xDC00 && i_ + 6 <= s_.size() && s_[i_] == '\\' && s_[i_ + 1] == 'u') {
-                        const std::size_t save = i_;
-                        i_ += 2;
-                        const unsigned lo = hex4();
-                        if (lo >= 0xDC00 && lo < 0xE000) cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                        else i_ = save;
-                    }
-                    utf8(out, cp);
-                    break;
-                }
-                default: fail("bad escape");
-            }
-        }
-    }
-
-    const std::string& s_;
-    std::string where_;
-    std::size_t i_ = 0;
-};
+using detail::JsonValue;
 
 std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
     const std::uint64_t size = file_size(path);
@@ -557,7 +204,7 @@ bool path_inside(const fs::path& child, const fs::path& parent) {
 }
 
 const std::vector<std::string> kLayouts = {"NCHW", "NHWC", "HWC", "CHW", "HW"};
-const std::vector<std::string> kColors = {"BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422"};
+const std::vector<std::string> kColors = pixel_format_names();
 const std::vector<std::string> kKinds = {"image", "tensor", "detections", "classes", "mask"};
 
 bool contains(const std::vector<std::string>& v, const std::string& s) {
@@ -570,10 +217,10 @@ std::string join(const std::vector<std::string>& v) {
     return s;
 }
 
-std::string opt_string(const JValue& entry, const char* key, const std::string& where, const std::string& mpath) {
-    const JValue* v = entry.get(key);
-    if (!v || v->type == JValue::Null) return "";
-    if (v->type != JValue::String) throw Error(mpath + ": " + where + ": '" + key + "' must be a string");
+std::string opt_string(const JsonValue& entry, const char* key, const std::string& where, const std::string& mpath) {
+    const JsonValue* v = entry.get(key);
+    if (!v || v->type == JsonValue::Null) return "";
+    if (v->type != JsonValue::String) throw Error(mpath + ": " + where + ": '" + key + "' must be a string");
     return v->text;
 }
 
@@ -623,59 +270,59 @@ Manifest read_manifest(const std::string& case_dir) {
 Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
     std::error_code ec;
     const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
-    const JValue root = JsonParser(text, mpath).parse();
-    if (root.type != JValue::Object) throw Error(mpath + ": manifest must be a JSON object");
+    const JsonValue root = detail::parse_json(text, mpath);
+    if (root.type != JsonValue::Object) throw Error(mpath + ": manifest must be a JSON object");
 
-    const JValue* fmt = root.get("format");
-    if (!fmt || fmt->type != JValue::String || fmt->text != "pyalign.capture")
+    const JsonValue* fmt = root.get("format");
+    if (!fmt || fmt->type != JsonValue::String || fmt->text != "pyalign.capture")
         throw Error(mpath + ": 'format' must be \"pyalign.capture\"");
-    const JValue* ver = root.get("version");
-    if (!ver || ver->type != JValue::Number || !is_integer_text(ver->text))
+    const JsonValue* ver = root.get("version");
+    if (!ver || ver->type != JsonValue::Number || !is_integer_text(ver->text))
         throw Error(mpath + ": 'version' must be an integer");
     if (ver->text != "1") throw Error(mpath + ": unknown format version " + ver->text + " (this reader reads version 1)");
 
     Manifest m;
     m.dir = case_dir;
     m.version = 1;
-    const JValue* cs = root.get("case");
-    if (cs && cs->type == JValue::String && !cs->text.empty()) m.case_name = cs->text;
+    const JsonValue* cs = root.get("case");
+    if (cs && cs->type == JsonValue::String && !cs->text.empty()) m.case_name = cs->text;
     else m.case_name = fs::path(case_dir).lexically_normal().filename().string();
 
-    const JValue* tensors = root.get("tensors");
-    if (!tensors || tensors->type != JValue::Array) throw Error(mpath + ": 'tensors' must be a list");
+    const JsonValue* tensors = root.get("tensors");
+    if (!tensors || tensors->type != JsonValue::Array) throw Error(mpath + ": 'tensors' must be a list");
 
     const fs::path dir_real = fs::weakly_canonical(fs::absolute(case_dir, ec), ec);
     for (std::size_t i = 0; i < tensors->items.size(); ++i) {
-        const JValue& e = tensors->items[i];
+        const JsonValue& e = tensors->items[i];
         std::string where = "tensors[" + std::to_string(i) + "]";
-        if (e.type != JValue::Object) throw Error(mpath + ": " + where + ": must be an object");
+        if (e.type != JsonValue::Object) throw Error(mpath + ": " + where + ": must be an object");
         for (const char* key : {"stage", "name", "file", "dtype", "shape"})
             if (!e.get(key)) throw Error(mpath + ": " + where + ": missing required key '" + key + "'");
         TensorInfo t;
-        const JValue* stage = e.get("stage");
-        if (stage->type != JValue::String || !contains(capture_stages(), stage->text))
+        const JsonValue* stage = e.get("stage");
+        if (stage->type != JsonValue::String || !contains(capture_stages(), stage->text))
             throw Error(mpath + ": " + where + ": unknown stage" +
-                        (stage->type == JValue::String ? " '" + stage->text + "'" : "") + " (known: " +
+                        (stage->type == JsonValue::String ? " '" + stage->text + "'" : "") + " (known: " +
                         join(capture_stages()) + ")");
         t.stage = stage->text;
-        const JValue* name = e.get("name");
-        if (name->type != JValue::String || name->text.empty())
+        const JsonValue* name = e.get("name");
+        if (name->type != JsonValue::String || name->text.empty())
             throw Error(mpath + ": " + where + ": 'name' must be a non-empty string");
         t.name = name->text;
         where += " (" + t.stage + "/" + t.name + ")";
-        const JValue* dtype = e.get("dtype");
-        if (dtype->type != JValue::String) throw Error(mpath + ": " + where + ": 'dtype' must be a string");
+        const JsonValue* dtype = e.get("dtype");
+        if (dtype->type != JsonValue::String) throw Error(mpath + ": " + where + ": 'dtype' must be a string");
         try {
             t.dtype = dtype_from_name(dtype->text);
         } catch (const Error& err) {
             throw Error(mpath + ": " + where + ": " + err.what());
         }
-        const JValue* shape = e.get("shape");
-        if (shape->type != JValue::Array) throw Error(mpath + ": " + where + ": 'shape' must be a list of integers");
+        const JsonValue* shape = e.get("shape");
+        if (shape->type != JsonValue::Array) throw Error(mpath + ": " + where + ": 'shape' must be a list of integers");
         if (shape->items.size() > 32) throw Error(mpath + ": " + where + ": shape has more than 32 dimensions");
-        for (const JValue& d : shape->items) {
-            if (d.type != JValue::Number || !is_integer_text(d.text))
-                throw Error(mpath + ": " + where + ": shape entry " + (d.type == JValue::Number ? d.text : "") +
+        for (const JsonValue& d : shape->items) {
+            if (d.type != JsonValue::Number || !is_integer_text(d.text))
+                throw Error(mpath + ": " + where + ": shape entry " + (d.type == JsonValue::Number ? d.text : "") +
                             " is not an integer");
             if (d.text[0] == '-') throw Error(mpath + ": " + where + ": shape entry " + d.text + " is negative");
             errno = 0;
@@ -689,8 +336,8 @@ Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
         } catch (const Error& err) {
             throw Error(mpath + ": " + where + ": " + err.what());
         }
-        const JValue* file = e.get("file");
-        if (file->type != JValue::String) throw Error(mpath + ": " + where + ": 'file' must be a string");
+        const JsonValue* file = e.get("file");
+        if (file->type != JsonValue::String) throw Error(mpath + ": " + where + ": 'file' must be a string");
         check_file_name(file->text, where, mpath);
         t.file = file->text;
         t.layout = opt_string(e, "layout", where, mpath);
@@ -737,43 +384,6 @@ std::vector<std::uint8_t> load_tensor(const TensorInfo& info, bool verify_sha256
 // =============================================================================== writer
 
 namespace {
-
-std::string json_string(const std::string& s) {
-    static const char* hex = "0123456789abcdef";
-    std::string out = "\"";
-    for (char ch : s) {
-        const unsigned char c = static_cast<unsigned char>(ch);
-        switch (ch) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (c < 0x20) {
-                    out += "\\u00";
-                    out += hex[c >> 4];
-                    out += hex[c & 15];
-                } else {
-                    out += ch;
-                }
-        }
-    }
-    return out + "\"";
-}
-
-bool valid_utf8(const std::string& s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        const unsigned char c = static_cast<unsigned char>(s[i]);
-        int n = c < 0x80 ? 0 : (c >> 5) == 6 ? 1 : (c >> 4) == 14 ? 2 : (c >> 3) == 30 ? 3 : -1;
-        if (n < 0 || i + static_cast<std::size_t>(n) >= s.size() + (n == 0 ? 1 : 0)) return false;
-        for (int k = 1; k <= n; ++k)
-            if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
-        i += static_cast<std::size_t>(n) + 1;
-    }
-    return true;
-}
 
 const char* platform_tag() {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -871,7 +481,7 @@ CaptureWriter::CaptureWriter(std::string dir, std::string case_name) : dir_(std:
         dir_ = p.string();
     }
     if (case_.empty()) case_ = base;
-    if (!valid_utf8(case_)) throw Error(dir_ + ": case name is not valid UTF-8");
+    if (!detail::valid_utf8(case_)) throw Error(dir_ + ": case name is not valid UTF-8");
     check_target(dir_);
 }
 
@@ -909,7 +519,7 @@ void CaptureWriter::add(const std::string& stage, const std::string& name, DType
     if (!contains(capture_stages(), stage))
         throw Error("unknown stage '" + stage + "' (known: " + join(capture_stages()) + ")");
     if (name.empty()) throw Error("tensor name must be a non-empty string");
-    if (!valid_utf8(name)) throw Error("tensor name of stage " + stage + " is not valid UTF-8");
+    if (!detail::valid_utf8(name)) throw Error("tensor name of stage " + stage + " is not valid UTF-8");
     for (const auto& p : pending_)
         if (p.info.stage == stage && p.info.name == name) throw Error("duplicate tensor " + stage + "/" + name);
     if (shape.size() > 32) throw Error("tensor " + stage + "/" + name + ": more than 32 dimensions");
@@ -945,8 +555,8 @@ void CaptureWriter::add(const std::string& stage, const std::string& name, DType
 }
 
 void CaptureWriter::set_spec_json(const std::string& json_object) {
-    const JValue v = JsonParser(json_object, "spec").parse();
-    if (v.type != JValue::Object) throw Error("spec: must be a JSON object");
+    const JsonValue v = detail::parse_json(json_object, "spec");
+    if (v.type != JsonValue::Object) throw Error("spec: must be a JSON object");
     spec_json_ = json_object;
 }
 
@@ -968,23 +578,23 @@ std::string CaptureWriter::manifest_json() const {
     std::string s = "{\n";
     s += "  \"format\": \"pyalign.capture\",\n";
     s += "  \"version\": 1,\n";
-    s += "  \"case\": " + json_string(case_) + ",\n";
-    s += "  \"created_utc\": " + json_string(created_utc_.empty() ? utc_now() : created_utc_) + ",\n";
-    s += "  \"provenance\": {\"pyalign\": " + json_string(kVersion) + ", \"platform\": " + json_string(platform_tag()) +
+    s += "  \"case\": " + detail::json_quote(case_) + ",\n";
+    s += "  \"created_utc\": " + detail::json_quote(created_utc_.empty() ? utc_now() : created_utc_) + ",\n";
+    s += "  \"provenance\": {\"pyalign\": " + detail::json_quote(kVersion) + ", \"platform\": " + detail::json_quote(platform_tag()) +
          ", \"writer\": \"pyalign-cpp\"},\n";
     if (!spec_json_.empty()) s += "  \"spec\": " + spec_json_ + ",\n";
     s += "  \"tensors\": [";
     for (std::size_t i = 0; i < pending_.size(); ++i) {
         const TensorInfo& t = pending_[i].info;
         s += (i == 0 ? "\n    " : ",\n    ");
-        s += "{\"stage\": " + json_string(t.stage) + ", \"name\": " + json_string(t.name) +
-             ", \"file\": " + json_string(t.file) + ", \"dtype\": " + json_string(dtype_name(t.dtype)) + ", \"shape\": [";
+        s += "{\"stage\": " + detail::json_quote(t.stage) + ", \"name\": " + detail::json_quote(t.name) +
+             ", \"file\": " + detail::json_quote(t.file) + ", \"dtype\": " + detail::json_quote(dtype_name(t.dtype)) + ", \"shape\": [";
         for (std::size_t k = 0; k < t.shape.size(); ++k) s += (k ? ", " : "") + std::to_string(t.shape[k]);
         s += "]";
-        if (!t.layout.empty()) s += ", \"layout\": " + json_string(t.layout);
-        if (!t.color.empty()) s += ", \"color\": " + json_string(t.color);
-        if (!t.kind.empty()) s += ", \"kind\": " + json_string(t.kind);
-        s += ", \"sha256\": " + json_string(t.sha256) + "}";
+        if (!t.layout.empty()) s += ", \"layout\": " + detail::json_quote(t.layout);
+        if (!t.color.empty()) s += ", \"color\": " + detail::json_quote(t.color);
+        if (!t.kind.empty()) s += ", \"kind\": " + detail::json_quote(t.kind);
+        s += ", \"sha256\": " + detail::json_quote(t.sha256) + "}";
     }
     s += pending_.empty() ? "]\n" : "\n  ]\n";
     s += "}\n";

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "check.hpp"
@@ -180,6 +182,32 @@ PA_TEST(errors) {
     PA_CHECK_THROWS(csc_matrix(CscMode::OpenCV));
     uint8_t buf[16] = {};
     PA_CHECK_THROWS(rgb_to_yuv(buf, 2, 2, false, PixelFormat::BGR, buf));
+}
+
+// The format table: one row per enum value, names and aliases round-trip, sizes follow the row.
+PA_TEST(format_table) {
+    int k = 0;
+    for (const PixelFormatInfo& i : kPixelFormats) {
+        PA_CHECK(static_cast<int>(i.format) == k++);
+        PA_CHECK(parse_pixel_format(i.name) == i.format);
+        if (*i.alias) PA_CHECK(parse_pixel_format(i.alias) == i.format);
+        PA_CHECK(std::string(pixel_format_name(i.format)) == i.name);
+        PA_CHECK_EQ(decoded_channels(i.format), i.channels);
+        PA_CHECK(is_yuv(i.format) == (i.y_offset >= 0));
+        const int w = 4 * i.sub_x, h = 2 * i.sub_y;
+        check_frame_size(i.format, w, h);
+        std::size_t n = 1;
+        for (std::size_t d : frame_shape(i.format, w, h)) n *= d;
+        PA_CHECK_EQ(n, frame_bytes(i.format, w, h));
+        PA_CHECK_EQ(frame_bytes(i.format, w, h), static_cast<std::size_t>(w * h * i.bits_per_pixel / 8));
+        if (i.sub_x > 1) PA_CHECK_THROWS(check_frame_size(i.format, w + 1, h));
+        if (i.sub_y > 1) PA_CHECK_THROWS(check_frame_size(i.format, w, h + 1));
+    }
+    PA_CHECK_EQ(pixel_format_names().size(), std::size(kPixelFormats));
+    PA_CHECK(frame_shape(PixelFormat::YUV420SP, 6, 4) == (std::vector<std::size_t>{6, 6}));
+    PA_CHECK(frame_shape(PixelFormat::UYVY422, 6, 4) == (std::vector<std::size_t>{4, 6, 2}));
+    PA_CHECK(frame_shape(PixelFormat::GRAY, 6, 4) == (std::vector<std::size_t>{4, 6}));
+    PA_CHECK(frame_shape(PixelFormat::RGB, 6, 4) == (std::vector<std::size_t>{4, 6, 3}));
 }
 
 int main() { return pyalign_test::run_all(); }

@@ -1,6 +1,6 @@
 // Golden cross-architecture check of the C++ core.
 //
-// Runs every public computation of the core (resize, letterbox, CSC, normalize/layout, the fused
+// Runs every public computation of the core (resize, Pillow-exact resize, letterbox, CSC, normalize/layout, the fused
 // pipeline, the YOLO decoders + NMS + box mapping, classification, segmentation, the compare
 // accumulator, manifest parsing) on deterministic pseudo-random inputs and records the SHA-256 of
 // every output. The inputs come from splitmix64 and exact integer-to-float conversions only (never
@@ -218,6 +218,53 @@ void golden_resize(Golden& g) {
         }
         g.add("resize.random.c" + std::to_string(cn), all);
     }
+}
+
+// ------------------------------------------------------------------------------ Pillow-exact resize
+
+// Sizes on which every supported Pillow release runs the horizontal pass first (or one pass only),
+// so the Python oracle holds for any installed Pillow >= 9.
+const int kPilSizes[][4] = {{37, 23, 64, 48}, {320, 240, 160, 120}, {97, 61, 13, 11}, {1, 1, 7, 5},
+                            {33, 1, 9, 1},    {1, 40, 5, 40},       {200, 150, 455, 256}, {64, 64, 63, 65}};
+// Sizes on which Pillow 13 runs the vertical pass first.
+const int kPilVerticalFirst[][4] = {{90, 300, 80, 60}, {40, 120, 100, 33}};
+
+void golden_resize_pil(Golden& g) {
+    Rng r(9);
+    const PilFilter filters[] = {PilFilter::Nearest, PilFilter::Box,     PilFilter::Bilinear,
+                                 PilFilter::Hamming, PilFilter::Bicubic, PilFilter::Lanczos};
+    for (int cn : {1, 3, 4}) {
+        for (const auto& s : kPilSizes) {
+            const int sw = s[0], sh = s[1], dw = s[2], dh = s[3];
+            std::vector<std::uint8_t> src = bytes(r, static_cast<std::size_t>(sw) * sh * cn);
+            std::vector<std::uint8_t> dst(static_cast<std::size_t>(dw) * dh * cn);
+            for (PilFilter f : filters) {
+                resize_pil(view<const std::uint8_t>(src, sw, sh, cn), view<std::uint8_t>(dst, dw, dh, cn), f);
+                g.add(std::string("resize_pil.") + pil_filter_name(f) + "." + dims(sw, sh, dw, dh, cn), dst);
+            }
+        }
+        for (const auto& s : kPilVerticalFirst) {
+            const int sw = s[0], sh = s[1], dw = s[2], dh = s[3];
+            std::vector<std::uint8_t> src = bytes(r, static_cast<std::size_t>(sw) * sh * cn);
+            std::vector<std::uint8_t> dst(static_cast<std::size_t>(dw) * dh * cn);
+            for (PilFilter f : {PilFilter::Bicubic, PilFilter::Lanczos}) {
+                resize_pil(view<const std::uint8_t>(src, sw, sh, cn), view<std::uint8_t>(dst, dw, dh, cn), f,
+                           PilPassOrder::Pillow13);
+                g.add(std::string("resize_pil13.") + pil_filter_name(f) + "." + dims(sw, sh, dw, dh, cn), dst);
+            }
+        }
+    }
+    // The tap tables of the filters that call sin and cos (the C library's), many scales.
+    Bytes taps;
+    for (PilFilter f : {PilFilter::Hamming, PilFilter::Lanczos}) {
+        for (int it = 0; it < 60; ++it) {
+            const int in = r.range(1, 900);
+            const int out = r.range(1, 900);  // (two statements: argument order is unspecified)
+            const pyalign::detail::PilTaps t = pyalign::detail::pil_taps(in, out, f);
+            taps.put_all(t.start).put_all(t.coef);
+        }
+    }
+    g.add("resize_pil.taps", taps);
 }
 
 void golden_letterbox(Golden& g) {
@@ -740,6 +787,7 @@ void golden_manifest(Golden& g) {
 Golden run_suite() {
     Golden g;
     golden_resize(g);
+    golden_resize_pil(g);
     golden_letterbox(g);
     golden_csc(g);
     golden_normalize(g);

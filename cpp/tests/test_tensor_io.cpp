@@ -269,6 +269,9 @@ PA_TEST(manifest_validation_errors) {
         {"\"tensors\": [", "\"tensors\": [}", "malformed JSON"},
         {"\"format\": \"pyalign.capture\"", "\"format\": \"other\"", "'format' must be"},
         {"\"layout\": \"HWC\"", "\"layout\": \"NCHW\"", "layout 'NCHW' has 4 dimensions"},
+        {"\"shape\": [2, 4, 3]", "\"shape\": [2, 4, 3], \"shape\": [1]", "malformed JSON: duplicate key \"shape\" at line"},
+        {"\"version\": 1", "\"version\": 1, \"version\": 1", "malformed JSON: duplicate key \"version\" at line 3"},
+        {"\"case\": \"bad\"", "\"case\": \"b\xff\"", "malformed JSON: invalid UTF-8 in string"},
     };
     const fs::path dir = make_case("bad");
     const std::string good = read_text(dir / "manifest.json");

@@ -99,6 +99,7 @@ def case_summary(case: Case) -> Dict[str, Any]:
                                                                    if spec["postprocess"] else [])
         except SpecError as e:
             spec_error = e.what
+            spec_ops = _lenient_ops(case.spec)
     return {
         "case": case.name,
         "dir": str(case.dir),
@@ -109,6 +110,14 @@ def case_summary(case: Case) -> Dict[str, Any]:
         "spec_error": spec_error,
         "tensors": [tensor_summary(t) for t in case.tensors],
     }
+
+
+def _lenient_ops(spec: Any) -> List[Any]:
+    """The op names of a spec that failed validation, as far as its structure allows."""
+    pre = spec.get("preprocess") if isinstance(spec, dict) else None
+    post = spec.get("postprocess") if isinstance(spec, dict) else None
+    ops = [op.get("op") for op in pre if isinstance(op, dict)] if isinstance(pre, list) else []
+    return ops + ([post.get("op")] if isinstance(post, dict) else [])
 
 
 def _num(v: Optional[float], dtype: str) -> str:

@@ -24,6 +24,7 @@ from pyalign.errors import CaptureError
 from pyalign.store.format import MANIFEST, STAGES
 from pyalign.store.read import find_cases, read_actual, read_case
 from pyalign.store.records import Case, TensorRecord
+from pyalign.spec.postprocess import order_free_rows
 
 __all__ = [
     "TensorResult", "ComparisonResult", "Rule", "compare", "compare_tree", "compare_arrays", "assert_aligned",
@@ -63,11 +64,11 @@ def _compare_detections(
     )
     # Report indices in the expected tensor (and the actual row it was matched with).
     for v in viol:
-        k, f = divmod(v["flat_index"], 6)
+        k, f = divmod(v["flat_index"], len(FIELDS))
         v["index"] = {"det": int(ie[k]), "field": FIELDS[f]}
         v["actual_row"] = int(ia[k])
     if metrics["max_abs_flat_index"] is not None:
-        k, f = divmod(metrics["max_abs_flat_index"], 6)
+        k, f = divmod(metrics["max_abs_flat_index"], len(FIELDS))
         metrics["max_abs_index"] = {"det": int(ie[k]), "field": FIELDS[f]}
     ef, af = em.astype(np.float64), am.astype(np.float64)
     diff = np.abs(af - ef)
@@ -94,7 +95,7 @@ def _compare_detections(
 
 
 def _is_detections(kind: Optional[str], shape_e: Tuple[int, ...], shape_a: Tuple[int, ...]) -> bool:
-    return kind == "detections" and len(shape_e) == 2 and len(shape_a) == 2 and shape_e[1] == 6 and shape_a[1] == 6
+    return order_free_rows(kind, shape_e, shape_a) is not None
 
 
 def _compare_one(

@@ -15,15 +15,19 @@ from typing import Any, Dict, List, Tuple
 
 import numpy as np
 
+from pyalign.spec.postprocess import RESULT_KINDS
+
 __all__ = ["FIELDS", "iou_matrix", "match_detections", "detection_row"]
 
-FIELDS = ("x1", "y1", "x2", "y2", "score", "class")
+#: The row fields of a detection, as the registry of result kinds names them.
+FIELDS = RESULT_KINDS["detections"].fields
+_WIDTH = len(FIELDS)
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """IoU (float64, no +1 pixel convention) of every box in ``a`` with every box in ``b``."""
-    a = np.asarray(a, dtype=np.float64).reshape(-1, 6)
-    b = np.asarray(b, dtype=np.float64).reshape(-1, 6)
+    a = np.asarray(a, dtype=np.float64).reshape(-1, _WIDTH)
+    b = np.asarray(b, dtype=np.float64).reshape(-1, _WIDTH)
     ax1, ay1, ax2, ay2 = (a[:, i][:, None] for i in range(4))
     bx1, by1, bx2, by2 = (b[:, i][None, :] for i in range(4))
     iw = np.clip(np.minimum(ax2, bx2) - np.maximum(ax1, bx1), 0.0, None)
@@ -53,8 +57,8 @@ def match_detections(expected: np.ndarray, actual: np.ndarray) -> Tuple[List[Tup
         Sorted by expected index.
     unmatched_expected, unmatched_actual : list of int
     """
-    e = np.asarray(expected, dtype=np.float64).reshape(-1, 6)
-    a = np.asarray(actual, dtype=np.float64).reshape(-1, 6)
+    e = np.asarray(expected, dtype=np.float64).reshape(-1, _WIDTH)
+    a = np.asarray(actual, dtype=np.float64).reshape(-1, _WIDTH)
     iou = iou_matrix(e, a) if len(e) and len(a) else np.zeros((len(e), len(a)))
     same_class = e[:, 5][:, None] == a[:, 5][None, :]
     ok = same_class & (iou > 0)

@@ -221,12 +221,10 @@ def stream_metrics(
     if dte != dta or kd is None or _kernel_dtype(dta) is None:
         convert, kd = np.dtype(np.float64), "float64"
     assert kd is not None
-    if rule.kind == "exact":
-        acc = _core.CompareAccumulator(kd, "exact", 0.0, 0.0, max_violations)
-    elif rule.kind == "atol":
-        acc = _core.CompareAccumulator(kd, "atol", float(rule.atol), float(rule.rtol), max_violations)
-    else:
-        acc = _core.CompareAccumulator(kd, "none", 0.0, 0.0, 0)
+    mode = rule.spec.kernel  # the rule registry says which violation test the C++ accumulator runs
+    acc = _core.CompareAccumulator(kd, mode, float(rule.atol or 0.0) if mode == "atol" else 0.0,
+                                   float(rule.rtol or 0.0) if mode == "atol" else 0.0,
+                                   max_violations if rule.counts_violations else 0)
     step = _chunk_elems(np.dtype(kd).itemsize, chunk_elems)
     re = _Reader(expected, n, np.dtype(dte))
     try:
@@ -272,7 +270,7 @@ def _metrics_from_raw(
     max_a: Any,
 ) -> Dict[str, Any]:
     has_max = bool(raw["has_max"])
-    counting = rule.kind != "cosine"
+    counting = rule.counts_violations
     return {
         "count": int(raw["count"]),
         "violations": int(raw["violations"]) if counting else None,

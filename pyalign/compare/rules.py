@@ -66,12 +66,18 @@ class RuleKind:
         ``(rule) -> str``, the printed form.
     passes : callable
         ``(rule, metrics) -> bool``, the verdict on the comparator's metrics.
+    kernel : str
+        The streaming C++ accumulator's violation test (``exact``, ``atol`` or ``none``).
+    headline : str
+        The metric that says how close a tensor came to the rule (reports show it first).
     """
 
     name: str
     counts_violations: bool
     text: Callable[["Rule"], str]
     passes: Callable[["Rule", Mapping[str, Any]], bool]
+    kernel: str
+    headline: str
 
 
 def _atol_text(r: "Rule") -> str:
@@ -79,11 +85,11 @@ def _atol_text(r: "Rule") -> str:
 
 
 RULE_KINDS: Mapping[str, RuleKind] = {
-    "exact": RuleKind("exact", True, lambda r: "exact", lambda r, m: m["violations"] == 0),
-    "atol": RuleKind("atol", True, _atol_text, lambda r, m: m["violations"] == 0),
+    "exact": RuleKind("exact", True, lambda r: "exact", lambda r, m: m["violations"] == 0, "exact", "max_abs_diff"),
+    "atol": RuleKind("atol", True, _atol_text, lambda r, m: m["violations"] == 0, "atol", "max_abs_diff"),
     "cosine": RuleKind(
         "cosine", False, lambda r: f"cosine >= {r.cosine:g}",
-        lambda r, m: m["nonfinite_mismatch"] == 0 and m["cosine"] >= float(r.cosine or 0.0),
+        lambda r, m: m["nonfinite_mismatch"] == 0 and m["cosine"] >= float(r.cosine or 0.0), "none", "cosine",
     ),
 }
 
@@ -117,6 +123,11 @@ class Rule:
     def counts_violations(self) -> bool:
         """Whether the rule judges every element (``exact``, ``atol``) rather than the whole tensor."""
         return RULE_KINDS[self.kind].counts_violations
+
+    @property
+    def spec(self) -> RuleKind:
+        """The kind's entry in :data:`RULE_KINDS`."""
+        return RULE_KINDS[self.kind]
 
     def passes(self, metrics: Mapping[str, Any]) -> bool:
         """The verdict on the metrics of :func:`pyalign.compare.metrics.stream_metrics`."""

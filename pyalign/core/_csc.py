@@ -1,7 +1,7 @@
 """pyalign.core: colour-space conversion (C++ in cpp/src/csc.cpp, bound in cpp/python/bind_csc.cpp).
 
-Frames are shaped as ``cv2.cvtColor`` takes them: YUV420SP (NV12) / YVU420SP (NV21)
-``(H*3//2, W)``, YUYV422 (YUY2) / UYVY422 ``(H, W, 2)``, BGR / RGB ``(H, W, 3)``, all uint8.
+Frames are shaped as ``cv2.cvtColor`` takes them (:func:`pyalign.formats.raw_shape`), e.g.
+YUV420SP (NV12) ``(H*3//2, W)``, YUYV422 (YUY2) ``(H, W, 2)``, BGR / RGB ``(H, W, 3)``, all uint8.
 """
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from typing import List, Optional, Sequence
 
 import numpy as np
 
+from pyalign import formats
+
 __all__: List[str] = ["csc", "CSC_FORMATS", "CSC_MODES", "FULL_RANGE_MATRIX", "LIMITED_RANGE_MATRIX"]
 
-CSC_FORMATS = ("BGR", "RGB", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
+#: The formats csc converts between: BGR, RGB and the YUV formats.
+CSC_FORMATS = tuple(f.name for f in formats.FORMATS if f.family == formats.PACKED_RGB or f.is_yuv)
 CSC_MODES = ("opencv", "full_range", "limited_range", "matrix")
 
 # The matrices behind the float modes (Pulsar2 csc_mat semantics: rows R, G, B; columns Y, U, V and a
@@ -37,13 +40,13 @@ def csc(src: np.ndarray, src_format: str, dst_format: str, mode: str = "opencv",
     src : numpy.ndarray
         uint8, C-contiguous, shaped for ``src_format`` (see the module docstring).
     src_format, dst_format : str
-        ``"BGR"``, ``"RGB"``, ``"YUV420SP"`` (``"NV12"``), ``"YVU420SP"`` (``"NV21"``),
-        ``"YUYV422"`` (``"YUY2"``) or ``"UYVY422"`` (``"UYVY"``). YUV -> BGR/RGB, BGR/RGB -> YUV
-        and BGR <-> RGB are supported.
+        One of :data:`CSC_FORMATS` (``"BGR"``, ``"RGB"`` and the YUV formats of
+        :mod:`pyalign.formats`) or an alias (``"NV12"``, ``"YUY2"``, ...). YUV -> BGR/RGB,
+        BGR/RGB -> YUV and BGR <-> RGB are supported.
     mode : str
-        ``"opencv"``: byte-identical to ``cv2.cvtColor`` (COLOR_YUV2BGR_NV12 / NV21 / YUY2 / UYVY
-        and RGB variants; BGR -> 4:2:0 is COLOR_BGR2YUV_I420 with U, V interleaved, BGR -> 4:2:2 is
-        COLOR_BGR2YUV_YUY2 / UYVY). ``"full_range"``, ``"limited_range"`` (BT.601) and ``"matrix"``
+        ``"opencv"``: byte-identical to ``cv2.cvtColor`` with the codes of
+        :data:`pyalign.reference.preprocess.CV_DECODE` (BGR -> YUV: :func:`pyalign.reference.to_input_format`,
+        e.g. 4:2:0 is COLOR_BGR2YUV_I420 with U, V interleaved). ``"full_range"``, ``"limited_range"`` (BT.601) and ``"matrix"``
         (YUV sources only) apply a 3x4 Pulsar2 ``csc_mat`` in float64:
         ``x = ((m0*Y + m1*U) + m2*V) + m3*256``, then ``floor(x + 0.5)`` saturated to 0..255.
     matrix : sequence of 12 floats, optional

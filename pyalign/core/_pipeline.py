@@ -74,9 +74,9 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     Parameters
     ----------
     raw : numpy.ndarray
-        uint8, shaped as ``cv2.cvtColor`` takes the spec's input format:
-        BGR/RGB ``(H, W, 3)``, GRAY ``(H, W)``, YUV420SP/YVU420SP ``(H*3//2, W)``,
-        YUYV422/UYVY422 ``(H, W, 2)``. Non-contiguous views (crops, flips, padded rows) are
+        uint8, shaped as ``cv2.cvtColor`` takes the spec's input format
+        (:func:`pyalign.formats.raw_shape`: e.g. BGR ``(H, W, 3)``, GRAY ``(H, W)``, YUV420SP
+        ``(H*3//2, W)``, YUYV422 ``(H, W, 2)``). Non-contiguous views (crops, flips, padded rows) are
         accepted through one copy (``numpy.ascontiguousarray``), as :func:`pyalign.core.resize` does.
     spec : mapping or path
         A whole pipeline spec or just ``{"input": ..., "preprocess": [...]}`` (validated with

@@ -8,13 +8,16 @@ Arguments are checked here and again in C++; every error is a ``ValueError``.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, Dict, List, Literal, Mapping, Optional, Sequence, Tuple, Union, overload
 
 import numpy as np
 
 from pyalign import _core
-from pyalign.reference import postprocess as _ref
-from pyalign.reference.postprocess import Candidates
+from pyalign.spec.arguments import (Candidates, Outputs, as_float_array, as_output_list, box_mapping, check_anchors,
+                                    check_boxes, check_classes, check_common, check_input_size, check_int,
+                                    check_layout, check_reg_max, check_scores, check_strides, check_threshold,
+                                    drop_batch, flatten_logits, input_size_for, one_output)
+from pyalign.spec.postprocess import DEFAULT_YOLOV5_ANCHORS, resolve
 
 _pp = _core.postprocess
 
@@ -35,12 +38,8 @@ __all__: List[str] = [
 ]
 
 
-def _f32(name: str, x: Any) -> np.ndarray:
-    return _ref._as_float_array(name, x)
-
-
 def _size(input_size: Optional[Sequence[int]]) -> Tuple[int, int]:
-    s = _ref._check_input_size(input_size)
+    s = check_input_size(input_size)
     return (0, 0) if s is None else s
 
 
@@ -62,9 +61,9 @@ def grid_shapes(num_anchors: int, strides: Sequence[int], input_size: Optional[S
     list of (int, int)
         Grid height and width per level.
     """
-    strides = _ref._check_strides(strides)
+    strides = check_strides(strides)
     w, h = _size(input_size)
-    return [tuple(s) for s in _pp.grid_shapes(_ref._check_int("num_anchors", num_anchors, 0), strides, w, h)]
+    return [tuple(s) for s in _pp.grid_shapes(check_int("num_anchors", num_anchors, 0), strides, w, h)]
 
 
 def softmax(logits: Any) -> np.ndarray:
@@ -80,7 +79,7 @@ def softmax(logits: Any) -> np.ndarray:
     numpy.ndarray
         float32 probabilities.
     """
-    return _pp.softmax(_f32("logits", logits))
+    return _pp.softmax(as_float_array("logits", logits))
 
 
 def topk(scores: Any, k: int) -> np.ndarray:
@@ -98,7 +97,7 @@ def topk(scores: Any, k: int) -> np.ndarray:
     numpy.ndarray
         int64 indices.
     """
-    return _pp.topk(_f32("scores", scores), _ref._check_int("k", k, 1))
+    return _pp.topk(as_float_array("scores", scores), check_int("k", k, 1))
 
 
 @overload
@@ -130,8 +129,8 @@ def classify(logits: Any, topk: int = 5, softmax: bool = True, *,  # noqa: A002
     numpy.ndarray or (numpy.ndarray, dict)
         The ``[k, 2]`` rows, with the stats dict when ``return_stats``.
     """
-    x = _ref._flatten_logits(logits)
-    out, bad = _pp.classify(x, _ref._check_int("topk", topk, 1), bool(softmax))
+    x = flatten_logits(logits)
+    out, bad = _pp.classify(x, check_int("topk", topk, 1), bool(softmax))
     return (out, {"nonfinite_scores": int(bad)}) if return_stats else out
 
 
@@ -162,9 +161,8 @@ def segment_argmax(logits: Any, layout: str = "NCHW", *,
     numpy.ndarray or (numpy.ndarray, dict)
         The ``[H, W]`` class map, with the stats dict when ``return_stats``.
     """
-    if layout not in ("NCHW", "NHWC"):
-        raise ValueError(f"layout must be 'NCHW' or 'NHWC', got {layout!r}")
-    x = _ref._drop_batch(_f32("logits", logits), 3, "logits")
+    layout = check_layout(layout)
+    x = drop_batch(as_float_array("logits", logits), 3, "logits")
     mask, nan_pixels = _pp.segment_argmax(np.ascontiguousarray(x), layout)
     return (mask, {"nan_pixels": int(nan_pixels)}) if return_stats else mask
 
@@ -209,19 +207,19 @@ def decode_yolov8(
     Candidates
         boxes float32 ``[M, 4]``, scores float32 ``[M]``, classes int64 ``[M]``, stats dict.
     """
-    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
-    reg_max = _ref._check_int("reg_max", reg_max, 0, 1024)
+    nc, conf, ptk = check_common(num_classes, conf_threshold, pre_nms_topk)
+    reg_max = check_reg_max(reg_max)
     w, h = _size(input_size)
     act = -1 if activated is None else int(bool(activated))
     return _candidates(
-        _pp.decode_yolov8(_ref._as_output_list(outputs), nc, reg_max, _ref._check_strides(strides), conf, ptk or 0, w, h, act)
+        _pp.decode_yolov8(as_output_list(outputs), nc, reg_max, check_strides(strides), conf, ptk or 0, w, h, act)
     )
 
 
 def decode_yolov5(
     outputs: Any,
     num_classes: int = 80,
-    anchors: Sequence[Sequence[float]] = _ref.DEFAULT_YOLOV5_ANCHORS,
+    anchors: Sequence[Sequence[float]] = DEFAULT_YOLOV5_ANCHORS,
     strides: Sequence[int] = (8, 16, 32),
     activated: bool = False,
     conf_threshold: float = 0.25,
@@ -248,11 +246,11 @@ def decode_yolov5(
     -------
     Candidates
     """
-    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
-    strides = _ref._check_strides(strides)
-    anchors = _ref._check_anchors(anchors, len(strides))
+    nc, conf, ptk = check_common(num_classes, conf_threshold, pre_nms_topk)
+    strides = check_strides(strides)
+    anchors = check_anchors(anchors, len(strides))
     return _candidates(
-        _pp.decode_yolov5(_ref._as_output_list(outputs), nc, anchors, strides, bool(activated), conf, ptk or 0)
+        _pp.decode_yolov5(as_output_list(outputs), nc, anchors, strides, bool(activated), conf, ptk or 0)
     )
 
 
@@ -283,9 +281,9 @@ def decode_yolox(
     -------
     Candidates
     """
-    nc, conf, ptk = _ref._check_common(num_classes, conf_threshold, pre_nms_topk)
+    nc, conf, ptk = check_common(num_classes, conf_threshold, pre_nms_topk)
     w, h = _size(input_size)
-    return _candidates(_pp.decode_yolox(_ref._as_output_list(outputs), nc, _ref._check_strides(strides), conf, ptk or 0, w, h))
+    return _candidates(_pp.decode_yolox(as_output_list(outputs), nc, check_strides(strides), conf, ptk or 0, w, h))
 
 
 def nms(
@@ -315,17 +313,12 @@ def nms(
     numpy.ndarray
         int64 indices of the kept boxes, score-descending (ties by the lower index).
     """
-    b = _ref._check_boxes(boxes)
-    s = _ref._check_scores(scores, b.shape[0])
-    thr = _ref._check_threshold("iou_threshold", iou_threshold)
-    md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
-    c = None if classes is None else _ref._check_classes(classes, b.shape[0])
+    b = check_boxes(boxes)
+    s = check_scores(scores, b.shape[0])
+    thr = check_threshold("iou_threshold", iou_threshold)
+    md = -1 if max_det is None else check_int("max_det", max_det, 0)
+    c = None if classes is None else check_classes(classes, b.shape[0])
     return _pp.nms(b, s, thr, c, md)
-
-
-def _mapping(info: Any) -> List[float]:
-    d = _ref.info_dict(info)
-    return [d["scale_x"], d["scale_y"], d["pad_left"], d["pad_top"], d["src_width"], d["src_height"]]
 
 
 def map_boxes(boxes: Any, info: Any) -> np.ndarray:
@@ -341,7 +334,7 @@ def map_boxes(boxes: Any, info: Any) -> np.ndarray:
     numpy.ndarray
         float32 ``[N, 4]``.
     """
-    return _pp.map_boxes(_ref._check_boxes(boxes), _mapping(info))
+    return _pp.map_boxes(check_boxes(boxes), box_mapping(info))
 
 
 def detections_from_candidates(
@@ -365,12 +358,65 @@ def detections_from_candidates(
     -------
     numpy.ndarray
     """
-    b = _ref._check_boxes(cand.boxes)
-    s = _ref._check_scores(cand.scores, b.shape[0])
-    c = _ref._check_classes(cand.classes, b.shape[0])
-    thr = _ref._check_threshold("iou_threshold", iou_threshold)
-    md = -1 if max_det is None else _ref._check_int("max_det", max_det, 0)
-    return _pp.detections(b, s, c, thr, bool(class_agnostic), md, None if info is None else _mapping(info))
+    b = check_boxes(cand.boxes)
+    s = check_scores(cand.scores, b.shape[0])
+    c = check_classes(cand.classes, b.shape[0])
+    thr = check_threshold("iou_threshold", iou_threshold)
+    md = -1 if max_det is None else check_int("max_det", max_det, 0)
+    return _pp.detections(b, s, c, thr, bool(class_agnostic), md, None if info is None else box_mapping(info))
+
+
+Stats = Dict[str, int]
+#: Runs one op: ``(outputs, resolved postprocess parameters, info) -> (result, stats)``.
+Runner = Callable[[Outputs, Mapping[str, Any], Any], Tuple[np.ndarray, Stats]]
+
+
+def _classification(outputs: Outputs, p: Mapping[str, Any], info: Any) -> Tuple[np.ndarray, Stats]:
+    return classify(one_output(outputs, "classification"), p["topk"], p["softmax"], return_stats=True)
+
+
+def _segmentation(outputs: Outputs, p: Mapping[str, Any], info: Any) -> Tuple[np.ndarray, Stats]:
+    return segment_argmax(one_output(outputs, "segmentation"), p["layout"], return_stats=True)
+
+
+def _finish(p: Mapping[str, Any], info: Any) -> Tuple[float, bool, int, Optional[List[float]]]:
+    """NMS, max_det and mapping arguments of the fused C++ detectors."""
+    mapping = None if info is None else box_mapping(info)
+    return float(p["iou_threshold"]), p["class_agnostic"], p["max_det"], mapping
+
+
+def _detections(t: Tuple[np.ndarray, Dict[str, Any]]) -> Tuple[np.ndarray, Stats]:
+    det, stats = t
+    return det, {**{k: int(v) for k, v in stats.items()}, "detections": int(det.shape[0])}
+
+
+def _yolov8(outputs: Outputs, p: Mapping[str, Any], info: Any) -> Tuple[np.ndarray, Stats]:
+    w, h = _size(input_size_for(p, info))
+    act = -1 if p["activated"] is None else int(p["activated"])
+    return _detections(_pp.detect_yolov8(as_output_list(outputs), p["num_classes"], p["reg_max"], p["strides"],
+                                         p["conf_threshold"], p["pre_nms_topk"], w, h, act, *_finish(p, info)))
+
+
+def _yolov5(outputs: Outputs, p: Mapping[str, Any], info: Any) -> Tuple[np.ndarray, Stats]:
+    return _detections(_pp.detect_yolov5(as_output_list(outputs), p["num_classes"], p["anchors"], p["strides"],
+                                         p["activated"], p["conf_threshold"], p["pre_nms_topk"], *_finish(p, info)))
+
+
+def _yolox(outputs: Outputs, p: Mapping[str, Any], info: Any) -> Tuple[np.ndarray, Stats]:
+    w, h = _size(input_size_for(p, info))
+    return _detections(_pp.detect_yolox(as_output_list(outputs), p["num_classes"], p["strides"],
+                                        p["conf_threshold"], p["pre_nms_topk"], w, h, *_finish(p, info)))
+
+
+#: The C++ implementation of every op of :data:`pyalign.spec.postprocess.OPS` (the detectors
+#: decode, suppress and map in one call).
+RUNNERS: Dict[str, Runner] = {
+    "classification": _classification,
+    "yolov8": _yolov8,
+    "yolov5": _yolov5,
+    "yolox": _yolox,
+    "segmentation": _segmentation,
+}
 
 
 @overload
@@ -392,7 +438,7 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *,
     ----------
     outputs : array, list of arrays or mapping of name -> array (insertion order)
     spec : dict
-        The spec's ``postprocess`` object.
+        The spec's ``postprocess`` object (validated by :func:`pyalign.spec.postprocess.resolve`).
     info : LetterboxInfo or dict, optional
     return_stats : bool
         Also return the op's counters (a dict of ints).
@@ -402,37 +448,15 @@ def postprocess(outputs: Any, spec: Mapping[str, Any], info: Any = None, *,
     numpy.ndarray or (numpy.ndarray, dict)
         Detections float32 ``[N, 6]``, classes float32 ``[k, 2]`` or int32 mask ``[H, W]``;
         with the stats dict when ``return_stats``.
+
+    Raises
+    ------
+    ValueError
+        An invalid spec, outputs or info (checked in Python and again in C++).
     """
-    p = _ref.parse_spec(spec)
-    op = p["op"]
-    if op in ("classification", "segmentation"):
-        arrays = _ref._as_output_list(outputs)
-        if len(arrays) != 1:
-            raise ValueError(f"{op}: expected one output, got {len(arrays)}")
-        if op == "classification":
-            res, st = classify(arrays[0], p["topk"], p["softmax"], return_stats=True)
-        else:
-            res, st = segment_argmax(arrays[0], p["layout"], return_stats=True)
-        return (res, st) if return_stats else res
-    # one C++ call: decode, NMS, max_det and mapping (arguments validated by parse_spec and in C++)
-    arrays = _ref._as_output_list(outputs)
-    nc, conf, ptk = p["num_classes"], float(p["conf_threshold"]), p["pre_nms_topk"] or 0
-    strides = list(p["strides"])
-    d = None if info is None else _ref.info_dict(info)
-    mapping = None if d is None else _mapping(d)
-    finish = (float(p["iou_threshold"]), p["class_agnostic"], -1 if p["max_det"] is None else p["max_det"], mapping)
-    if op == "yolov5":
-        det, stats = _pp.detect_yolov5(arrays, nc, _ref._check_anchors(p["anchors"], len(strides)), strides,
-                                       p["activated"], conf, ptk, *finish)
-    else:
-        w, h = _size(_ref.input_size_for(p, d))
-        if op == "yolov8":
-            act = -1 if p["activated"] is None else int(p["activated"])
-            det, stats = _pp.detect_yolov8(arrays, nc, p["reg_max"], strides, conf, ptk, w, h, act, *finish)
-        else:
-            det, stats = _pp.detect_yolox(arrays, nc, strides, conf, ptk, w, h, *finish)
-    if return_stats:
-        st = {k: int(v) for k, v in stats.items()}
-        st["detections"] = int(det.shape[0])
-        return det, st
-    return det
+    p = resolve(spec)
+    run = RUNNERS.get(p["op"])
+    if run is None:
+        raise ValueError(f"postprocess op {p['op']!r} has no C++ implementation")
+    result, stats = run(outputs, p, info)
+    return (result, stats) if return_stats else result

@@ -1,8 +1,10 @@
-"""Resize and letterbox, bit-exact with OpenCV (C++ in ``cpp/src/resize.cpp``).
+"""Resize and letterbox, bit-exact with OpenCV or Pillow (C++ in ``cpp/src/resize.cpp`` and
+``cpp/src/resize_pil.cpp``).
 
 ``resize`` reproduces ``cv2.resize`` with ``INTER_LINEAR`` / ``INTER_NEAREST`` byte for byte on
-uint8 images, and OpenCV's own float32 algorithm (what cv2 computes with ``cv2.ipp.setUseIPP(False)``)
-on float32 images. ``letterbox`` implements the ultralytics and the Axera ax-samples ("center")
+uint8 images and OpenCV's own float32 algorithm (what cv2 computes with
+``cv2.ipp.setUseIPP(False)``) on float32 images; with ``backend="pil"`` it reproduces Pillow's
+``Image.resize`` byte for byte (six filters, modes L / RGB / RGBA). ``letterbox`` implements the ultralytics and the Axera ax-samples ("center")
 letterbox and returns a :class:`LetterboxInfo` that postprocessing uses to map boxes back.
 """
 from __future__ import annotations
@@ -10,7 +12,8 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
-from typing import Any, Dict, Iterable, List, Sequence, Tuple, Union, cast
+import re
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union, cast
 
 import numpy as np
 
@@ -19,6 +22,8 @@ from pyalign import _core
 __all__ = ["resize", "letterbox", "letterbox_info", "LetterboxInfo"]
 
 _INTERPOLATIONS = ("linear", "nearest")
+_PIL_INTERPOLATIONS = ("nearest", "box", "linear", "hamming", "cubic", "lanczos")
+_BACKENDS = ("opencv", "pil")
 _STYLES = ("ultralytics", "center")
 _MAX_SIDE = 1 << 20
 
@@ -165,18 +170,34 @@ def _check_dst_bytes(w: int, h: int, src: np.ndarray) -> None:
         raise ValueError(f"dsize ({w}, {h}) is too large: the result would exceed 16 GiB")
 
 
-def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear") -> np.ndarray:
-    """Resize an image exactly as ``cv2.resize(src, dsize, interpolation=...)``.
+def resize(
+    src: np.ndarray,
+    dsize: Tuple[int, int],
+    interpolation: str = "linear",
+    backend: str = "opencv",
+    pillow_version: Optional[str] = None,
+) -> np.ndarray:
+    """Resize an image exactly as ``cv2.resize`` or as Pillow's ``Image.resize`` does.
 
     Parameters
     ----------
     src : numpy.ndarray
-        uint8 or float32 image, ``(H, W)`` or ``(H, W, C)`` with ``C`` in 1..4. Non-contiguous
-        arrays are copied once.
+        ``(H, W)`` or ``(H, W, C)`` image. Backend ``"opencv"``: uint8 or float32, ``C`` in 1..4.
+        Backend ``"pil"``: uint8, ``C`` in 1 (mode L), 3 (RGB) or 4 (RGBA). Non-contiguous arrays
+        are copied once.
     dsize : (int, int)
-        Output size ``(width, height)``, as in cv2.
-    interpolation : {"linear", "nearest"}
-        ``INTER_LINEAR`` or ``INTER_NEAREST``.
+        Output size ``(width, height)``, as in cv2 and Pillow.
+    interpolation : str
+        Backend ``"opencv"``: ``"linear"`` or ``"nearest"`` (``INTER_LINEAR``, ``INTER_NEAREST``).
+        Backend ``"pil"``: ``"nearest"``, ``"box"``, ``"linear"``, ``"hamming"``, ``"cubic"`` or
+        ``"lanczos"`` (``Image.Resampling.NEAREST``, ``BOX``, ``BILINEAR``, ``HAMMING``,
+        ``BICUBIC``, ``LANCZOS``).
+    backend : {"opencv", "pil"}
+        Whose resize to reproduce.
+    pillow_version : str, optional
+        Backend ``"pil"`` only: the Pillow release to reproduce, e.g. ``PIL.__version__`` or
+        ``"12.1"`` (9.0 or later). Releases differ only in the order of the two passes for some
+        sizes; the default (None) is the behaviour of Pillow 13.0 and later.
 
     Returns
     -------
@@ -187,20 +208,53 @@ def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear
     Raises
     ------
     ValueError
-        Bad dtype, shape, size or interpolation.
+        Bad dtype, shape, size, backend, Pillow version, or an interpolation the backend lacks.
 
     Notes
     -----
-    uint8 results equal cv2's byte for byte. float32 results equal OpenCV's own algorithm
-    (``cv2.ipp.setUseIPP(False)``); x86 wheels of OpenCV route float32 linear resize through
-    Intel IPP by default, which differs by up to ~1e-2 on 0..255 data.
+    ``"opencv"``: uint8 results equal cv2's byte for byte. float32 results equal OpenCV's own
+    algorithm (``cv2.ipp.setUseIPP(False)``); x86 wheels of OpenCV route float32 linear resize
+    through Intel IPP by default, which differs by up to ~1e-2 on 0..255 data.
+
+    ``"pil"``: byte-identical to ``np.asarray(Image.fromarray(src).resize(dsize, filter))`` with
+    Pillow's defaults (whole image, no ``reducing_gap``); RGBA is premultiplied around the resize
+    as Pillow does (except for nearest). See docs/preprocessing-resize.md.
     """
-    if interpolation not in _INTERPOLATIONS:
-        raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
+    if backend not in _BACKENDS:
+        raise ValueError(f"backend must be one of {_BACKENDS}, got {backend!r}")
+    allowed = _PIL_INTERPOLATIONS if backend == "pil" else _INTERPOLATIONS
+    if interpolation not in allowed:
+        raise ValueError(f"interpolation must be one of {allowed} for backend {backend!r}, got {interpolation!r}")
+    if pillow_version is not None and backend != "pil":
+        raise ValueError(f"pillow_version applies to backend 'pil' only, got backend {backend!r}")
     w, h = _check_size(dsize, "dsize")
+    if backend == "pil":
+        major, minor = _parse_pillow_version(pillow_version)
+        if isinstance(src, np.ndarray) and src.dtype != np.uint8:
+            raise ValueError(f"backend 'pil' takes uint8 images (modes L, RGB, RGBA), got dtype {src.dtype}")
+        src = _check_image(src, (np.dtype(np.uint8),))
+        if src.ndim == 3 and src.shape[2] not in (1, 3, 4):
+            raise ValueError(
+                f"backend 'pil' takes 1 (L), 3 (RGB) or 4 (RGBA) channels, got {src.shape[2]} (shape {src.shape})"
+            )
+        _check_dst_bytes(w, h, src)
+        return _drop_single_channel(_core.resize_pil(src, w, h, interpolation, major, minor))
     src = _check_image(src, (np.dtype(np.uint8), np.dtype(np.float32)))
     _check_dst_bytes(w, h, src)
     return _drop_single_channel(_core.resize(src, w, h, interpolation))
+
+
+def _parse_pillow_version(version: Optional[str]) -> Tuple[int, int]:
+    """``"12.1.1"`` -> ``(12, 1)``; None -> the newest behaviour (13, 0)."""
+    if version is None:
+        return 13, 0
+    match = re.match(r"^\s*(\d+)\.(\d+)", version) if isinstance(version, str) else None
+    if match is None:
+        raise ValueError(f"pillow_version must be a version string such as '12.1' or PIL.__version__, got {version!r}")
+    major, minor = int(match.group(1)), int(match.group(2))
+    if major < 9:
+        raise ValueError(f"pillow_version {version!r} is not supported: Pillow 9.0 or later")
+    return major, minor
 
 
 def _drop_single_channel(a: np.ndarray) -> np.ndarray:

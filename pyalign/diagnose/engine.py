@@ -25,6 +25,7 @@ from pyalign.diagnose.base import (PARTIAL_FACTOR, Hypothesis, RuleSpec, Trial, 
 from pyalign.diagnose.detections import class_trials, detection_trials, evaluate_detections, match, match_atol
 from pyalign.diagnose.pipeline import pipeline_trials
 from pyalign.diagnose.tensor import composed_trials, tensor_trials
+from pyalign.spec.postprocess import RESULT_KINDS, infer_kind
 
 __all__ = ["Hypothesis", "RuleSpec", "diagnose", "diagnose_tensor", "PARTIAL_FACTOR", "MAX_REPORTED"]
 
@@ -40,11 +41,11 @@ def _best(found: List[Hypothesis]) -> List[Hypothesis]:
 
 
 def _is_detections(arr: np.ndarray, other: np.ndarray, stage: str, kind: Optional[str]) -> bool:
-    if arr.ndim != 2 or other.ndim != 2 or arr.shape[1] < 6 or other.shape[1] != arr.shape[1]:
+    """Rows of detections on both sides (declared, or guessed for an undeclared postprocessed tensor)."""
+    width = len(RESULT_KINDS["detections"].fields)
+    if arr.ndim != 2 or other.ndim != 2 or arr.shape[1] < width or other.shape[1] != arr.shape[1]:
         return False
-    if kind == "detections":
-        return True
-    return kind is None and stage == "postprocessed" and arr.shape[1] == 6 and arr.dtype.kind == "f"
+    return infer_kind(kind, stage, arr.shape, arr.dtype) == "detections"
 
 
 def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout: Optional[str] = None,
@@ -102,7 +103,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         if stage not in ("raw_input", "preprocessed"):
             color = None  # a colour only describes the image stages
         trials = tensor_trials(exp, act, layout, color, spec)
-        if kind == "classes" or (kind is None and stage == "postprocessed" and exp.ndim == 2 and exp.shape[1] == 2):
+        if infer_kind(kind, stage, exp.shape, exp.dtype) == "classes":
             trials = class_trials(exp, act) + trials
         missing_note = None
         ran_trials = []
@@ -127,7 +128,7 @@ def diagnose(expected: Any, actual: Any, *, stage: str = "preprocessed", layout:
         return _best(found) or [_unexplained(strip(before), ran_trials, missing_note)]
 
 
-    #: Family labels of the hypotheses, in the order the "nothing explains" text lists them.
+#: Family labels of the hypotheses, in the order the "nothing explains" text lists them.
 FAMILY_LABELS = ("class ids", "detections", "channel order", "layout", "offset/scale", "quantization",
                  "uint8 cast", "affine", "YUV", "two-step combinations", "output size", "resize",
                  "letterbox", "rounding", "reference recomputation")

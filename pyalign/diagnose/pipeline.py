@@ -14,7 +14,7 @@ import numpy as np
 from pyalign.diagnose import resize as rz
 from pyalign.diagnose import yuv as yuv
 from pyalign.diagnose.base import Trial, cast_like
-from pyalign.spec.model import YUV_FORMATS
+from pyalign.formats import is_yuv
 
 Knobs = Dict[str, Any]
 
@@ -114,7 +114,7 @@ def pipeline_trials(raw: np.ndarray, spec: Dict[str, Any], expected: np.ndarray,
     fmt = (spec.get("input") or {}).get("format", "BGR")
     for op in ops:
         kind = op.get("op")
-        if kind == "csc" and fmt in YUV_FORMATS:
+        if kind == "csc" and is_yuv(fmt):
             for name, text, knob in yuv.csc_variants(op, fmt):
                 variants.append((name, text, "yuv", 50, knob))
         elif kind in ("resize", "letterbox"):

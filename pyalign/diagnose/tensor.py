@@ -6,6 +6,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
 
+from pyalign import formats
 from pyalign.spec.model import find_op
 from pyalign.store.format import channel_axis, guess_layout
 from pyalign.diagnose.base import Trial, as_float, cast_like, fit_line, is_integer_dtype, subsample
@@ -359,34 +360,41 @@ def yuv_raw_trials(exp: np.ndarray, act: np.ndarray, color: Optional[str]) -> Li
         Candidate transforms (``make()`` gives ``(expected', actual')``); empty when the
         hypothesis cannot apply to these tensors.
     """
-    if act.shape != exp.shape:
+    if act.shape != exp.shape or not formats.is_yuv(color):
         return []
+    f = formats.lookup(color)
+    try:
+        w, h = formats.size_from_shape(f, exp.shape)
+        formats.check_size(f, w, h)
+    except ValueError:
+        return []
+    other = formats.lookup(f.swapped) if f.swapped else None
     trials: List[Trial] = []
-    if color in ("YUV420SP", "YVU420SP") and exp.ndim == 2 and exp.shape[0] % 3 == 0 and exp.shape[1] % 2 == 0:
-        h = exp.shape[0] * 2 // 3
-
-        def swap420() -> Tuple[np.ndarray, np.ndarray]:
+    if f.family == formats.SEMI_PLANAR_YUV:
+        def swap_pairs() -> Tuple[np.ndarray, np.ndarray]:
             out = np.array(act, copy=True)
             out[h:] = act[h:].reshape(-1, 2)[:, ::-1].reshape(act[h:].shape)
             return exp, out
 
-        other = "YVU420SP (NV21)" if color == "YUV420SP" else "YUV420SP (NV12)"
-        trials.append(Trial("yuv.raw_chroma_swap", f"YUV: the actual frame is {other}; swapping its U and V "
-                                                   "bytes", "yuv", 15, swap420))
-    if color in ("YUYV422", "UYVY422") and exp.ndim == 3 and exp.shape[2] == 2 and exp.shape[1] % 2 == 0:
-        def swap422() -> Tuple[np.ndarray, np.ndarray]:
+        if other is not None:
+            name = f"{other.name} ({other.aliases[0]})" if other.aliases else other.name
+            trials.append(Trial("yuv.raw_chroma_swap", f"YUV: the actual frame is {name}; swapping its U and V "
+                                                       "bytes", "yuv", 15, swap_pairs))
+    elif f.family == formats.PACKED_YUV:
+        ci = 1 - f.luma_channel  # the channel holding U and V, pixel by pixel in turn
+
+        def swap_chroma() -> Tuple[np.ndarray, np.ndarray]:
             out = np.array(act, copy=True)
-            ci = 1 if color == "YUYV422" else 0
             out[:, 0::2, ci] = act[:, 1::2, ci]
             out[:, 1::2, ci] = act[:, 0::2, ci]
             return exp, out
 
-        other = "UYVY422" if color == "YUYV422" else "YUYV422"
-        trials.append(Trial("yuv.raw_byte_order", f"YUV: the actual frame is {other}; swapping luma and "
-                                                  "chroma bytes", "yuv", 15,
-                            lambda: (exp, np.ascontiguousarray(act[..., ::-1]))))
+        if other is not None:
+            trials.append(Trial("yuv.raw_byte_order", f"YUV: the actual frame is {other.name}; swapping luma and "
+                                                      "chroma bytes", "yuv", 15,
+                                lambda: (exp, np.ascontiguousarray(act[..., ::-1]))))
         trials.append(Trial("yuv.raw_chroma_swap", "YUV: U and V swapped in the actual frame; swapping them "
-                                                   "back", "yuv", 16, swap422))
+                                                   "back", "yuv", 16, swap_chroma))
     return trials
 
 

@@ -1,17 +1,19 @@
 """YUV -> BGR/RGB conversions for the diagnosis: OpenCV's, and the alternatives a board may use
 (chroma order swapped, full vs limited range, BT.709, an explicit Pulsar2-style 3x4 matrix).
 
-These are independent numpy implementations of the textbook formulas (OpenCV for ``mode="opencv"``);
-they are other implementations on purpose, used to recompute "what if the board did X".
+The matrix modes are a numpy implementation of the textbook formulas of their own (256-entry
+product tables), used to recompute "what if the board did X"; ``mode="opencv"`` and the split
+into Y, U, V planes are the reference's (:func:`pyalign.reference.preprocess.yuv_to_bgr`,
+:func:`~pyalign.reference.preprocess.yuv_planes`), which read the format table.
 """
 from __future__ import annotations
 
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-import cv2
 import numpy as np
 
-from pyalign.reference.preprocess import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX
+from pyalign import formats
+from pyalign.reference.preprocess import FULL_RANGE_MATRIX, LIMITED_RANGE_MATRIX, yuv_planes, yuv_to_bgr
 
 
 def _matrix(ky: float, yoff: float, rv: float, gu: float, gv: float, bu: float) -> List[float]:
@@ -29,44 +31,6 @@ MATRICES: Dict[str, Tuple[float, ...]] = {
     "bt709_limited": tuple(_matrix(1.164, 16, 1.793, -0.213, -0.533, 2.112)),
 }
 
-_CV_CODES = {
-    ("YUV420SP", "BGR"): cv2.COLOR_YUV2BGR_NV12, ("YUV420SP", "RGB"): cv2.COLOR_YUV2RGB_NV12,
-    ("YVU420SP", "BGR"): cv2.COLOR_YUV2BGR_NV21, ("YVU420SP", "RGB"): cv2.COLOR_YUV2RGB_NV21,
-    ("YUYV422", "BGR"): cv2.COLOR_YUV2BGR_YUYV, ("YUYV422", "RGB"): cv2.COLOR_YUV2RGB_YUYV,
-    ("UYVY422", "BGR"): cv2.COLOR_YUV2BGR_UYVY, ("UYVY422", "RGB"): cv2.COLOR_YUV2RGB_UYVY,
-}
-
-#: The format a frame is most often confused with (chroma bytes in the other order).
-SWAPPED = {"YUV420SP": "YVU420SP", "YVU420SP": "YUV420SP", "YUYV422": "UYVY422", "UYVY422": "YUYV422"}
-
-
-def image_size(raw: np.ndarray, fmt: str) -> Tuple[int, int]:
-    """Return ``(width, height)`` of the picture in a raw frame of format ``fmt``."""
-    if fmt in ("YUV420SP", "YVU420SP"):
-        return raw.shape[1], raw.shape[0] * 2 // 3
-    return raw.shape[1], raw.shape[0]
-
-
-def planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Split a frame into full-resolution uint8 Y, U, V planes (chroma replicated)."""
-    if fmt in ("YUV420SP", "YVU420SP"):
-        h = raw.shape[0] * 2 // 3
-        w = raw.shape[1]
-        y = raw[:h]
-        uv = raw[h:h + h // 2].reshape(h // 2, w // 2, 2)
-        u, v = (uv[..., 0], uv[..., 1]) if fmt == "YUV420SP" else (uv[..., 1], uv[..., 0])
-        u = np.repeat(np.repeat(u, 2, 0), 2, 1)
-        v = np.repeat(np.repeat(v, 2, 0), 2, 1)
-        return y, u, v
-    if fmt in ("YUYV422", "UYVY422"):
-        yi, ci = (0, 1) if fmt == "YUYV422" else (1, 0)
-        y = raw[..., yi]
-        c = raw[..., ci]
-        u = np.repeat(c[:, 0::2], 2, 1)
-        v = np.repeat(c[:, 1::2], 2, 1)
-        return y, u, v
-    raise ValueError(f"not a YUV format: {fmt}")
-
 
 def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str, trunc: bool = False) -> np.ndarray:
     """Convert with a 3x4 matrix (rows R, G, B; last column times 256), saturated; rounded half
@@ -76,7 +40,7 @@ def apply_matrix(raw: np.ndarray, fmt: str, matrix: Sequence[float], to: str, tr
     from 256-entry tables, which gives the same bits as multiplying every sample.
     """
     m = np.asarray(matrix, np.float64).reshape(3, 4)
-    y, u, v = planes(np.asarray(raw, np.uint8), fmt)
+    y, u, v = yuv_planes(np.asarray(raw, np.uint8), fmt)
     levels = np.arange(256, dtype=np.float64)
     out = np.empty(y.shape + (3,), np.uint8)
     for i in range(3):
@@ -104,7 +68,7 @@ def convert(raw: np.ndarray, fmt: str, to: str = "BGR", mode: str = "opencv",
     raw : numpy.ndarray
         Frame shaped as ``cv2.cvtColor`` takes it.
     fmt : str
-        One of :data:`pyalign.spec.YUV_FORMATS`.
+        One of :data:`pyalign.formats.YUV_FORMATS`.
     to : str
         ``"BGR"`` or ``"RGB"``.
     mode : str
@@ -117,7 +81,7 @@ def convert(raw: np.ndarray, fmt: str, to: str = "BGR", mode: str = "opencv",
         mode = mode[: -len("_trunc")]
         mode = "limited_range" if mode == "opencv" else mode
     if mode == "opencv":
-        return cv2.cvtColor(np.ascontiguousarray(raw), _CV_CODES[(fmt, to)])
+        return yuv_to_bgr(raw, fmt, to)
     if mode == "matrix":
         if matrix is None:
             raise ValueError("csc mode 'matrix' needs a matrix")
@@ -139,7 +103,7 @@ def csc_variants(op: Dict[str, Any], fmt: str) -> List[Tuple[str, str, Dict[str,
     """The alternatives to a csc op: ``(name, description, knob)`` triples."""
     mode = op.get("mode", "opencv")
     out: List[Tuple[str, str, Dict[str, Any]]] = []
-    other = SWAPPED.get(fmt)
+    other = formats.lookup(fmt).swapped
     if other:
         out.append(("yuv.chroma_swap", f"YUV: the frame read as {other} instead of {fmt} "
                                        "(U and V swapped, e.g. NV12 <-> NV21)", {"format": other}))

@@ -12,6 +12,7 @@ import math
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from pyalign.compare.rules import Rule
 from pyalign.errors import printable
 from pyalign.jsonsafe import json_safe  # noqa: F401  (re-exported)
 from pyalign.pytest_plugin.options import STAGES
@@ -47,11 +48,11 @@ def worst_metric(result: Any) -> Dict[str, Any]:
     status = str(getattr(result, "status", "fail"))
     metrics = getattr(result, "metrics", None) or {}
     rule = getattr(result, "rule", None)
-    kind = str(getattr(rule, "kind", "") or "")
+    headline = rule.spec.headline if isinstance(rule, Rule) else None
     if status not in ("pass", "fail"):
         return {"name": "status", "value": status}
-    if kind == "cosine" and metrics.get("cosine") is not None:
-        return {"name": "cosine", "value": _as_float(metrics.get("cosine"))}
+    if headline is not None and headline != "max_abs_diff" and metrics.get(headline) is not None:
+        return {"name": headline, "value": _as_float(metrics.get(headline))}
     if metrics.get("max_abs_diff") is not None:
         out: Dict[str, Any] = {"name": "max_abs_diff", "value": _as_float(metrics.get("max_abs_diff"))}
         if metrics.get("max_abs_index") is not None:

@@ -4,8 +4,10 @@
   (:func:`run_reference`) and converts images into input formats
   (:func:`to_input_format`).
 * :mod:`pyalign.reference.postprocess` decodes model outputs (classification,
-  YOLOv5/v8/X with NMS, segmentation) with numpy; its ``postprocess`` function is
-  re-exported here as :func:`run_postprocess` (the submodule keeps its name).
+  YOLOv5/v8/X with NMS, segmentation) with numpy: it runs a spec's op and re-exports the
+  functions of :mod:`~pyalign.reference.classify`, :mod:`~pyalign.reference.yolo` and
+  :mod:`~pyalign.reference.nms`; its ``postprocess`` function is re-exported here as
+  :func:`run_postprocess` (the submodule keeps its name).
 """
 from pyalign.reference import postprocess, preprocess
 from pyalign.reference.postprocess import postprocess as run_postprocess

@@ -6,7 +6,11 @@ core in ``pyalign.core``: comparing the two is what proves the C++ right.
 
 * :func:`run_reference` executes a spec's ``preprocess`` ops on a raw input.
 * :func:`to_input_format` turns a BGR image into a spec input format by
-  OpenCV's rules (NV12 = ``COLOR_BGR2YUV_I420`` with U and V interleaved, ...).
+  OpenCV's rules (NV12 = ``COLOR_BGR2YUV_I420`` with U and V interleaved, ...),
+  :func:`yuv_to_bgr` decodes a YUV frame: the one place that names OpenCV's
+  conversion codes of a format (:data:`CV_DECODE`, :data:`CV_ENCODE`, keyed by
+  the names of :mod:`pyalign.formats`); the diagnosis and the report convert
+  through these functions.
 * :func:`letterbox_geometry` gives the ultralytics / center (ax-samples) geometry.
 """
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any, Dict, Mapping, Sequence, Tuple, Union
 import cv2
 import numpy as np
 
+from pyalign import formats
+from pyalign.formats import PACKED_YUV, SEMI_PLANAR_YUV
 from pyalign.spec.model import check_raw_input, load_spec
 
 __all__ = [
@@ -24,6 +30,9 @@ __all__ = [
     "prepare_input",
     "letterbox_geometry",
     "yuv_to_bgr",
+    "yuv_planes",
+    "CV_DECODE",
+    "CV_ENCODE",
     "csc_matrix",
     "FULL_RANGE_MATRIX",
     "LIMITED_RANGE_MATRIX",
@@ -46,31 +55,63 @@ LIMITED_RANGE_MATRIX = (
     1.164, 2.017, 0.0, -(1.164 * 16 + 2.017 * 128) / 256,
 )
 
-_CV_YUV2BGR = {
-    "YUV420SP": cv2.COLOR_YUV2BGR_NV12,
-    "YVU420SP": cv2.COLOR_YUV2BGR_NV21,
-    "YUYV422": cv2.COLOR_YUV2BGR_YUY2,
-    "UYVY422": cv2.COLOR_YUV2BGR_UYVY,
+#: ``cv2.cvtColor`` codes decoding each YUV format to (BGR, RGB): the ``"opencv"`` csc mode.
+CV_DECODE: Dict[str, Tuple[int, int]] = {
+    "YUV420SP": (cv2.COLOR_YUV2BGR_NV12, cv2.COLOR_YUV2RGB_NV12),
+    "YVU420SP": (cv2.COLOR_YUV2BGR_NV21, cv2.COLOR_YUV2RGB_NV21),
+    "YUYV422": (cv2.COLOR_YUV2BGR_YUY2, cv2.COLOR_YUV2RGB_YUY2),
+    "UYVY422": (cv2.COLOR_YUV2BGR_UYVY, cv2.COLOR_YUV2RGB_UYVY),
+}
+#: ``cv2.cvtColor`` codes making a format from BGR where one code does it (BGR itself is a copy;
+#: the 4:2:0 semi-planar formats are ``COLOR_BGR2YUV_I420`` with U and V interleaved).
+CV_ENCODE: Dict[str, int] = {
+    "RGB": cv2.COLOR_BGR2RGB,
+    "GRAY": cv2.COLOR_BGR2GRAY,
+    "YUYV422": cv2.COLOR_BGR2YUV_YUY2,
+    "UYVY422": cv2.COLOR_BGR2YUV_UYVY,
 }
 
 
-def _planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Return full-resolution Y, U, V planes (chroma replicated) of a YUV frame."""
-    if fmt in ("YUV420SP", "YVU420SP"):
-        h = raw.shape[0] * 2 // 3
+def yuv_planes(raw: np.ndarray, fmt: str) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return full-resolution uint8 Y, U, V planes (chroma replicated) of a YUV frame.
+
+    Parameters
+    ----------
+    raw : numpy.ndarray
+        The frame, shaped as :func:`pyalign.formats.raw_shape` says.
+    fmt : str
+        A YUV format of :mod:`pyalign.formats` (name or alias).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray, numpy.ndarray)
+        Y, U and V, each ``(H, W)``.
+
+    Raises
+    ------
+    ValueError
+        ``fmt`` is not a YUV format, or ``raw`` is not shaped as one of its frames.
+    """
+    f = formats.lookup(fmt)
+    w, h = formats.size_from_shape(f, raw.shape)
+    sx, sy = f.subsampling
+    if f.family == SEMI_PLANAR_YUV:
         y = raw[:h]
-        uv = raw[h:].reshape(h // 2, raw.shape[1] // 2, 2)
-        u, v = (uv[..., 0], uv[..., 1]) if fmt == "YUV420SP" else (uv[..., 1], uv[..., 0])
-        u = np.repeat(np.repeat(u, 2, axis=0), 2, axis=1)
-        v = np.repeat(np.repeat(v, 2, axis=0), 2, axis=1)
-        return y, u, v
-    if fmt == "YUYV422":
-        y, c = raw[..., 0], raw[..., 1]
-    else:  # UYVY422
-        y, c = raw[..., 1], raw[..., 0]
-    u = np.repeat(c[:, 0::2], 2, axis=1)
-    v = np.repeat(c[:, 1::2], 2, axis=1)
-    return y, u, v
+        pairs = raw[h:].reshape(h // sy, w // sx, 2)
+        u, v = pairs[..., f.offsets[1]], pairs[..., f.offsets[2]]
+    elif f.family == PACKED_YUV:
+        step = f.bits_per_pixel // 8  # bytes per pixel: the channels of the array
+        y = raw[..., f.luma_channel]
+        u = raw[:, f.offsets[1] // step::sx, f.offsets[1] % step]
+        v = raw[:, f.offsets[2] // step::sx, f.offsets[2] % step]
+    else:
+        raise ValueError(f"not a YUV format: {f.name}")
+
+    def full(c: np.ndarray) -> np.ndarray:
+        c = np.repeat(c, sy, axis=0) if sy > 1 else c
+        return np.repeat(c, sx, axis=1) if sx > 1 else c
+
+    return y, full(u), full(v)
 
 
 def csc_matrix(mode: str, matrix: Sequence[float] = ()) -> np.ndarray:
@@ -88,19 +129,15 @@ def yuv_to_bgr(raw: np.ndarray, fmt: str, to: str = "BGR", mode: str = "opencv",
     samples in float64, round half away from zero and saturate to 0..255.
     """
     if mode == "opencv":
-        bgr = cv2.cvtColor(raw, _CV_YUV2BGR[fmt])
-    else:
-        y, u, v = (p.astype(np.float64) for p in _planes(raw, fmt))
-        m = csc_matrix(mode, matrix)
-        rgb = np.empty(y.shape + (3,), np.uint8)
-        for r in range(3):
-            x = m[r, 0] * y + m[r, 1] * u + m[r, 2] * v + m[r, 3] * 256.0
-            x = np.sign(x) * np.floor(np.abs(x) + 0.5)
-            rgb[..., r] = np.clip(x, 0, 255).astype(np.uint8)
-        bgr = rgb[..., ::-1]
-    if to == "RGB":
-        bgr = bgr[..., ::-1]
-    return np.ascontiguousarray(bgr)
+        return cv2.cvtColor(np.ascontiguousarray(raw), CV_DECODE[formats.lookup(fmt).name][to == "RGB"])
+    y, u, v = (p.astype(np.float64) for p in yuv_planes(raw, fmt))
+    m = csc_matrix(mode, matrix)
+    rgb = np.empty(y.shape + (3,), np.uint8)
+    for r in range(3):
+        x = m[r, 0] * y + m[r, 1] * u + m[r, 2] * v + m[r, 3] * 256.0
+        x = np.sign(x) * np.floor(np.abs(x) + 0.5)
+        rgb[..., r] = np.clip(x, 0, 255).astype(np.uint8)
+    return np.ascontiguousarray(rgb if to == "RGB" else rgb[..., ::-1])
 
 
 def letterbox_geometry(src_w: int, src_h: int, dst_w: int, dst_h: int, style: str = "ultralytics") -> Dict[str, Any]:
@@ -208,39 +245,32 @@ def run_reference(raw: np.ndarray, spec: Union[Mapping[str, Any], str]) -> Tuple
 def to_input_format(bgr: np.ndarray, fmt: str) -> np.ndarray:
     """Convert a BGR uint8 image into a spec input format by OpenCV's rules.
 
-    RGB and GRAY use ``cv2.cvtColor``; YUV420SP (NV12) is ``COLOR_BGR2YUV_I420``
-    with the U and V planes interleaved (YVU420SP: V first); YUYV422 / UYVY422
-    are ``COLOR_BGR2YUV_YUY2`` / ``COLOR_BGR2YUV_UYVY``. 4:2:x formats need even sizes.
+    :data:`CV_ENCODE` gives the ``cv2.cvtColor`` code of a format; the 4:2:0
+    semi-planar formats (YUV420SP = NV12) are ``COLOR_BGR2YUV_I420`` with the U and V
+    planes interleaved in the format's chroma order. The size must suit the format's
+    chroma subsampling (:func:`pyalign.formats.check_size`).
     """
     bgr = np.ascontiguousarray(bgr)
     if bgr.dtype != np.uint8 or bgr.ndim != 3 or bgr.shape[2] != 3:
         raise ValueError(f"expected a BGR uint8 (H, W, 3) image, got {bgr.dtype} {bgr.shape}")
     h, w = bgr.shape[:2]
-    if fmt == "BGR":
+    try:
+        f = formats.lookup(fmt, aliases=False)
+    except ValueError:
+        raise ValueError(f"unknown input format {fmt!r}") from None
+    formats.check_size(f, w, h)
+    if f.name == "BGR":
         return bgr.copy()
-    if fmt == "RGB":
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB)
-    if fmt == "GRAY":
-        return cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY)
-    if fmt in ("YUV420SP", "YVU420SP"):
-        if w % 2 or h % 2:
-            raise ValueError(f"{fmt} needs an even width and height, got {w}x{h}")
+    if f.family == SEMI_PLANAR_YUV and f.subsampling == (2, 2):
         i420 = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV_I420)
-        q = (h // 2) * (w // 2)
-        u = i420[h:].reshape(-1)[:q]
-        v = i420[h:].reshape(-1)[q:]
-        out = np.empty((h * 3 // 2, w), np.uint8)
+        chroma = i420[h:].reshape(-1)
+        q = chroma.size // 2
+        out = np.empty(formats.raw_shape(f, w, h), np.uint8)
         out[:h] = i420[:h]
-        uv = out[h:].reshape(-1)
-        first, second = (u, v) if fmt == "YUV420SP" else (v, u)
-        uv[0::2], uv[1::2] = first, second
+        pairs = out[h:].reshape(-1, 2)
+        pairs[:, f.offsets[1]], pairs[:, f.offsets[2]] = chroma[:q], chroma[q:]
         return out
-    if fmt in ("YUYV422", "UYVY422"):
-        if w % 2:
-            raise ValueError(f"{fmt} needs an even width, got {w}")
-        code = cv2.COLOR_BGR2YUV_YUY2 if fmt == "YUYV422" else cv2.COLOR_BGR2YUV_UYVY
-        return cv2.cvtColor(bgr, code)
-    raise ValueError(f"unknown input format {fmt!r}")
+    return cv2.cvtColor(bgr, CV_ENCODE[f.name])
 
 
 def prepare_input(bgr: np.ndarray, spec: Mapping[str, Any]) -> np.ndarray:

@@ -16,6 +16,7 @@ from typing import Any, List, Optional, Tuple, Union
 import cv2
 import numpy as np
 
+from pyalign.spec.postprocess import infer_kind
 from pyalign.report.pictures import _boxes_section, _e, _histogram_svg, _image_section
 
 __all__ = ["write_html", "render_html", "case_html", "page_head", "write_atomic", "TABLE_HEAD"]
@@ -217,9 +218,7 @@ def _tensor_section(idx: int, t: Any, ref_case: Any, act_case: Any, spec: Any) -
 
 def _pictures(exp: np.ndarray, act: np.ndarray, stage: str, layout: Optional[str], kind: Optional[str],
               color: Optional[str], ref_case: Any, spec: Any, act_layout: Optional[str] = None) -> str:
-    is_det = kind == "detections" or (kind is None and stage == "postprocessed" and exp.ndim == 2
-                                      and exp.shape[-1] == 6 and exp.dtype.kind == "f")
-    if is_det:
+    if infer_kind(kind, stage, exp.shape, exp.dtype) == "detections":
         raw = _array(ref_case, "raw_input", None)
         raw_rec = _record(ref_case, "raw_input", None)
         return _boxes_section(exp, act, raw, getattr(raw_rec, "color", None), spec)

@@ -13,8 +13,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import cv2
 import numpy as np
 
-from pyalign.diagnose.yuv import convert
-from pyalign.spec.model import YUV_FORMATS, find_op
+from pyalign import formats
+from pyalign.reference.preprocess import yuv_to_bgr
+from pyalign.spec.model import find_op
 from pyalign.store.format import guess_layout
 
 #: Largest width (pixels) of a picture in the report; bigger ones are reduced.
@@ -108,8 +109,8 @@ def _display(hwc: np.ndarray, color: Optional[str], lohi: Optional[Tuple[float, 
 def _raw_picture(raw: np.ndarray, color: Optional[str]) -> Optional[np.ndarray]:
     """A BGR picture of a raw input (YUV frames converted with OpenCV)."""
     try:
-        if color in YUV_FORMATS:
-            return convert(raw, color)
+        if formats.is_yuv(color):
+            return yuv_to_bgr(raw, color)
         if raw.ndim == 2:
             return cv2.cvtColor(raw.astype(np.uint8), cv2.COLOR_GRAY2BGR)
         if raw.ndim == 3 and raw.shape[2] == 3:
@@ -201,7 +202,8 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
                    kind: Optional[str], spec: Any, stage: str, act_layout: Optional[str] = None) -> str:
     e_hwc: Optional[np.ndarray]
     a_hwc: Optional[np.ndarray]
-    if color in YUV_FORMATS and stage == "raw_input":
+    yuv = formats.lookup(color) if formats.is_yuv(color) and stage == "raw_input" else None
+    if yuv is not None:
         e_pic, a_pic = _raw_picture(exp, color), _raw_picture(act, color)
         e_hwc, a_hwc = exp.reshape(exp.shape[0], exp.shape[1], -1), act.reshape(act.shape[0], act.shape[1], -1)
     else:
@@ -231,10 +233,10 @@ def _image_section(exp: np.ndarray, act: np.ndarray, layout: Optional[str], colo
             out.append(f'<div class="panel">{_img_tag(_reduce(pic), label)}<div class="cap">{label}</div></div>')
     out.append("</div>")
     if a_hwc is not None and e_hwc is not None and a_hwc.shape == e_hwc.shape:
-        if color in ("YUV420SP", "YVU420SP") and stage == "raw_input":
+        if yuv is not None and yuv.family == formats.SEMI_PLANAR_YUV:
             names = ["frame (Y plane above, interleaved chroma below)"]
-        elif color in ("YUYV422", "UYVY422") and stage == "raw_input":
-            names = ["Y" if color == "YUYV422" else "U/V", "U/V" if color == "YUYV422" else "Y"]
+        elif yuv is not None:
+            names = ["Y" if c == yuv.luma_channel else "U/V" for c in range(a_hwc.shape[2])]
         else:
             names = _channel_names(e_hwc.shape[2], color if stage != "raw_input" or color in ("RGB", "BGR") else None)
         out.append("<h3>|diff| per channel</h3>")

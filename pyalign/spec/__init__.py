@@ -5,6 +5,11 @@ once and returns a frozen :class:`Spec` that every later stage takes as it is.
 
 * :mod:`pyalign.spec.model` — validation, normalisation and what a spec implies
   (raw-input shape, preprocessed tensor);
+* :mod:`pyalign.spec.postprocess` — the registry of postprocess ops: each op's keys,
+  defaults, bounds and results, and the kinds of results (detections, classes, mask);
+* :mod:`pyalign.spec.arguments` — the argument checks the postprocess kernels share (the
+  numpy reference and the C++ binding);
+* :mod:`pyalign.spec.fields` — the field checks of spec validation;
 * :mod:`pyalign.spec.pulsar2` — a Pulsar2 ``config.json`` turned into a spec;
 * :mod:`pyalign.spec.bundled` — the specs shipped in ``pyalign/spec/specs/``.
 """

@@ -9,23 +9,30 @@ the JSON path of the offending field, e.g. ``spec.json: preprocess[2].size: ...`
 
 The rules (see ``docs/pipeline.md``):
 
-* ``input.format`` is one of :data:`INPUT_FORMATS`; ``width``/``height`` are
-  positive ints; 4:2:0 formats need an even width and height, 4:2:2 an even width.
+* ``input.format`` is one of :data:`INPUT_FORMATS` (:mod:`pyalign.formats`); ``width``/``height``
+  are positive ints that the format's chroma subsampling allows (4:2:0: even width and height,
+  4:2:2: even width).
 * a YUV input needs a ``csc`` op first; ``csc`` is only valid for a YUV input.
 * ops come in this order, each at most once: ``csc``, then one of ``resize`` /
   ``letterbox``, ``swap_rb`` (before ``normalize``), ``normalize``, ``layout`` last.
 * ``normalize`` mean/std have 1 or ``channels`` finite numbers; std is not 0.
+* ``postprocess`` is checked by the registry of postprocess ops, :mod:`pyalign.spec.postprocess`.
 """
 from __future__ import annotations
 
 import json
-import math
 import os
 import pathlib
 from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
+from pyalign import formats
 from pyalign.errors import SpecError
+from pyalign.spec.fields import MAX_SIDE
+from pyalign.spec.fields import Ctx as _Ctx, as_choice as _choice, as_int as _int, as_num as _num, as_obj as _obj
+from pyalign.spec.fields import as_size as _size, check_keys as _keys, is_num as _is_num, show as _show
+from pyalign.spec.postprocess import OPS, normalize as normalize_postprocess
+from pyalign.formats import YUV_FORMATS
 
 __all__ = [
     "INPUT_FORMATS",
@@ -44,13 +51,11 @@ __all__ = [
     "dump_spec",
 ]
 
-INPUT_FORMATS = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
-YUV_FORMATS = ("YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
+INPUT_FORMATS = formats.FORMAT_NAMES  # canonical names only: a spec does not take aliases
 PREPROCESS_OPS = ("csc", "resize", "letterbox", "swap_rb", "normalize", "layout")
-POSTPROCESS_OPS = ("classification", "yolov8", "yolov5", "yolox", "segmentation")
+POSTPROCESS_OPS = tuple(OPS)
 CSC_MODES = ("opencv", "full_range", "limited_range", "matrix")
 LAYOUTS = ("NCHW", "NHWC", "CHW", "HWC")
-MAX_SIDE = 1 << 16
 
 # Rank of each op in the only order the pipeline accepts.
 _ORDER = {"csc": 0, "resize": 1, "letterbox": 1, "swap_rb": 2, "normalize": 3, "layout": 4}
@@ -62,16 +67,7 @@ _OP_KEYS = {
     "normalize": {"op", "mean", "std"},
     "layout": {"op", "to"},
 }
-_THRESH_KEYS = {"conf_threshold", "iou_threshold", "class_agnostic", "max_det", "pre_nms_topk", "input_size"}
-_POST_KEYS = {
-    "classification": {"op", "topk", "softmax"},
-    "yolov8": {"op", "num_classes", "reg_max", "strides", "activated"} | _THRESH_KEYS,
-    "yolov5": {"op", "num_classes", "anchors", "strides", "activated"} | _THRESH_KEYS,
-    "yolox": {"op", "num_classes", "strides"} | _THRESH_KEYS,
-    "segmentation": {"op", "layout"},
-}
 _TOP_KEYS = {"input", "preprocess", "postprocess", "name", "description"}
-DEFAULT_ANCHORS = [[10, 13, 16, 30, 33, 23], [30, 61, 62, 45, 59, 119], [116, 90, 156, 198, 373, 326]]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
@@ -174,81 +170,6 @@ def _spec(normalised: Mapping[str, Any]) -> Spec:
     return Spec({k: _freeze(x) for k, x in normalised.items()})
 
 
-class _Ctx:
-    """Carries the spec's file name so each error can name it."""
-
-    def __init__(self, path: Optional[str]) -> None:
-        self.path = path
-
-    def fail(self, where: str, what: str) -> SpecError:
-        return SpecError(f"{where}: {what}" if where else what, self.path)
-
-
-def _is_int(v: Any) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
-
-def _is_num(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
-
-
-def _int(c: _Ctx, where: str, v: Any, lo: int = 1, hi: Optional[int] = None) -> int:
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    if not _is_int(v):
-        raise c.fail(where, f"expected an integer, got {_show(v)}")
-    if v < lo or (hi is not None and v > hi):
-        rng = f">= {lo}" if hi is None else f"in [{lo}, {hi}]"
-        raise c.fail(where, f"must be {rng}, got {v}")
-    return int(v)
-
-
-def _num(c: _Ctx, where: str, v: Any, lo: Optional[float] = None, hi: Optional[float] = None) -> float:
-    if not _is_num(v):
-        raise c.fail(where, f"expected a finite number, got {_show(v)}")
-    if (lo is not None and v < lo) or (hi is not None and v > hi):
-        raise c.fail(where, f"must be in [{lo}, {hi}], got {v}")
-    return float(v)
-
-
-def _show(v: Any) -> str:
-    """A value as the spec's author wrote it: JSON when it is JSON, else its repr."""
-    try:
-        return json.dumps(v)
-    except (TypeError, ValueError):
-        return repr(v)
-
-
-def _bool(c: _Ctx, where: str, v: Any) -> bool:
-    if not isinstance(v, bool):
-        raise c.fail(where, f"expected true or false, got {_show(v)}")
-    return v
-
-
-def _choice(c: _Ctx, where: str, v: Any, choices: Sequence[str]) -> str:
-    if not isinstance(v, str) or v not in choices:
-        raise c.fail(where, f"expected one of {', '.join(choices)}, got {_show(v)}")
-    return v
-
-
-def _obj(c: _Ctx, where: str, v: Any) -> Mapping[str, Any]:
-    if not isinstance(v, Mapping):
-        raise c.fail(where, f"expected an object, got {type(v).__name__}")
-    return v
-
-
-def _keys(c: _Ctx, where: str, d: Mapping[str, Any], allowed: set) -> None:
-    unknown = sorted(set(d) - allowed)
-    if unknown:
-        raise c.fail(where, f"unknown key {unknown[0]!r} (allowed: {', '.join(sorted(allowed))})")
-
-
-def _size(c: _Ctx, where: str, v: Any) -> List[int]:
-    if not isinstance(v, (list, tuple)) or len(v) != 2:
-        raise c.fail(where, f"expected [width, height], got {_show(v)}")
-    return [_int(c, f"{where}[0]", v[0], 1, MAX_SIDE), _int(c, f"{where}[1]", v[1], 1, MAX_SIDE)]
-
-
 def _numlist(c: _Ctx, where: str, v: Any, channels: int) -> List[float]:
     if _is_num(v):
         v = [v]
@@ -268,16 +189,17 @@ def _validate_input(c: _Ctx, v: Any) -> Dict[str, Any]:
     fmt = _choice(c, "input.format", d["format"], INPUT_FORMATS)
     w = _int(c, "input.width", d["width"], 1, MAX_SIDE)
     h = _int(c, "input.height", d["height"], 1, MAX_SIDE)
-    if fmt in ("YUV420SP", "YVU420SP") and (w % 2 or h % 2):
-        raise c.fail("input", f"{fmt} needs an even width and height, got {w}x{h}")
-    if fmt in ("YUYV422", "UYVY422") and w % 2:
-        raise c.fail("input", f"{fmt} needs an even width, got {w}")
+    try:
+        formats.check_size(fmt, w, h)
+    except ValueError as e:
+        raise c.fail("input", str(e)) from None
     return {"format": fmt, "width": w, "height": h}
 
 
-def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> Dict[str, Any]:
+def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], fmt: str) -> Dict[str, Any]:
     name = op["op"]
     _keys(c, where, op, _OP_KEYS[name])
+    channels = formats.lookup(fmt).channels
     if name == "csc":
         mode = _choice(c, f"{where}.mode", op.get("mode", "opencv"), CSC_MODES)
         out: Dict[str, Any] = {"op": "csc", "to": _choice(c, f"{where}.to", op.get("to", "BGR"), ("BGR", "RGB")),
@@ -306,7 +228,7 @@ def _validate_op(c: _Ctx, where: str, op: Mapping[str, Any], channels: int) -> D
                 "style": _choice(c, f"{where}.style", op.get("style", "ultralytics"), ("ultralytics", "center"))}
     if name == "swap_rb":
         if channels != 3:
-            raise c.fail(where, "swap_rb needs a 3-channel image, the input is GRAY")
+            raise c.fail(where, f"swap_rb needs a 3-channel image, the input is {fmt}")
         return {"op": "swap_rb"}
     if name == "normalize":
         for k in ("mean", "std"):
@@ -329,7 +251,6 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
         v = []
     if not isinstance(v, (list, tuple)):
         raise c.fail("preprocess", f"expected a list of ops, got {type(v).__name__}")
-    channels = 1 if fmt == "GRAY" else 3
     out: List[Dict[str, Any]] = []
     last_rank, last_name = -1, None
     for i, raw in enumerate(v):
@@ -341,7 +262,7 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
         if not isinstance(name, str) or name not in _ORDER:
             raise c.fail(f"{where}.op", f"unknown op {_show(name)} "
                          f"(known: {', '.join(PREPROCESS_OPS)})")
-        if name == "csc" and fmt not in YUV_FORMATS:
+        if name == "csc" and not formats.is_yuv(fmt):
             raise c.fail(where, f"csc converts a YUV input, but input.format is {fmt}")
         rank = _ORDER[name]
         if rank == last_rank:
@@ -351,66 +272,9 @@ def _validate_preprocess(c: _Ctx, v: Any, fmt: str) -> List[Dict[str, Any]]:
             raise c.fail(where, f"{name!r} must come before {last_name!r} "
                          "(order: csc, resize|letterbox, swap_rb, normalize, layout)")
         last_rank, last_name = rank, name
-        out.append(_validate_op(c, where, op, channels))
-    if fmt in YUV_FORMATS and (not out or out[0]["op"] != "csc"):
+        out.append(_validate_op(c, where, op, fmt))
+    if formats.is_yuv(fmt) and (not out or out[0]["op"] != "csc"):
         raise c.fail("preprocess", f"input.format {fmt} needs a csc op first (to BGR or RGB)")
-    return out
-
-
-def _validate_postprocess(c: _Ctx, v: Any) -> Optional[Dict[str, Any]]:
-    if v is None:
-        return None
-    d = _obj(c, "postprocess", v)
-    if "op" not in d:
-        raise c.fail("postprocess", "missing key 'op'")
-    name = d["op"]
-    if not isinstance(name, str) or name not in _POST_KEYS:
-        raise c.fail("postprocess.op", f"unknown op {_show(name)} "
-                     f"(known: {', '.join(POSTPROCESS_OPS)})")
-    _keys(c, "postprocess", d, _POST_KEYS[name])
-    w = "postprocess"
-    if name == "classification":
-        return {"op": name, "topk": _int(c, f"{w}.topk", d.get("topk", 5), 1),
-                "softmax": _bool(c, f"{w}.softmax", d.get("softmax", True))}
-    if name == "segmentation":
-        return {"op": name, "layout": _choice(c, f"{w}.layout", d.get("layout", "NCHW"), ("NCHW", "NHWC"))}
-    out: Dict[str, Any] = {"op": name, "num_classes": _int(c, f"{w}.num_classes", d.get("num_classes", 80), 1)}
-    if name == "yolov8":
-        rm = _int(c, f"{w}.reg_max", d.get("reg_max", 16), 0, 256)
-        if rm == 1:
-            raise c.fail(f"{w}.reg_max", "must be 0 (DFL in the graph) or >= 2")
-        out["reg_max"] = rm
-        if d.get("activated") is not None:  # default: probabilities in one tensor, logits per head
-            out["activated"] = _bool(c, f"{w}.activated", d["activated"])
-    strides = d.get("strides", [8, 16, 32])
-    if not isinstance(strides, (list, tuple)) or not strides:
-        raise c.fail(f"{w}.strides", f"expected a non-empty list of integers, got {_show(strides)}")
-    out["strides"] = [_int(c, f"{w}.strides[{i}]", s, 1) for i, s in enumerate(strides)]
-    if name == "yolov5":
-        anchors = d.get("anchors", DEFAULT_ANCHORS)
-        if not isinstance(anchors, (list, tuple)) or len(anchors) != len(out["strides"]):
-            raise c.fail(f"{w}.anchors", f"expected one anchor list per stride ({len(out['strides'])})")
-        na = None
-        res = []
-        for i, a in enumerate(anchors):
-            if not isinstance(a, (list, tuple)) or len(a) == 0 or len(a) % 2:
-                raise c.fail(f"{w}.anchors[{i}]", "expected an even number of sizes (w0, h0, w1, h1, ...)")
-            if na is not None and len(a) != na:
-                raise c.fail(f"{w}.anchors[{i}]", "every head needs the same number of anchors")
-            na = len(a)
-            res.append([_num(c, f"{w}.anchors[{i}][{j}]", x, 0.0) for j, x in enumerate(a)])
-            if any(x == 0 for x in res[-1]):
-                raise c.fail(f"{w}.anchors[{i}]", "anchor sizes must be > 0")
-        out["anchors"] = res
-        out["activated"] = _bool(c, f"{w}.activated", d.get("activated", False))
-    out["conf_threshold"] = _num(c, f"{w}.conf_threshold", d.get("conf_threshold", 0.25), 0.0, 1.0)
-    out["iou_threshold"] = _num(c, f"{w}.iou_threshold", d.get("iou_threshold", 0.45), 0.0, 1.0)
-    out["class_agnostic"] = _bool(c, f"{w}.class_agnostic", d.get("class_agnostic", False))
-    out["max_det"] = _int(c, f"{w}.max_det", d.get("max_det", 300), 1)
-    if d.get("pre_nms_topk") is not None:
-        out["pre_nms_topk"] = _int(c, f"{w}.pre_nms_topk", d["pre_nms_topk"], 1)
-    if d.get("input_size") is not None:
-        out["input_size"] = _size(c, f"{w}.input_size", d["input_size"])
     return out
 
 
@@ -451,7 +315,8 @@ def validate_spec(spec: Any, path: Optional[PathLike] = None) -> Spec:
             out[k] = d[k]
     out["input"] = inp
     out["preprocess"] = _validate_preprocess(c, d.get("preprocess"), inp["format"])
-    out["postprocess"] = _validate_postprocess(c, d.get("postprocess"))
+    post = d.get("postprocess")
+    out["postprocess"] = None if post is None else normalize_postprocess(post, c)
     return _spec(out)
 
 
@@ -514,16 +379,10 @@ def dump_spec(spec: Mapping[str, Any]) -> str:
 
 
 def raw_input_shape(spec: Mapping[str, Any]) -> Tuple[int, ...]:
-    """Return the shape of the raw input array of a (normalised) spec, as cv2.cvtColor takes it."""
+    """Return the shape of the raw input array of a (normalised) spec, as cv2.cvtColor takes it
+    (:func:`pyalign.formats.raw_shape`)."""
     inp = spec["input"]
-    fmt, w, h = inp["format"], inp["width"], inp["height"]
-    if fmt in ("BGR", "RGB"):
-        return (h, w, 3)
-    if fmt == "GRAY":
-        return (h, w)
-    if fmt in ("YUV420SP", "YVU420SP"):
-        return (h * 3 // 2, w)
-    return (h, w, 2)
+    return formats.raw_shape(inp["format"], inp["width"], inp["height"])
 
 
 def check_raw_input(raw: Any, spec: Mapping[str, Any]) -> None:
@@ -576,9 +435,10 @@ def preprocessed_info(spec: Mapping[str, Any]) -> TensorInfo:
     op on a GRAY image gives it a channel axis of 1.
     """
     fmt = spec["input"]["format"]
-    color = "BGR" if fmt in YUV_FORMATS else fmt  # a YUV input's csc op (always first) sets the colour
+    color = "BGR" if formats.is_yuv(fmt) else fmt  # a YUV input's csc op (always first) sets the colour
+    ch = formats.lookup(fmt).channels
     dtype = "uint8"
-    layout = "HW" if fmt == "GRAY" else "HWC"
+    layout = "HW" if ch == 1 else "HWC"
     for op in spec["preprocess"]:
         if op["op"] == "csc":
             color = op["to"]
@@ -589,7 +449,6 @@ def preprocessed_info(spec: Mapping[str, Any]) -> TensorInfo:
         elif op["op"] == "layout":
             layout = op["to"]
     w, h = model_input_size(spec)
-    ch = 1 if fmt == "GRAY" else 3
     shape: Tuple[int, ...] = {
         "HW": (h, w), "HWC": (h, w, ch), "CHW": (ch, h, w), "NCHW": (1, ch, h, w), "NHWC": (1, h, w, ch),
     }[layout]

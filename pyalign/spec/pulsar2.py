@@ -20,6 +20,7 @@ import pathlib
 import re
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
+from pyalign import formats
 from pyalign.errors import SpecError
 from pyalign.spec.model import read_text_file, validate_spec
 
@@ -27,10 +28,10 @@ __all__ = ["load_pulsar2_config", "spec_from_pulsar2", "strip_relaxed_json"]
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+# Pulsar2's own src_format vocabulary; its pixel formats are named as in pyalign.formats.
 _SRC_FORMATS = ("AutoColorSpace", "GRAY", "BGR", "RGB", "YUYV422", "UYVY422", "YUV420SP", "YVU420SP", "RAW")
 _TENSOR_FORMATS = ("AutoColorSpace", "BGR", "RGB", "GRAY")
 _CSC_MODES = {"NoCSC": None, "FullRange": "full_range", "LimitedRange": "limited_range", "Matrix": "matrix"}
-_YUV = ("YUYV422", "UYVY422", "YUV420SP", "YVU420SP")
 
 
 def strip_relaxed_json(text: str) -> str:
@@ -198,7 +199,7 @@ def spec_from_pulsar2(config: Union[PathLike, Mapping[str, Any]], *, size: Optio
     if src_format == "RAW":
         raise fail("input_processors.src_format RAW (no image preprocessing) cannot be expressed as a spec")
     if tensor_format == "AutoColorSpace":
-        tensor_format = src_format if src_format in ("BGR", "RGB", "GRAY") else "BGR"
+        tensor_format = src_format if src_format in formats.IMAGE_FORMATS else "BGR"
         warnings.append(f"tensor_format AutoColorSpace: assuming the model was trained on {tensor_format}; "
                         "set tensor_format to say it")
     if src_format == "AutoColorSpace":
@@ -207,7 +208,7 @@ def spec_from_pulsar2(config: Union[PathLike, Mapping[str, Any]], *, size: Optio
     if tensor_layout not in ("NCHW", "NHWC"):
         raise fail(f"input_processors.tensor_layout: expected NCHW or NHWC, got {tensor_layout!r}")
     src_layout = proc.get("src_layout")
-    if src_format in _YUV and src_layout not in (None, "NHWC"):
+    if formats.is_yuv(src_format) and src_layout not in (None, "NHWC"):
         warnings.append(f"src_layout {src_layout} changes nothing: a {src_format} src is always NHWC")
     src_dtype = proc.get("src_dtype", "FP32")
     if src_dtype != "U8":
@@ -225,7 +226,7 @@ def spec_from_pulsar2(config: Union[PathLike, Mapping[str, Any]], *, size: Optio
     csc_mat = _floats(proc.get("csc_mat"), "input_processors.csc_mat", fail)
     ops: List[Dict[str, Any]] = []
     color = src_format
-    if src_format in _YUV:
+    if formats.is_yuv(src_format):
         mode = _CSC_MODES[csc_mode]
         if mode is None:
             warnings.append(f"src_format {src_format} with csc_mode NoCSC contradicts: a YUV input needs a colour "

@@ -10,6 +10,8 @@ import sys
 from typing import Dict, Optional, Sequence, Tuple
 
 from pyalign.errors import CaptureError
+from pyalign.formats import COLORS
+from pyalign.spec.postprocess import RESULT_KINDS
 
 __all__ = ["FORMAT", "VERSION", "MANIFEST", "STAGES", "DTYPE_CODES", "LAYOUTS", "COLORS", "KINDS", "MAX_TENSOR_BYTES",
            "MAX_NDIM", "MAX_MANIFEST_BYTES", "MAX_JSON_DEPTH", "channel_axis", "guess_layout", "CaptureArgumentError", "TensorNotFoundError"]
@@ -24,8 +26,8 @@ DTYPE_CODES: Dict[str, str] = {
     "int64": "<i8", "float16": "<f2", "float32": "<f4", "float64": "<f8",
 }
 LAYOUTS: Tuple[str, ...] = ("NCHW", "NHWC", "HWC", "CHW", "HW")
-COLORS: Tuple[str, ...] = ("BGR", "RGB", "GRAY", "YUV420SP", "YVU420SP", "YUYV422", "UYVY422")
-KINDS: Tuple[str, ...] = ("image", "tensor", "detections", "classes", "mask")
+#: ``image``, ``tensor`` and the kinds of postprocess results (:data:`pyalign.spec.postprocess.RESULT_KINDS`).
+KINDS: Tuple[str, ...] = ("image", "tensor", *RESULT_KINDS)
 #: Largest tensor a manifest may declare (numpy cannot index more bytes).
 MAX_TENSOR_BYTES = sys.maxsize
 MAX_NDIM = 32

@@ -172,6 +172,41 @@ def test_resize_digests_equal_cv2(digests: dict, ipp_off: None) -> None:
     assert checked == 4 * (2 * 12 + 2 * 11 + 1)  # one size is u8 only
 
 
+PIL_SIZES = [(37, 23, 64, 48), (320, 240, 160, 120), (97, 61, 13, 11), (1, 1, 7, 5), (33, 1, 9, 1), (1, 40, 5, 40),
+             (200, 150, 455, 256), (64, 64, 63, 65)]
+PIL_VERTICAL_FIRST = [(90, 300, 80, 60), (40, 120, 100, 33)]  # Pillow 13 runs the vertical pass first
+PIL_FILTERS = ("nearest", "box", "linear", "hamming", "cubic", "lanczos")
+
+
+def test_resize_pil_digests_equal_pillow(digests: dict) -> None:
+    """The golden program's Pillow-exact resizes are Pillow's Image.resize, byte for byte."""
+    pil = pytest.importorskip("PIL")
+    from PIL import Image
+
+    resampling = getattr(Image, "Resampling", Image)
+    filters = {"nearest": resampling.NEAREST, "box": resampling.BOX, "linear": resampling.BILINEAR,
+               "hamming": resampling.HAMMING, "cubic": resampling.BICUBIC, "lanczos": resampling.LANCZOS}
+    newest = tuple(int(v) for v in pil.__version__.split(".")[:2]) >= (13, 0)
+    r = Rng(9)
+    checked = 0
+    for cn in (1, 3, 4):
+        for sw, sh, dw, dh in PIL_SIZES:
+            src = r.bytes(sw * sh * cn).reshape(sh, sw, cn)
+            im = Image.fromarray(src[:, :, 0] if cn == 1 else src)
+            for name in PIL_FILTERS:
+                check(digests, f"resize_pil.{name}.{sw}x{sh}->{dw}x{dh}c{cn}", np.asarray(im.resize((dw, dh), filters[name])))
+                checked += 1
+        for sw, sh, dw, dh in PIL_VERTICAL_FIRST:
+            src = r.bytes(sw * sh * cn).reshape(sh, sw, cn)
+            im = Image.fromarray(src[:, :, 0] if cn == 1 else src)
+            for name in ("cubic", "lanczos"):
+                if newest:
+                    out = np.asarray(im.resize((dw, dh), filters[name]))
+                    check(digests, f"resize_pil13.{name}.{sw}x{sh}->{dw}x{dh}c{cn}", out)
+                    checked += 1
+    assert checked == 3 * (8 * 6 + (2 * 2 if newest else 0))
+
+
 YUV = {"YUV420SP": "NV12", "YVU420SP": "NV21", "YUYV422": "YUY2", "UYVY422": "UYVY"}
 PULSAR2 = [1.164, 0, 1.596, -0.871, 1.164, -0.392, -0.813, 0.529, 1.164, 2.017, 0, -1.082]
 

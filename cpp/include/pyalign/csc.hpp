@@ -1,12 +1,12 @@
 // pyalign — colour-space conversion (CSC) between YUV frames and BGR/RGB images.
 //
-// Frame layouts (all C-contiguous, uint8, exactly as cv2.cvtColor takes them):
+// Pixel formats: one table, kPixelFormats below (name, alias, family, channels, bits per pixel,
+// chroma subsampling, byte offsets of Y/U/V), read by every function that needs a fact about a
+// format. Frames are C-contiguous uint8, exactly as cv2.cvtColor takes them (frame_shape), e.g.
 //   YUV420SP (NV12): H rows of Y (W bytes), then H/2 rows of interleaved U,V (W bytes)  -> (H*3/2, W)
-//   YVU420SP (NV21): the same with V,U interleaved                                      -> (H*3/2, W)
 //   YUYV422  (YUY2): H rows of Y0 U Y1 V ... (2W bytes)                                 -> (H, W, 2)
-//   UYVY422        : H rows of U Y0 V Y1 ... (2W bytes)                                 -> (H, W, 2)
 //   BGR / RGB      : (H, W, 3);  GRAY: (H, W)
-// 4:2:x formats need an even width, and 4:2:0 an even height.
+// The width must be a multiple of the horizontal chroma subsampling, the height of the vertical one.
 //
 // YUV -> BGR/RGB modes:
 //   OpenCV       : cv2.cvtColor's BT.601 limited-range 20-bit fixed point, byte for byte:
@@ -38,6 +38,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "pyalign/common.hpp"
 
@@ -45,16 +46,58 @@ namespace pyalign {
 
 enum class PixelFormat { BGR, RGB, GRAY, YUV420SP, YVU420SP, YUYV422, UYVY422 };
 
-/// "BGR", "RGB", "GRAY", "YUV420SP" (alias "NV12"), "YVU420SP" ("NV21"), "YUYV422" ("YUY2"), "UYVY422" ("UYVY").
+/// How the bytes of a frame are arranged.
+enum class PixelFamily {
+    PackedRgb,      ///< one B,G,R (or R,G,B) triple per pixel
+    Gray,           ///< one luma byte per pixel
+    SemiPlanarYuv,  ///< a Y plane, then one plane of interleaved U/V pairs
+    PackedYuv,      ///< macro-pixels of luma and chroma bytes (Y0 U Y1 V, ...)
+};
+
+/// One row of the pixel-format table (the model is libyuv's FourCC table). pyalign/formats.py holds
+/// the same table for Python; tests/test_formats.py checks that the two agree.
+struct PixelFormatInfo {
+    PixelFormat format;
+    const char* name;    ///< canonical name (specs, manifests, messages)
+    const char* alias;   ///< the FourCC / OpenCV name also accepted when parsing, "" when none
+    PixelFamily family;
+    int channels;        ///< channels of the decoded image: 1 for GRAY, 3 otherwise
+    int bits_per_pixel;  ///< a frame has width * height * bits_per_pixel / 8 bytes
+    int sub_x, sub_y;    ///< chroma subsampling: width % sub_x == 0 and height % sub_y == 0
+    /// Byte positions of Y, U, V: in a packed YUV macro-pixel (Y0 U Y1 V = 0, 1, 3; the second luma
+    /// byte is 2 after the first), in a semi-planar chroma pair (U, V; Y 0); -1 without chroma.
+    int y_offset, u_offset, v_offset;
+};
+
+/// The table, one row per PixelFormat, in enum order.
+inline constexpr PixelFormatInfo kPixelFormats[] = {
+    // format                name        alias   family                      ch bpp sub   Y   U   V
+    {PixelFormat::BGR,      "BGR",      "",     PixelFamily::PackedRgb,     3, 24, 1, 1, -1, -1, -1},
+    {PixelFormat::RGB,      "RGB",      "",     PixelFamily::PackedRgb,     3, 24, 1, 1, -1, -1, -1},
+    {PixelFormat::GRAY,     "GRAY",     "",     PixelFamily::Gray,          1, 8,  1, 1, -1, -1, -1},
+    {PixelFormat::YUV420SP, "YUV420SP", "NV12", PixelFamily::SemiPlanarYuv, 3, 12, 2, 2, 0,  0,  1},
+    {PixelFormat::YVU420SP, "YVU420SP", "NV21", PixelFamily::SemiPlanarYuv, 3, 12, 2, 2, 0,  1,  0},
+    {PixelFormat::YUYV422,  "YUYV422",  "YUY2", PixelFamily::PackedYuv,     3, 16, 2, 1, 0,  1,  3},
+    {PixelFormat::UYVY422,  "UYVY422",  "UYVY", PixelFamily::PackedYuv,     3, 16, 2, 1, 1,  0,  2},
+};
+
+/// The table row of f.
+const PixelFormatInfo& pixel_format_info(PixelFormat f);
+/// A canonical name of the table, or its alias ("NV12" for "YUV420SP").
 PixelFormat parse_pixel_format(const std::string& name);  // throws pyalign::Error
 const char* pixel_format_name(PixelFormat f);
+/// The canonical names in table order (the colours a capture manifest may give a tensor).
+std::vector<std::string> pixel_format_names();
 bool is_yuv(PixelFormat f);
 /// Channels of the decoded image: 1 for GRAY, 3 otherwise (YUV formats decode to 3).
 int decoded_channels(PixelFormat f);
-/// Throws pyalign::Error unless width/height are positive, not too large and even where the format needs it.
+/// Throws pyalign::Error unless width/height are positive, not too large and multiples of the
+/// format's chroma subsampling ("YUV420SP needs an even width, got 7").
 void check_frame_size(PixelFormat f, int width, int height);
 /// Bytes of one width x height frame in format f (after check_frame_size).
 std::size_t frame_bytes(PixelFormat f, int width, int height);
+/// The array shape of a frame as cv2.cvtColor takes it: (H, W, 3), (H, W), (H*3/2, W), (H, W, 2).
+std::vector<std::size_t> frame_shape(PixelFormat f, int width, int height);
 
 enum class CscMode { OpenCV, FullRange, LimitedRange, Matrix };
 /// "opencv", "full_range", "limited_range", "matrix".

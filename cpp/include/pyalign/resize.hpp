@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "pyalign/common.hpp"
+#include "pyalign/resize_pil.hpp"  // Pillow-exact resize (resize_pil)
 
 namespace pyalign {
 

@@ -26,6 +26,7 @@
 
 #include "pyalign/common.hpp"
 #include "pyalign/dtype.hpp"
+#include "pyalign/sha256.hpp"
 
 namespace pyalign {
 
@@ -47,31 +48,7 @@ template <> constexpr DType dtype_of<double>() { return DType::f64; }
 /// Bytes of a tensor of this shape and dtype; throws Error for a negative entry or an overflow.
 std::size_t tensor_nbytes(const std::vector<std::int64_t>& shape, DType dtype);
 
-// ------------------------------------------------------------------------------- SHA-256
-
-/// Incremental SHA-256 (FIPS 180-4).
-class Sha256 {
-public:
-    Sha256();
-    void update(const void* data, std::size_t size);
-    /// Finish and return the 32-byte digest; the object must not be updated afterwards.
-    std::vector<std::uint8_t> digest();
-    /// Finish and return the digest as 64 lowercase hex digits.
-    std::string hex_digest();
-
-private:
-    void block(const std::uint8_t* p);
-    std::uint32_t h_[8];
-    std::uint8_t buf_[64];
-    std::size_t buf_len_ = 0;
-    std::uint64_t total_ = 0;
-    bool finished_ = false;
-};
-
-/// Hex SHA-256 of a buffer.
-std::string sha256_hex(const void* data, std::size_t size);
-/// Hex SHA-256 of a file; throws Error if it cannot be read.
-std::string sha256_file(const std::string& path);
+// Sha256, sha256_hex() and sha256_file() are declared in sha256.hpp (included above).
 
 // ------------------------------------------------------------------------------- raw .bin files
 
