@@ -30,9 +30,7 @@ def case_dir(tmp_path):
         ("preprocessed", "images", pre, {"layout": "NCHW", "color": "RGB"}),
         ("model_output", "output0", np.arange(-3, 9, dtype=np.int32).reshape(3, 4)),
         ("postprocessed", "detections", np.zeros((0, 6), np.float32), {"kind": "detections"}),
-    ], spec={"input": {"format": "BGR", "width": 8, "height": 6},  # a valid spec: inspect shows its ops
-             "preprocess": [{"op": "resize", "size": [4, 4]}, {"op": "normalize", "mean": [0, 0, 0], "std": [1, 1, 1]}],
-             "postprocess": {"op": "yolov8", "num_classes": 2}})
+    ], spec={"preprocess": [{"op": "resize"}, {"op": "normalize"}], "postprocess": {"op": "yolov8"}})
     return tmp_path / "cat_001", img, pre
 
 
