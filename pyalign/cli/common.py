@@ -124,6 +124,16 @@ def parse_shard_option(text: Any) -> Any:
         raise click.UsageError(str(e)) from None
 
 
+def plan_detail(plan: Any, index: int) -> Any:
+    """The HTML rows and sections of case ``index`` of a plan: its task run again, here, with ``html`` on."""
+    import dataclasses
+
+    item = plan.items[index]
+    opts = dataclasses.replace(item[-1], html=True, junit=False)
+    outcome = plan.task((*item[:-1], opts))
+    return outcome.get("html") or ([], [])
+
+
 def run_dataset(plan: Any, jobs: int, reports: Any, options: Any, allow_unpaired: bool, label: str,
                 rules: Mapping[str, Any]) -> int:
     """Run a dataset plan with a progress bar (on a terminal), stream the reports; return the exit status.
@@ -135,6 +145,7 @@ def run_dataset(plan: Any, jobs: int, reports: Any, options: Any, allow_unpaired
     from pyalign.dataset.summary import summarize, summary_text
 
     n = len(plan.items)
+    reports.detail = lambda i: plan_detail(plan, i)
     try:
         for u in plan.unpaired:
             reports.unpaired_case(u)

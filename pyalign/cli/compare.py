@@ -81,7 +81,7 @@ def compare_cmd(
 
     opts = Options(rules={k: v for k, v in rules.items() if v is not None}, stages=tuple(stages) or None,
                    max_violations=max_violations, diagnose=not no_diagnose, require_all=require_all,
-                   color=use_color, junit=bool(junit), html=bool(html))
+                   color=use_color, junit=bool(junit))
     if (ref / MANIFEST).is_file():  # one case, not in this shard
         plan = Plan(compare_task, [], [], the_shard)
     else:

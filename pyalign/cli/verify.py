@@ -72,7 +72,7 @@ def verify_cmd(cases: Tuple[str, ...], images: Tuple[str, ...], board_out: Optio
     from pyalign.dataset.tasks import Options
 
     opts = Options(rules={k: v for k, v in rules.items() if v is not None}, require_all=require_all, color=is_tty(),
-                   junit=bool(junit), html=bool(html), spec=the_spec, out=out, model=model)
+                   junit=bool(junit), spec=the_spec, out=out, model=model)
     if images:
         plan = plan_images(list(images), opts, board_out, the_shard, allow_unpaired)
     else:

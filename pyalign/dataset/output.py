@@ -11,7 +11,9 @@ when the run ends, so the memory stays flat however many cases there are.
 * ``--junit``: one ``<testsuite>`` per case, and one failing (or, with
   ``--allow-unpaired``, skipped) suite per case found on one side only;
 * ``--html``: the dataset summary first, a table of every case, then the detail
-  sections of the worst cases and of the first :data:`MAX_DETAILED` misaligned ones.
+  sections of the worst cases and of the first :data:`MAX_DETAILED` misaligned ones, rendered
+  at the end by running those cases again (:attr:`Reports.detail`): the pictures of the other
+  cases are never made.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ import json
 import tempfile
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import IO, Any, Callable, Dict, List, Mapping, Optional, Tuple
+from typing import IO, Any, Callable, Dict, List, Mapping, Optional
 
 import click
 
@@ -72,9 +74,10 @@ class Reports:
         self._json: Optional[IO[str]] = tempfile.TemporaryFile("w+", encoding="utf-8") if as_json else None
         self._junit: Optional[IO[str]] = tempfile.TemporaryFile("w+", encoding="utf-8") if junit else None
         self._junit_counts = [0, 0]
-        self._html: Optional[IO[bytes]] = tempfile.TemporaryFile("w+b") if html else None
-        self._html_at: Dict[int, Tuple[int, int]] = {}
+        self._misaligned: List[int] = []
         self._first_text = True
+        #: ``detail(index) -> (rows, sections)`` renders one case's HTML detail (set by the caller).
+        self.detail: Optional[Callable[[int], Any]] = None
 
     # ----------------------------------------------------------------------- per case
     def case(self, index: int, outcome: Mapping[str, Any]) -> None:
@@ -96,11 +99,8 @@ class Reports:
             self._junit_counts[1] += failures
         elif self._junit is not None and outcome.get("error"):
             self._junit_case(str(outcome["name"]), "error", outcome["error"], failed=True)
-        if self._html is not None and outcome.get("html"):
-            rows, sections = outcome["html"]
-            start = self._html.tell()
-            self._html.write((f'<div id="c{index}">' + "".join(sections) + "</div>").encode("utf-8"))
-            self._html_at[index] = (start, self._html.tell() - start)
+        if not outcome.get("aligned") and not outcome.get("error"):
+            self._misaligned.append(index)
 
     def unpaired_case(self, u: Mapping[str, Any]) -> None:
         """Take a case found on one side only."""
@@ -159,18 +159,19 @@ class Reports:
         from pyalign.report.dataset import CASES_HEAD, case_row, summary_section
         from pyalign.report.html import page_head, write_atomic
 
-        assert self._html is not None
         index_of = {str(r["name"]): i for i, r in enumerate(self.records)}
         worst = {str(w["name"]) for st in (summary.get("stages") or {}).values() for w in st.get("worst") or []}
-        keep = sorted(self._html_at)[:MAX_DETAILED]
-        keep = sorted(set(keep) | {index_of[n] for n in worst if n in index_of and index_of[n] in self._html_at})
+        misaligned = set(self._misaligned)
+        keep = sorted(set(self._misaligned[:MAX_DETAILED]) | {index_of[n] for n in worst
+                                                                if n in index_of and index_of[n] in misaligned})
+        if self.detail is None:
+            keep = []
 
         def link(name: str) -> Optional[str]:
             i = index_of.get(name)
             return None if i is None else f"case-{i}"
 
         def parts() -> Any:
-            assert self._html is not None
             yield page_head("pyalign dataset report", aligned, f"{len(self.records):,} paired case(s)")
             yield summary_section(summary, link)
             yield CASES_HEAD
@@ -179,16 +180,16 @@ class Reports:
             yield "</table>"
             if keep:
                 yield f"<h2>Details of {len(keep):,} misaligned case(s)</h2>"
-            for i in keep:
-                start, length = self._html_at[i]
-                self._html.seek(start)
-                yield self._html.read(length).decode("utf-8")
+            for i in keep:  # rendered now, case by case: only these cases' pictures are ever made
+                assert self.detail is not None
+                _, sections = self.detail(i)
+                yield f'<div id="c{i}">' + "".join(sections) + "</div>"
             yield "</body></html>\n"
 
         write_atomic(Path(self.html), parts())
 
     def close(self) -> None:
         """Remove the spool files."""
-        for f in (self._json, self._junit, self._html):
+        for f in (self._json, self._junit):
             if f is not None:
                 f.close()

@@ -7,8 +7,15 @@ tensors. Results are yielded in the order of the items (the callers sort them by
 name), whatever order the workers finish in, so ``jobs=1`` and ``jobs=N`` give the same
 output. At most ``4 * jobs`` tasks are in flight: a dataset of any size is streamed.
 
-Workers are started with the ``forkserver`` method on Linux (``spawn`` elsewhere): a
-forked copy of a parent that has already run OpenCV's thread pool could hang in it.
+Workers are started by a fork server on Linux (``spawn`` elsewhere;
+``PYALIGN_START_METHOD`` picks another method). The fork server is a fresh single-threaded
+process that imports numpy, OpenCV and pyalign once (:data:`PRELOAD`); each worker forked
+from it starts warm. Forking the caller itself would be faster still but is not safe: a
+caller that has run OpenCV has its thread pool, whose locks a forked child can inherit
+held, and hang on. As with any ``multiprocessing`` start method but ``fork``, a script
+that calls the Python API with ``jobs > 1`` must do so under ``if __name__ == "__main__":``
+(each worker imports it again). Each worker runs OpenCV single-threaded: the pool is the
+parallelism.
 """
 from __future__ import annotations
 
@@ -61,9 +68,21 @@ def _init_worker() -> None:
         pass
 
 
+#: Environment variable naming another start method (``spawn``, ``fork``) for the workers.
+START_METHOD_ENV = "PYALIGN_START_METHOD"
+
+#: Modules the fork server imports once, so that each worker forked from it starts warm.
+PRELOAD = ["numpy", "cv2", "pyalign.core", "pyalign.verify", "pyalign.compare.comparator", "pyalign.diagnose",
+           "pyalign.dataset.tasks", "pyalign.dataset.onthefly", "pyalign.capture", "pyalign.reference.preprocess",
+           "pyalign.reference.postprocess", "pyalign.report.html"]
+
+
 def _context() -> Any:
-    method = "forkserver" if sys.platform.startswith("linux") else "spawn"
-    return multiprocessing.get_context(method)
+    method = os.environ.get(START_METHOD_ENV) or ("forkserver" if sys.platform.startswith("linux") else "spawn")
+    ctx = multiprocessing.get_context(method)
+    if method == "forkserver":
+        ctx.set_forkserver_preload(PRELOAD)  # effective until the server starts (once per process)
+    return ctx
 
 
 def run_ordered(task: Callable[[T], R], items: Sequence[T], jobs: int = 1,

@@ -123,3 +123,27 @@ def test_usage_errors(dataset):
         assert len(p.stderr.strip().splitlines()) == 1
     p = pyalign("compare", ref, board, "--annotations", ref / "nope.json")
     assert p.returncode == 2 and p.stderr.startswith(f"error: {ref / 'nope.json'}: cannot read")
+
+
+def test_annotations_and_html(dataset, tmp_path):
+    pytest.importorskip("pycocotools")
+    ref, board, dets = dataset
+    images, anns = [], []
+    for i, name in enumerate(sorted(dets), start=1):  # the ground truth: the reference's own boxes
+        images.append({"id": i, "file_name": f"{name.split('/')[-1]}.jpg", "width": 300, "height": 300})
+        for x1, y1, x2, y2, _, c in dets[name][0].tolist():
+            anns.append({"id": len(anns) + 1, "image_id": i, "category_id": 10 + int(c), "iscrowd": 0,
+                         "bbox": [x1, y1, x2 - x1, y2 - y1], "area": (x2 - x1) * (y2 - y1)})
+    coco = tmp_path / "instances.json"
+    coco.write_text(json.dumps({"images": images, "annotations": anns,
+                                "categories": [{"id": 10 + c} for c in range(4)]}))
+    p = pyalign("compare", ref, board, "--json", "--annotations", coco, "--html", tmp_path / "r" / "report.html")
+    d = json.loads(p.stdout)["summary"]["accuracy"]["detections"]
+    assert d["reference_map50_95"] == pytest.approx(1.0) and d["annotated_cases"] == 24
+    assert d["actual_map50_95"] < 1.0 and d["delta_map50_95"] == pytest.approx(d["actual_map50_95"] - 1.0)
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert html.index("Dataset summary") < html.index("<h2>Cases</h2>") < html.index("Details of")
+    assert "Worst cases: preprocessed" in html and 'href="#case-' in html and "channel order" in html
+    assert "vs annotations" in html
+    text = pyalign("summary", tmp_path / "nope.json")
+    assert text.returncode == 2

@@ -143,3 +143,16 @@ def test_memory_stays_flat(tmp_path):
     assert r.aligned and r.summary["cases"] == 300
     assert growth < 20, f"RSS grew by {growth:.1f} MiB over 300 cases"
     assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak_before) / 1024 < 40
+
+
+def test_classification_and_segmentation_accuracy(tmp_path):
+    for name in ("bgr_classification", "gray_segmentation"):
+        _capture(tmp_path / "set" / name, name, 2)
+    (tmp_path / "labels.txt").write_text("".join(f"{k}/c{i:02d} 3\n" for k in ("bgr_classification",) for i in range(2)))
+    p = pyalign("verify", tmp_path / "set", "--json", "--labels", tmp_path / "labels.txt")
+    assert p.returncode == 0, p.stderr
+    acc = json.loads(p.stdout)["summary"]["accuracy"]
+    assert acc["classification"]["cases"] == 2 and acc["classification"]["top1_agreement"] == 1.0
+    assert acc["classification"]["labelled_cases"] == 2 and acc["classification"]["delta_top1_accuracy"] == 0.0
+    assert acc["segmentation"]["cases"] == 2 and acc["segmentation"]["miou"] == 1.0
+    assert "detections" not in acc
