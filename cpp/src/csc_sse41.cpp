@@ -1,0 +1,123 @@
+// SSE4.1 kernels of the OpenCV-mode YUV -> BGR/RGB conversion (see csc_kernels.hpp), 16 pixels per
+// step: 8 pixel pairs in two vectors of 4 int32 lanes, even and odd pixels apart, chroma once per pair.
+#include "csc_kernels.hpp"
+
+#if defined(PYALIGN_SIMD_X86)
+
+#include <immintrin.h>
+
+namespace pyalign {
+namespace detail {
+namespace {
+
+using namespace csc_const;
+
+#define PA_SSE41 PYALIGN_TARGET_SSE41
+
+PA_SSE41 inline __m128i loadu(const void* p) { return _mm_loadu_si128(static_cast<const __m128i*>(p)); }
+PA_SSE41 inline void storeu(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
+
+// Inputs of 8 pixel pairs, as two vectors (pairs 0-3, 4-7) of 32-bit lanes: max(Y - 16, 0) of the
+// even and odd pixel, raw U and V.
+struct Pairs {
+    __m128i ye[2], yo[2], u[2], v[2];
+};
+
+// One channel of 16 pixels as bytes [8 even pixels, 8 odd pixels]; `c` = the chroma term of each pair.
+PA_SSE41 inline __m128i channel(const __m128i ye[2], const __m128i yo[2], const __m128i c[2]) {
+    const __m128i e0 = _mm_srai_epi32(_mm_add_epi32(ye[0], c[0]), 20);
+    const __m128i e1 = _mm_srai_epi32(_mm_add_epi32(ye[1], c[1]), 20);
+    const __m128i o0 = _mm_srai_epi32(_mm_add_epi32(yo[0], c[0]), 20);
+    const __m128i o1 = _mm_srai_epi32(_mm_add_epi32(yo[1], c[1]), 20);
+    return _mm_packus_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(o0, o1));  // clamp to 0..255
+}
+
+PA_SSE41 inline void store3(uint8_t* out, __m128i p0, __m128i p1, __m128i p2) {
+    for (int k = 0; k < 3; ++k) {
+        const auto& m = kInterleave3.m[k];
+        const __m128i a = _mm_shuffle_epi8(p0, loadu(m[0]));
+        const __m128i b = _mm_shuffle_epi8(p1, loadu(m[1]));
+        const __m128i c = _mm_shuffle_epi8(p2, loadu(m[2]));
+        storeu(out + 16 * k, _mm_or_si128(_mm_or_si128(a, b), c));
+    }
+}
+
+template <bool kRgb>
+PA_SSE41 inline void convert16(const Pairs& in, uint8_t* out) {
+    const __m128i cy = _mm_set1_epi32(kCY);
+    __m128i ye[2], yo[2], cr[2], cg[2], cb[2];
+    for (int i = 0; i < 2; ++i) {
+        ye[i] = _mm_mullo_epi32(in.ye[i], cy);
+        yo[i] = _mm_mullo_epi32(in.yo[i], cy);
+        cr[i] = _mm_add_epi32(_mm_set1_epi32(kR0), _mm_mullo_epi32(in.v[i], _mm_set1_epi32(kCVR)));
+        cg[i] = _mm_add_epi32(_mm_add_epi32(_mm_set1_epi32(kG0), _mm_mullo_epi32(in.v[i], _mm_set1_epi32(kCVG))),
+                              _mm_mullo_epi32(in.u[i], _mm_set1_epi32(kCUG)));
+        cb[i] = _mm_add_epi32(_mm_set1_epi32(kB0), _mm_mullo_epi32(in.u[i], _mm_set1_epi32(kCUB)));
+    }
+    const __m128i r = channel(ye, yo, cr), g = channel(ye, yo, cg), b = channel(ye, yo, cb);
+    if (kRgb)
+        store3(out, r, g, b);
+    else
+        store3(out, b, g, r);
+}
+
+template <bool kVU, bool kRgb>
+PA_SSE41 int yuv420(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
+    const __m128i low = _mm_set1_epi32(0xFF), k16 = _mm_set1_epi8(16);
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (n even: whole pairs)
+        const __m128i yw = _mm_subs_epu8(loadu(y + x), k16);
+        const __m128i cw = loadu(uv + x);
+        const __m128i yd[2] = {_mm_cvtepu16_epi32(yw), _mm_cvtepu16_epi32(_mm_srli_si128(yw, 8))};
+        const __m128i cd[2] = {_mm_cvtepu16_epi32(cw), _mm_cvtepu16_epi32(_mm_srli_si128(cw, 8))};
+        Pairs p;
+        for (int i = 0; i < 2; ++i) {
+            p.ye[i] = _mm_and_si128(yd[i], low);
+            p.yo[i] = _mm_srli_epi32(yd[i], 8);
+            const __m128i first = _mm_and_si128(cd[i], low), second = _mm_srli_epi32(cd[i], 8);
+            p.u[i] = kVU ? second : first;
+            p.v[i] = kVU ? first : second;
+        }
+        convert16<kRgb>(p, out + 3 * x);
+        if (x == n - 16) return n;
+    }
+}
+
+template <bool kUyvy, bool kRgb>
+PA_SSE41 int yuv422(const uint8_t* src, uint8_t* out, int n) {
+    const __m128i low = _mm_set1_epi32(0xFF);
+    const __m128i k16 = _mm_set1_epi32(kUyvy ? 0x10001000 : 0x00100010);  // luma bytes only
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (n even: whole pairs)
+        const __m128i d[2] = {_mm_subs_epu8(loadu(src + 2 * x), k16), _mm_subs_epu8(loadu(src + 2 * x + 16), k16)};
+        Pairs p;
+        for (int i = 0; i < 2; ++i) {
+            const __m128i b0 = _mm_and_si128(d[i], low);
+            const __m128i b1 = _mm_and_si128(_mm_srli_epi32(d[i], 8), low);
+            const __m128i b2 = _mm_and_si128(_mm_srli_epi32(d[i], 16), low);
+            const __m128i b3 = _mm_srli_epi32(d[i], 24);
+            p.ye[i] = kUyvy ? b1 : b0;  // YUYV: Y0 U Y1 V; UYVY: U Y0 V Y1
+            p.u[i] = kUyvy ? b0 : b1;
+            p.yo[i] = kUyvy ? b3 : b2;
+            p.v[i] = kUyvy ? b2 : b3;
+        }
+        convert16<kRgb>(p, out + 3 * x);
+        if (x == n - 16) return n;
+    }
+}
+
+#undef PA_SSE41
+
+}  // namespace
+
+const CscKernels kCscSSE41 = {
+    {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
+    {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
+};
+
+}  // namespace detail
+}  // namespace pyalign
+
+#endif  // PYALIGN_SIMD_X86
