@@ -73,8 +73,9 @@ public:
     const PipelineGeometry& geometry() const { return geom_; }
 
     /// raw: input_bytes() contiguous bytes; dst: output_bytes() bytes (float* or uint8_t*).
-    /// Thread-safe: every run uses its own scratch.
-    void run(const uint8_t* raw, void* dst) const;
+    /// Thread-safe: every run uses its own scratch. `threads` splits the output rows across that many
+    /// threads (0: one per CPU); the tensor is the same for every thread count.
+    void run(const uint8_t* raw, void* dst, int threads = 1) const;
 
 private:
     PipelineSpec spec_;
