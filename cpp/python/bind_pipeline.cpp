@@ -29,7 +29,7 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
                         const std::optional<std::vector<int>>& size, const std::string& interpolation,
                         const std::string& style, const std::vector<double>& pad_value, bool swap_rb,
                         const std::optional<std::vector<double>>& mean, const std::optional<std::vector<double>>& stdv,
-                        const std::optional<std::string>& layout) {
+                        const std::optional<std::string>& layout, int threads) {
     pyalign::PipelineSpec s;
     s.input_format = pyalign::parse_pixel_format(input_format);
     s.width = width;
@@ -94,7 +94,7 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
     const auto* in = static_cast<const uint8_t*>(raw.data());
     {
         py::gil_scoped_release nogil;
-        pipe.run(in, o);
+        pipe.run(in, o, threads);
     }
     return py::make_tuple(out, geometry_dict(pipe.geometry().g));
 }
@@ -107,7 +107,7 @@ void bind_pipeline(py::module_& m) {
           py::arg("geometry") = "none", py::arg("size") = py::none(), py::arg("interpolation") = "linear",
           py::arg("style") = "ultralytics", py::arg("pad_value") = std::vector<double>{114.0},
           py::arg("swap_rb") = false, py::arg("mean") = py::none(), py::arg("std") = py::none(),
-          py::arg("layout") = py::none(),
+          py::arg("layout") = py::none(), py::arg("threads") = 1,
           "Fused preprocessing of one raw input (see pipeline.hpp); returns (tensor, geometry dict).");
 }
 

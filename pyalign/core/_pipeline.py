@@ -68,7 +68,8 @@ def _style(spec: Mapping[str, Any]) -> str:
     return "none"
 
 
-def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info: bool = False) -> Any:
+def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info: bool = False,
+               threads: int = 1) -> Any:
     """Run a spec's preprocessing on one raw input with the fused C++ pipeline.
 
     Parameters
@@ -83,6 +84,9 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
         :func:`pyalign.spec.load_spec`), or the path of a spec JSON file.
     return_info : bool
         Also return the geometry (a :class:`pyalign.core.LetterboxInfo`).
+    threads : int
+        Split the output rows across this many threads (0: one per CPU); the tensor is the same
+        for every thread count.
 
     Returns
     -------
@@ -101,7 +105,9 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
         The raw input does not match the spec's input (dtype, shape).
     """
     from .. import _core
+    from ._resize import _check_threads
 
+    threads = _check_threads(threads)
     s = _load(spec)
     if not isinstance(raw, np.ndarray):
         raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
@@ -110,7 +116,7 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
     check_raw_input(raw, s)
     # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
     raw = np.require(raw, requirements=("C_CONTIGUOUS", "ALIGNED"))
-    tensor, geo = _core.preprocess(raw, **_params(s))
+    tensor, geo = _core.preprocess(raw, threads=threads, **_params(s))
     if not return_info:
         return tensor
     from ._resize import LetterboxInfo

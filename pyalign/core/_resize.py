@@ -21,6 +21,7 @@ __all__ = ["resize", "letterbox", "letterbox_info", "LetterboxInfo"]
 _INTERPOLATIONS = ("linear", "nearest")
 _STYLES = ("ultralytics", "center")
 _MAX_SIDE = 1 << 20
+_MAX_THREADS = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -159,13 +160,22 @@ def _check_image(src: Any, dtypes: Sequence[np.dtype], what: str = "src") -> np.
     return np.require(src, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
+def _check_threads(threads: Any) -> int:
+    """Validate the ``threads`` option: an int, 0 (one per CPU) or more."""
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (numbers.Integral, np.integer)):
+        raise ValueError(f"threads must be an integer, got {threads!r}")
+    if not 0 <= int(threads) <= _MAX_THREADS:
+        raise ValueError(f"threads must be in 0..{_MAX_THREADS} (0 = one per CPU), got {threads!r}")
+    return int(threads)
+
+
 def _check_dst_bytes(w: int, h: int, src: np.ndarray) -> None:
     cn = src.shape[2] if src.ndim == 3 else 1
     if w * h * cn * src.itemsize > (1 << 34):
         raise ValueError(f"dsize ({w}, {h}) is too large: the result would exceed 16 GiB")
 
 
-def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear") -> np.ndarray:
+def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear", threads: int = 1) -> np.ndarray:
     """Resize an image exactly as ``cv2.resize(src, dsize, interpolation=...)``.
 
     Parameters
@@ -177,6 +187,9 @@ def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear
         Output size ``(width, height)``, as in cv2.
     interpolation : {"linear", "nearest"}
         ``INTER_LINEAR`` or ``INTER_NEAREST``.
+    threads : int
+        Split the output rows across this many threads (0: one per CPU). The result is the same
+        for every thread count.
 
     Returns
     -------
@@ -198,9 +211,10 @@ def resize(src: np.ndarray, dsize: Tuple[int, int], interpolation: str = "linear
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(f"interpolation must be one of {_INTERPOLATIONS}, got {interpolation!r}")
     w, h = _check_size(dsize, "dsize")
+    threads = _check_threads(threads)
     src = _check_image(src, (np.dtype(np.uint8), np.dtype(np.float32)))
     _check_dst_bytes(w, h, src)
-    return _drop_single_channel(_core.resize(src, w, h, interpolation))
+    return _drop_single_channel(_core.resize(src, w, h, interpolation, threads))
 
 
 def _drop_single_channel(a: np.ndarray) -> np.ndarray:
@@ -270,6 +284,7 @@ def letterbox(
     dsize: Tuple[int, int],
     pad_value: Union[float, Sequence[float]] = 114,
     style: str = "ultralytics",
+    threads: int = 1,
 ) -> Tuple[np.ndarray, LetterboxInfo]:
     """Resize keeping the aspect ratio and pad to ``dsize``.
 
@@ -284,6 +299,8 @@ def letterbox(
     style : {"ultralytics", "center"}
         Geometry, see :func:`letterbox_info`. The content is resized with OpenCV-exact
         INTER_LINEAR (skipped when the size is unchanged).
+    threads : int
+        Threads for the resize of a uint8 image (0: one per CPU); the result does not depend on it.
 
     Returns
     -------
@@ -293,17 +310,18 @@ def letterbox(
     if style not in _STYLES:
         raise ValueError(f"letterbox style must be one of {_STYLES}, got {style!r}")
     w, h = _check_size(dsize, "dsize")
+    threads = _check_threads(threads)
     src = _check_image(src, (np.dtype(np.uint8), np.dtype(np.float32)))
     _check_dst_bytes(w, h, src)
     cn = src.shape[2] if src.ndim == 3 else 1
     pad = _pad_values(pad_value, cn, src.dtype)
     if src.dtype == np.uint8:
-        dst, geo = _core.letterbox(src, w, h, pad, style)
+        dst, geo = _core.letterbox(src, w, h, pad, style, threads)
         return _drop_single_channel(dst), LetterboxInfo(**geo, style=style)
     info = letterbox_info((src.shape[1], src.shape[0]), (w, h), style)
     inner = src
     if (info.resized_width, info.resized_height) != (src.shape[1], src.shape[0]):
-        inner = _core.resize(src, info.resized_width, info.resized_height, "linear")
+        inner = _core.resize(src, info.resized_width, info.resized_height, "linear", threads)
     shape = (h, w) + src.shape[2:]
     dst = np.empty(shape, dtype=np.float32)
     dst[...] = np.asarray(pad, dtype=np.float32) if src.ndim == 3 else np.float32(pad[0])
