@@ -323,7 +323,7 @@ PYALIGN_CLONES void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_
     }
 }
 
-void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels) {
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels, int wide_w) {
     const std::size_t w = static_cast<std::size_t>(dst_w);
     switch (channels) {
         case 1:
@@ -332,9 +332,15 @@ void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, in
         case 2:
             for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 2 * dx, src + xofs0[dx], 2);
             break;
-        case 3:
-            for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 3);
+        case 3: {
+            // 4-byte copies (the 4th byte is overwritten by the next pixel) where the source row has
+            // room, never for the last destination pixel
+            std::size_t dx = 0;
+            const std::size_t wide = std::min(static_cast<std::size_t>(wide_w < 0 ? 0 : wide_w), w == 0 ? 0 : w - 1);
+            for (; dx < wide; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 4);
+            for (; dx < w; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 3);
             break;
+        }
         default:
             for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 4 * dx, src + xofs0[dx], 4);
             break;
@@ -458,11 +464,13 @@ void LinearResizeU8::hpass(const uint8_t* src, int16_t* out, Scratch& s) const {
         detail::linear_u8_hpass_identity(src, out, dst_w_ * cn_);
         return;
     }
+    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
     if (area2_) {
-        detail::linear_u8_hpass_area2(src, out, dst_w_, cn_);
+        const int done = (k != nullptr && k->area2_hpass[cn_] != nullptr) ? k->area2_hpass[cn_](src, out, dst_w_) : 0;
+        const std::size_t at = static_cast<std::size_t>(done) * static_cast<std::size_t>(cn_);
+        detail::linear_u8_hpass_area2(src + 2 * at, out + at, dst_w_ - done, cn_);
         return;
     }
-    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
     const int done = (k != nullptr && simd_w_ > 0 && k->hpass[cn_] != nullptr)
                          ? k->hpass[cn_](src, out, xofs0_.data(), whi_.data(), wlo_.data(), simd_w_)
                          : 0;
@@ -485,12 +493,13 @@ void LinearResizeU8::hpass(const uint8_t* src, int16_t* out, Scratch& s) const {
 
 void LinearResizeU8::vpass(const int16_t* h0, const int16_t* h1, int dy, uint8_t* out, const Scratch& s) const {
     const int n = dst_w_ * cn_;
+    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
     if (area2_) {
-        detail::linear_u8_vpass_area2(h0, h1, out, n, cn_ == 2);
+        const int done = (k != nullptr && cn_ != 2) ? k->area2_vpass(h0, h1, out, n) : 0;
+        if (done < n) detail::linear_u8_vpass_area2(h0 + done, h1 + done, out + done, n - done, cn_ == 2);
         return;
     }
     const int16_t b0 = beta_[2 * static_cast<std::size_t>(dy)], b1 = beta_[2 * static_cast<std::size_t>(dy) + 1];
-    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
     const int done = k != nullptr ? k->vpass(h0, h1, b0, b1, out, n) : 0;
     if (done < n) detail::linear_u8_vpass(h0 + done, h1 + done, b0, b1, out + done, n - done);
 }

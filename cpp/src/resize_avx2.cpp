@@ -119,11 +119,63 @@ PA_AVX2 int vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, 
     }
 }
 
+// Exact 2x downscale: horizontal pair sums with a byte multiply-add by 1 (sums <= 510).
+PA_AVX2 int area2_c1(const uint8_t* src, int16_t* out, int n) {
+    const __m256i ones = _mm256_set1_epi8(1);
+    int dx = 0;
+    for (; dx + 16 <= n; dx += 16)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + dx), _mm256_maddubs_epi16(loadu(src + 2 * dx), ones));
+    return dx;
+}
+
+PA_AVX2 int area2_c3(const uint8_t* src, int16_t* out, int n) {
+    // per lane: 2 output pixels from 12 source bytes; lanes load at 6dx and 6dx + 12 (16 bytes each)
+    const __m256i pairs = _mm256_setr_epi8(0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11, -1, -1, -1, -1,  //
+                                           0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11, -1, -1, -1, -1);
+    const __m256i compact = _mm256_setr_epi32(0, 1, 2, 4, 5, 6, 3, 7);
+    const __m256i ones = _mm256_set1_epi8(1);
+    int dx = 0;
+    for (; 6 * dx + 28 <= 6 * n; dx += 4) {
+        const __m128i* p = reinterpret_cast<const __m128i*>(src + 6 * dx);
+        const __m256i v = _mm256_loadu2_m128i(reinterpret_cast<const __m128i*>(src + 6 * dx + 12), p);
+        const __m256i sums = _mm256_maddubs_epi16(_mm256_shuffle_epi8(v, pairs), ones);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 3 * dx), _mm256_permutevar8x32_epi32(sums, compact));
+    }
+    return dx;
+}
+
+PA_AVX2 int area2_c4(const uint8_t* src, int16_t* out, int n) {
+    const __m256i pairs = _mm256_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15,  //
+                                           0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    const __m256i ones = _mm256_set1_epi8(1);
+    int dx = 0;
+    for (; dx + 4 <= n; dx += 4)
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + 4 * dx),
+                            _mm256_maddubs_epi16(_mm256_shuffle_epi8(loadu(src + 8 * dx), pairs), ones));
+    return dx;
+}
+
+PA_AVX2 int area2_vpass(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
+    const __m256i two = _mm256_set1_epi16(2);
+    if (n < 32) return 0;
+    for (int i = 0;; i += 32) {
+        if (i > n - 32) i = n - 32;  // the last block overlaps the previous one (same values)
+        const __m256i lo = _mm256_srli_epi16(_mm256_add_epi16(_mm256_add_epi16(loadu(h0 + i), loadu(h1 + i)), two), 2);
+        const __m256i hi =
+            _mm256_srli_epi16(_mm256_add_epi16(_mm256_add_epi16(loadu(h0 + i + 16), loadu(h1 + i + 16)), two), 2);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), _mm256_permute4x64_epi64(_mm256_packus_epi16(lo, hi), 0xD8));
+        if (i == n - 32) return n;
+    }
+}
+
 #undef PA_AVX2
 
 }  // namespace
 
-const ResizeKernels kResizeAVX2 = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4}, vpass};
+const ResizeKernels kResizeAVX2 = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4},
+                                   vpass,
+                                   {nullptr, area2_c1, nullptr, area2_c3, area2_c4},
+                                   area2_vpass};
 
 }  // namespace detail
 }  // namespace pyalign

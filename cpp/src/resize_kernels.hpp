@@ -33,10 +33,17 @@ inline constexpr int kHpassRead = 8;    // bytes read from each first tap
 using HpassKernel = int (*)(const uint8_t* src, int16_t* out, const int32_t* xofs0, const uint8_t* whi,
                             const uint8_t* wlo, int n);
 using VpassKernel = int (*)(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t* dst, int n);
+// Exact 2x downscale (the source row has exactly 2 * n pixels): out[dx*cn + c] = sum of channel c of
+// source pixels 2dx and 2dx+1; returns the pixels done (a prefix, the caller does the rest; may store
+// kHpassSlack int16 past them). Vertical: dst[i] = (h0[i] + h1[i] + 2) >> 2, returns n or 0.
+using Area2HKernel = int (*)(const uint8_t* src, int16_t* out, int n);
+using Area2VKernel = int (*)(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n);
 
 struct ResizeKernels {
     HpassKernel hpass[5];  // by channel count; nullptr: portable only
     VpassKernel vpass;
+    Area2HKernel area2_hpass[5];
+    Area2VKernel area2_vpass;  // not for 2 channels (rounded half to even, portable)
 };
 
 #if defined(PYALIGN_SIMD_X86)

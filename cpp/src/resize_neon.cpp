@@ -87,9 +87,52 @@ int vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1, uint8_t*
     }
 }
 
+// Exact 2x downscale: pairwise widening adds of each channel (structure loads / stores).
+int area2_c1(const uint8_t* src, int16_t* out, int n) {
+    int dx = 0;
+    for (; dx + 8 <= n; dx += 8) vst1q_s16(out + dx, vreinterpretq_s16_u16(vpaddlq_u8(vld1q_u8(src + 2 * dx))));
+    return dx;
+}
+
+int area2_c3(const uint8_t* src, int16_t* out, int n) {
+    int dx = 0;
+    for (; dx + 8 <= n; dx += 8) {
+        const uint8x16x3_t px = vld3q_u8(src + 6 * dx);
+        int16x8x3_t sums;
+        for (int c = 0; c < 3; ++c) sums.val[c] = vreinterpretq_s16_u16(vpaddlq_u8(px.val[c]));
+        vst3q_s16(out + 3 * dx, sums);
+    }
+    return dx;
+}
+
+int area2_c4(const uint8_t* src, int16_t* out, int n) {
+    int dx = 0;
+    for (; dx + 8 <= n; dx += 8) {
+        const uint8x16x4_t px = vld4q_u8(src + 8 * dx);
+        int16x8x4_t sums;
+        for (int c = 0; c < 4; ++c) sums.val[c] = vreinterpretq_s16_u16(vpaddlq_u8(px.val[c]));
+        vst4q_s16(out + 4 * dx, sums);
+    }
+    return dx;
+}
+
+int area2_vpass(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
+    const int16x8_t two = vdupq_n_s16(2);
+    if (n < 8) return 0;
+    for (int i = 0;; i += 8) {
+        if (i > n - 8) i = n - 8;  // the last block overlaps the previous one (same values)
+        const int16x8_t t = vaddq_s16(vaddq_s16(vld1q_s16(h0 + i), vld1q_s16(h1 + i)), two);
+        vst1_u8(dst + i, vqmovun_s16(vshrq_n_s16(t, 2)));
+        if (i == n - 8) return n;
+    }
+}
+
 }  // namespace
 
-const ResizeKernels kResizeNEON = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4}, vpass};
+const ResizeKernels kResizeNEON = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4},
+                                   vpass,
+                                   {nullptr, area2_c1, nullptr, area2_c3, area2_c4},
+                                   area2_vpass};
 
 }  // namespace detail
 }  // namespace pyalign

@@ -96,11 +96,51 @@ PA_SSE41 int vpass(const int16_t* h0, const int16_t* h1, int16_t b0, int16_t b1,
     }
 }
 
+// Exact 2x downscale: horizontal pair sums with a byte multiply-add by 1 (sums <= 510).
+PA_SSE41 int area2_c1(const uint8_t* src, int16_t* out, int n) {
+    const __m128i ones = _mm_set1_epi8(1);
+    int dx = 0;
+    for (; dx + 8 <= n; dx += 8) storeu(out + dx, _mm_maddubs_epi16(loadu(src + 2 * dx), ones));
+    return dx;
+}
+
+PA_SSE41 int area2_c3(const uint8_t* src, int16_t* out, int n) {
+    const __m128i pairs = _mm_setr_epi8(0, 3, 1, 4, 2, 5, 6, 9, 7, 10, 8, 11, -1, -1, -1, -1);
+    const __m128i ones = _mm_set1_epi8(1);
+    int dx = 0;
+    for (; 6 * dx + 16 <= 6 * n; dx += 2)  // 2 output pixels from 12 of 16 bytes read
+        storeu(out + 3 * dx, _mm_maddubs_epi16(_mm_shuffle_epi8(loadu(src + 6 * dx), pairs), ones));
+    return dx;
+}
+
+PA_SSE41 int area2_c4(const uint8_t* src, int16_t* out, int n) {
+    const __m128i pairs = _mm_setr_epi8(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    const __m128i ones = _mm_set1_epi8(1);
+    int dx = 0;
+    for (; dx + 2 <= n; dx += 2) storeu(out + 4 * dx, _mm_maddubs_epi16(_mm_shuffle_epi8(loadu(src + 8 * dx), pairs), ones));
+    return dx;
+}
+
+PA_SSE41 int area2_vpass(const int16_t* h0, const int16_t* h1, uint8_t* dst, int n) {
+    const __m128i two = _mm_set1_epi16(2);
+    if (n < 16) return 0;
+    for (int i = 0;; i += 16) {
+        if (i > n - 16) i = n - 16;  // the last block overlaps the previous one (same values)
+        const __m128i lo = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(loadu(h0 + i), loadu(h1 + i)), two), 2);
+        const __m128i hi = _mm_srli_epi16(_mm_add_epi16(_mm_add_epi16(loadu(h0 + i + 8), loadu(h1 + i + 8)), two), 2);
+        storeu(dst + i, _mm_packus_epi16(lo, hi));
+        if (i == n - 16) return n;
+    }
+}
+
 #undef PA_SSE41
 
 }  // namespace
 
-const ResizeKernels kResizeSSE41 = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4}, vpass};
+const ResizeKernels kResizeSSE41 = {{nullptr, hpass_c1, nullptr, hpass_c3, hpass_c4},
+                                    vpass,
+                                    {nullptr, area2_c1, nullptr, area2_c3, area2_c4},
+                                    area2_vpass};
 
 }  // namespace detail
 }  // namespace pyalign

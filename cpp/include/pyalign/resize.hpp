@@ -59,8 +59,8 @@ void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, i
 // out[i] = (src[i] * 2048) >> 4 = src[i] << 7.
 void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n);
 // Pure selection with columns picked by xofs0 (all weights (2048, 0)): dst pixel dx = src pixel at
-// element offset xofs0[dx].
-void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels);
+// element offset xofs0[dx]. wide_w: as in LinearTablesU8 (3 channels copy 4 bytes there).
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels, int wide_w);
 }  // namespace detail
 
 /// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
@@ -181,7 +181,7 @@ void LinearResizeU8::run_impl(int dy0, int dy1, GetRow& get_row, DstRow& dst_row
             if (identity_cols_) {
                 select(dy, row);
             } else {
-                detail::linear_u8_select(row, dst_row(dy), xofs0_.data(), dst_w_, cn_);
+                detail::linear_u8_select(row, dst_row(dy), xofs0_.data(), dst_w_, cn_, wide_w_);
                 done(dy);
             }
         }
