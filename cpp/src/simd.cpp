@@ -18,7 +18,7 @@ namespace {
 SimdLevel best_level() {
 #if defined(PYALIGN_SIMD_X86)
     __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2")) return SimdLevel::AVX2;
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return SimdLevel::AVX2;
     if (__builtin_cpu_supports("sse4.1")) return SimdLevel::SSE41;
 #elif defined(PYALIGN_SIMD_NEON)
     return SimdLevel::NEON;
@@ -80,7 +80,7 @@ std::vector<SimdLevel> simd_levels() {
 #if defined(PYALIGN_SIMD_X86)
     __builtin_cpu_init();
     if (__builtin_cpu_supports("sse4.1")) out.push_back(SimdLevel::SSE41);
-    if (__builtin_cpu_supports("avx2")) out.push_back(SimdLevel::AVX2);
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) out.push_back(SimdLevel::AVX2);
 #elif defined(PYALIGN_SIMD_NEON)
     out.push_back(SimdLevel::NEON);
 #endif

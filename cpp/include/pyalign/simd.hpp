@@ -1,11 +1,13 @@
-// pyalign — instruction-set levels of the hot kernels (uint8 resize, YUV -> BGR/RGB).
+// pyalign — instruction-set levels of the hot kernels (uint8 resize, YUV -> BGR/RGB, normalisation).
 //
 // The portable C++ loops are the reference. On x86-64 the library also carries SSE4.1 and AVX2
-// kernels, on aarch64 NEON kernels; each gives the same bytes as the portable code for every input
-// (integer arithmetic only). At start-up the best level the CPU supports is chosen; the environment
-// variable PYALIGN_SIMD (portable, sse4.1, avx2, neon) or set_simd_level() selects another one,
-// e.g. to compare every level bit for bit. Builds with -DPYALIGN_NO_DISPATCH have the portable
-// level only.
+// (AVX2 + FMA) kernels, on aarch64 NEON kernels; each gives the same bytes as the portable code for
+// every input: the resize and colour kernels use the same integer arithmetic, the normalisation
+// kernels replace the division by a corrected reciprocal only where that was checked to give the
+// quotient's bits for all 256 inputs (normalize_kernels.hpp). At start-up the best level the CPU
+// supports is chosen; the environment variable PYALIGN_SIMD (portable, sse4.1, avx2, neon) or
+// set_simd_level() selects another one, e.g. to compare every level bit for bit. Builds with
+// -DPYALIGN_NO_DISPATCH have the portable level only.
 #pragma once
 
 #include <string>
