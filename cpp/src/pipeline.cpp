@@ -68,12 +68,9 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         throw Error(std::string("pipeline: input format ") + pixel_format_name(f) + " needs a csc op first");
     if (!is_yuv(f) && spec.csc)
         throw Error(std::string("pipeline: csc converts a YUV input, but the input format is ") + pixel_format_name(f));
-    if (spec.csc) {
-        // Validate the conversion (mode, matrix) now.
-        YuvRowConverter probe(f, spec.width, spec.height, spec.csc_to_rgb, spec.csc_mode,
-                              spec.csc_mode == CscMode::Matrix ? spec.csc_matrix : nullptr);
-        (void)probe;
-    }
+    if (spec.csc)  // validates the conversion (mode, matrix)
+        conv_ = std::make_shared<const YuvRowConverter>(f, spec.width, spec.height, spec.csc_to_rgb, spec.csc_mode,
+                                                        spec.csc_mode == CscMode::Matrix ? spec.csc_matrix : nullptr);
     channels_ = decoded_channels(f);
     out_w_ = spec.width;
     out_h_ = spec.height;
@@ -125,6 +122,22 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         case Layout::NHWC: shape_ = {1, H, W, C}; break;
         case Layout::NCHW: shape_ = {1, C, H, W}; break;
     }
+    // Everything run() needs besides the input: the row writer, the converter, the resize tables.
+    writer_ = std::make_shared<const RowWriter>(nspec_, out_h_, out_w_);
+    const bool linear_resize = spec.geometry == GeometryOp::Resize && spec.interpolation == Interpolation::Linear;
+    const bool letterbox_resize = spec.geometry == GeometryOp::Letterbox &&
+                                  (g.resized_width != spec.width || g.resized_height != spec.height);
+    if (linear_resize || letterbox_resize) {
+        auto rz = std::make_shared<LinearResizeU8>(spec.width, spec.height, g.resized_width, g.resized_height, channels_);
+        if (conv_) {
+            // A linear resize of converted rows converts only the rows and columns it reads with a
+            // non-zero weight; columns when that is at most 40% of them (picking columns one by one
+            // costs about 2.5x a contiguous conversion per pixel, docs/preprocessing.md).
+            needed_ = rows_needed(*rz);
+            cols_ = rz->compact_columns(static_cast<int>(static_cast<long long>(spec.width) * 2 / 5));
+        }
+        rz_ = rz;
+    }
 }
 
 std::size_t Pipeline::output_elements() const {
@@ -136,15 +149,10 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
     const int C = channels_;
     const std::size_t src_row = static_cast<std::size_t>(s.width) * static_cast<std::size_t>(C);
     detail::resolve_threads(threads);
-    const RowWriter writer(nspec_, out_h_, out_w_);
-
-    std::unique_ptr<YuvRowConverter> conv;
-    if (s.csc) {
-        conv.reset(new YuvRowConverter(s.input_format, s.width, s.height, s.csc_to_rgb, s.csc_mode,
-                                       s.csc_mode == CscMode::Matrix ? s.csc_matrix : nullptr));
-    }
-    std::vector<char> needed;   // empty: every row; else rows worth converting (see rows_needed)
-    std::vector<int32_t> cols;  // empty: every column; else the only source columns converted
+    const RowWriter& writer = *writer_;
+    const YuvRowConverter* conv = conv_.get();
+    const std::vector<char>& needed = needed_;
+    const std::vector<int32_t>& cols = cols_;
     // The source rows of one thread: a YUV row is converted into the thread's own buffer.
     auto get_row = [&](std::vector<uint8_t>& rowbuf, int y) -> const uint8_t* {
         if (conv) {
@@ -158,14 +166,6 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
             return rowbuf.data();  // a skipped row keeps the previous content: it is only weighted by 0
         }
         return raw + static_cast<std::size_t>(y) * src_row;
-    };
-    // A linear resize of converted rows converts only the columns it reads with a non-zero weight,
-    // when that is at most 40% of them: picking columns one by one costs about 2.5x a contiguous
-    // conversion per pixel (measured, docs/preprocessing.md).
-    auto prepare = [&](LinearResizeU8& rz) {
-        if (!conv) return;
-        needed = rows_needed(rz);
-        cols = rz.compact_columns(static_cast<int>(static_cast<long long>(s.width) * 2 / 5));
     };
     // Every thread writes its own range of output rows; each row is computed as single-threaded.
     auto split = [&](auto&& rows_fn) { detail::parallel_rows(threads, out_h_, rows_fn); };
@@ -185,11 +185,9 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
 
     if (s.geometry == GeometryOp::Resize) {
         if (s.interpolation == Interpolation::Linear) {
-            LinearResizeU8 rz(s.width, s.height, out_w_, out_h_, C);
-            prepare(rz);
             split([&](int d0, int d1) {
                 std::vector<uint8_t> rowbuf;
-                rz.run_rows(
+                rz_->run_rows(
                     d0, d1, [&](int y) { return get_row(rowbuf, y); },
                     [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
             });
@@ -232,12 +230,7 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
     // Letterbox: top padding, the resized rows framed by left/right padding, bottom padding.
     const LetterboxGeometry& g = geom_.g;
     const std::size_t mid_bytes = static_cast<std::size_t>(g.resized_width) * C;
-    const bool same_size = g.resized_width == s.width && g.resized_height == s.height;
-    std::unique_ptr<LinearResizeU8> rz;
-    if (!same_size) {
-        rz.reset(new LinearResizeU8(s.width, s.height, g.resized_width, g.resized_height, C));
-        prepare(*rz);
-    }
+    const LinearResizeU8* rz = rz_.get();  // null: the content is the input itself
     split([&](int o0, int o1) {
         // output rows [o0, o1): padding rows, and the content rows [r0, r1) that fall in the range
         const int r0 = std::min(std::max(o0 - g.pad_top, 0), g.resized_height);
@@ -251,7 +244,7 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
             std::memcpy(middle, row, mid_bytes);
             writer.write_row(g.pad_top + dy, full.data(), dst);
         };
-        if (same_size) {
+        if (rz == nullptr) {
             for (int y = r0; y < r1; ++y) put(y, get_row(rowbuf, y));
         } else if (r0 < r1) {
             rz->run_rows(r0, r1, [&](int y) { return get_row(rowbuf, y); }, put);

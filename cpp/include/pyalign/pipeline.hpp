@@ -14,6 +14,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -85,6 +86,12 @@ private:
     NormalizeSpec nspec_;
     std::vector<std::size_t> shape_;
     PipelineGeometry geom_;
+    // Built once by the constructor, read-only afterwards (shared by copies and by run()'s threads).
+    std::shared_ptr<const RowWriter> writer_;
+    std::shared_ptr<const YuvRowConverter> conv_;  // YUV input
+    std::shared_ptr<const LinearResizeU8> rz_;     // linear resize, or the letterbox content
+    std::vector<char> needed_;                     // empty: every source row; else the rows worth converting
+    std::vector<int32_t> cols_;                    // empty: every column; else the only source columns converted
 };
 
 }  // namespace pyalign
