@@ -8,6 +8,7 @@
 
 #include "check.hpp"
 #include "pyalign/csc.hpp"
+#include "pyalign/normalize.hpp"
 #include "pyalign/pipeline.hpp"
 #include "pyalign/resize.hpp"
 #include "pyalign/simd.hpp"
@@ -80,6 +81,7 @@ PA_TEST(resize_levels_equal_portable_random) {
         int sw = rnd_in(1, 300), sh = rnd_in(1, 24), dw = rnd_in(1, 200), dh = rnd_in(1, 24);
         if (it % 6 == 1) dw = rnd_in(sw, 3 * sw);          // upscale
         if (it % 6 == 2) { dw = rnd_in(1, 40); sw = dw * rnd_in(2, 5) + rnd_in(0, 3); }  // downscale
+        if (it % 6 == 3) { sw = 2 * dw; sh = 2 * dh; }  // exact 2x: the area path
         const int pad = it % 3;  // padded rows
         const auto src = random_bytes((static_cast<std::size_t>(sw) * cn + pad) * sh);
         const std::string what = "resize " + std::to_string(sw) + "x" + std::to_string(sh) + "->" +
@@ -94,7 +96,8 @@ PA_TEST(resize_levels_equal_portable_random) {
 
 PA_TEST(resize_levels_equal_portable_large) {
     const int sizes[][4] = {{1920, 1080, 640, 640}, {1280, 720, 640, 640}, {1000, 1000, 333, 333},
-                            {1920, 1080, 224, 224}, {640, 480, 1280, 960}, {1921, 7, 1283, 5}};
+                            {1920, 1080, 224, 224}, {640, 480, 1280, 960}, {1921, 7, 1283, 5},
+                            {1280, 720, 640, 360},  {1922, 4, 961, 2}};
     for (const auto& z : sizes)
         for (int cn = 1; cn <= 4; ++cn) {
             const auto src = random_bytes(static_cast<std::size_t>(z[0]) * z[1] * cn);
@@ -244,6 +247,36 @@ PA_TEST(pipeline_levels_and_threads_equal) {
         each_level_equal([&] { return run(1); }, "pipeline case " + std::to_string(it));
         const auto one = run(1);
         for (int t : {2, 3, 8}) PA_CHECK(run(t) == one);
+    }
+}
+
+PA_TEST(normalize_levels_equal_portable) {
+    // Planar and interleaved float outputs of 1..4 channels with /255, ImageNet and random mean/std
+    // (some of which the reciprocal kernels must refuse, e.g. a huge mean with a tiny std).
+    const float means[][4] = {{0, 0, 0, 0}, {123.675f, 116.28f, 103.53f, 0.5f}, {3e38f, -3e38f, 1e-30f, 7}};
+    const float stds[][4] = {{255, 255, 255, 255}, {58.395f, 57.12f, 57.375f, 3}, {1e-10f, 1e-10f, 1e30f, -0.3f}};
+    const pyalign::Layout layouts[] = {pyalign::Layout::HWC, pyalign::Layout::CHW, pyalign::Layout::NCHW};
+    for (int it = 0; it < 96; ++it) {
+        pyalign::NormalizeSpec s;
+        s.channels = 1 + it % 4;
+        s.layout = layouts[(it / 4) % 3];
+        s.normalize = true;
+        s.to_float = true;
+        s.swap_rb = s.channels >= 3 && it % 2 == 1;
+        const int v = (it / 12) % 4;
+        for (int c = 0; c < 4; ++c) {
+            s.mean[c] = v < 3 ? means[v][c] : static_cast<float>(rnd_in(-3000, 3000)) / 7.f;
+            s.stdv[c] = v < 3 ? stds[v][c] : static_cast<float>(rnd_in(1, 3000)) / 13.f;
+        }
+        const int w = rnd_in(1, 700), h = rnd_in(1, 5);
+        const auto img = random_bytes(static_cast<std::size_t>(w) * h * s.channels);
+        each_level_equal(
+            [&] {
+                std::vector<uint8_t> out(static_cast<std::size_t>(w) * h * s.channels * 4);
+                pyalign::normalize_u8(img.data(), h, w, s, out.data());
+                return out;
+            },
+            "normalize case " + std::to_string(it));
     }
 }
 
