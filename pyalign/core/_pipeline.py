@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import SpecError
 
-__all__ = ["preprocess", "PipelineSpecError"]
+__all__ = ["preprocess", "Preprocessor", "PipelineSpecError"]
 
 
 class PipelineSpecError(SpecError, ValueError):
@@ -68,6 +68,58 @@ def _style(spec: Mapping[str, Any]) -> str:
     return "none"
 
 
+class Preprocessor:
+    """A spec's preprocessing, validated and prepared once (resize tables, conversion), run per frame.
+
+    ``Preprocessor(spec)(raw)`` gives what :func:`preprocess` gives for ``(raw, spec)``, without
+    validating the spec again for every frame.
+
+    Parameters
+    ----------
+    spec : mapping or path
+        As for :func:`preprocess`.
+
+    Attributes
+    ----------
+    info : LetterboxInfo
+        The geometry (the same for every frame).
+    input_shape : tuple
+        The shape a raw input must have (uint8).
+
+    Raises
+    ------
+    PipelineSpecError
+        The spec is invalid.
+    """
+
+    def __init__(self, spec: Union[Mapping[str, Any], str]) -> None:
+        from .. import _core
+        from ..spec import raw_input_shape
+        from ._resize import LetterboxInfo
+
+        self._spec = _load(spec)
+        self._pipe = _core.Pipeline(**_params(self._spec))
+        self.input_shape = tuple(raw_input_shape(self._spec))
+        self.info = LetterboxInfo(style=_style(self._spec), **self._pipe.geometry)
+
+    def __call__(self, raw: np.ndarray, threads: int = 1) -> np.ndarray:
+        """The model input tensor of one raw frame (see :func:`preprocess` for ``raw`` and ``threads``)."""
+        if threads != 1:
+            from ._resize import _check_threads
+
+            threads = _check_threads(threads)
+        if not (isinstance(raw, np.ndarray) and raw.dtype == np.uint8 and raw.shape == self.input_shape
+                and raw.flags.c_contiguous and raw.flags.aligned):
+            if not isinstance(raw, np.ndarray):
+                raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
+            from ..spec import check_raw_input
+
+            check_raw_input(raw, self._spec)
+            # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
+            raw = np.require(raw, requirements=("C_CONTIGUOUS", "ALIGNED"))
+        return self._pipe.run(raw, threads)
+
+
 def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info: bool = False,
                threads: int = 1) -> Any:
     """Run a spec's preprocessing on one raw input with the fused C++ pipeline.
@@ -103,22 +155,16 @@ def preprocess(raw: np.ndarray, spec: Union[Mapping[str, Any], str], return_info
         The spec is invalid (a ``ValueError`` and a :class:`pyalign.errors.SpecError`).
     ValueError
         The raw input does not match the spec's input (dtype, shape).
+
+    Notes
+    -----
+    For many frames of one spec, :class:`Preprocessor` validates and prepares the spec once.
     """
-    from .. import _core
     from ._resize import _check_threads
 
     threads = _check_threads(threads)
-    s = _load(spec)
+    pre = Preprocessor(spec)
     if not isinstance(raw, np.ndarray):
         raise ValueError(f"raw input must be a numpy array, got {type(raw).__name__}")
-    from ..spec import check_raw_input
-
-    check_raw_input(raw, s)
-    # Non-contiguous (crops, flips, padded rows) or misaligned views are accepted through one copy.
-    raw = np.require(raw, requirements=("C_CONTIGUOUS", "ALIGNED"))
-    tensor, geo = _core.preprocess(raw, threads=threads, **_params(s))
-    if not return_info:
-        return tensor
-    from ._resize import LetterboxInfo
-
-    return tensor, LetterboxInfo(style=_style(s), **geo)
+    tensor = pre(raw, threads)
+    return (tensor, pre.info) if return_info else tensor
