@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "csc_kernels.hpp"
@@ -285,35 +286,41 @@ void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t
     for (std::size_t i = 0; i < static_cast<std::size_t>(n < 0 ? 0 : n); ++i)
         outside |= static_cast<uint32_t>(static_cast<uint32_t>(cols[i]) >= static_cast<uint32_t>(width_));
     if (outside != 0) throw Error("csc: a column is out of range [0, " + std::to_string(width_) + ")");
-    uint8_t ybuf[kChunk], ubuf[kChunk], vbuf[kChunk];
+    uint8_t ybuf[kChunk], uvbuf[2 * kChunk], ubuf[kChunk], vbuf[kChunk];
     const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
+    const auto* k = fl ? nullptr : detail::csc_kernels(detail::active_simd_level());
     const bool s420 = is_420(src_);
     const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
     const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
-    // 4:2:0: Y at x, chroma pair at (x & ~1) of the UV row. 4:2:2: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1.
-    const int uo = s420 ? (src_ == PixelFormat::YUV420SP ? 0 : 1) : (src_ == PixelFormat::YUYV422 ? 1 : 0);
-    const int vo = s420 ? 1 - uo : uo + 2;
+    // Gathered as Y and the 2 chroma bytes of each pixel: 4:2:0 in the frame's order (the pair at
+    // x & ~1 of the UV row: U,V for NV12, V,U for NV21), 4:2:2 as U,V (YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1).
+    const int vu = src_ == PixelFormat::YVU420SP ? 1 : 0;  // the chroma bytes are V,U
+    const int uo = s420 ? 0 : (src_ == PixelFormat::YUYV422 ? 1 : 0);
     const int yo = src_ == PixelFormat::UYVY422 ? 1 : 0;
     for (int x0 = 0; x0 < n; x0 += kChunk) {
         const int m = std::min(kChunk, n - x0);
         const int32_t* c = cols + x0;
         if (s420) {
-            for (int i = 0; i < m; ++i) {
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
                 const std::size_t x = static_cast<std::size_t>(c[i]);
                 ybuf[i] = yrow[x];
-                ubuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(uo)];
-                vbuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(vo)];
+                std::memcpy(uvbuf + 2 * i, uvrow + (x & ~static_cast<std::size_t>(1)), 2);
             }
         } else {
-            for (int i = 0; i < m; ++i) {
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
                 const std::size_t x = static_cast<std::size_t>(c[i]);
                 const uint8_t* pair = yrow + 2 * (x & ~static_cast<std::size_t>(1));
                 ybuf[i] = yrow[2 * x + static_cast<std::size_t>(yo)];
-                ubuf[i] = pair[uo];
-                vbuf[i] = pair[vo];
+                uvbuf[2 * i] = pair[uo];
+                uvbuf[2 * i + 1] = pair[uo + 2];
             }
         }
         uint8_t* o = out + 3 * static_cast<std::size_t>(x0);
+        if (k != nullptr && k->yuv_px[vu][to_rgb_ ? 1 : 0](ybuf, uvbuf, o, m) == m) continue;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
+            ubuf[i] = uvbuf[2 * i + static_cast<std::size_t>(vu)];
+            vbuf[i] = uvbuf[2 * i + 1 - static_cast<std::size_t>(vu)];
+        }
         if (fl)
             matrix_chunk<true>(ybuf, ubuf, vbuf, m, o, to_rgb_, mat_);
         else

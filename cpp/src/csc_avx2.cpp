@@ -19,20 +19,36 @@ PA_AVX2 inline __m256i loadu(const void* p) { return _mm256_loadu_si256(static_c
 PA_AVX2 inline void storeu(void* p, __m256i v) { _mm256_storeu_si256(static_cast<__m256i*>(p), v); }
 
 // Inputs of 16 pixel pairs, as two vectors (A: pairs 0-3, 8-11; B: pairs 4-7, 12-15) of 32-bit
-// lanes: max(Y - 16, 0) of the even and odd pixel, raw U and V.
+// lanes: max(Y - 16, 0) of the even and odd pixel, raw U and V of each pair (u, v) or, for per-pixel
+// chroma, of the even (u, v) and the odd (uo, vo) pixel.
 struct Pairs {
-    __m256i ye[2], yo[2], u[2], v[2];
+    __m256i ye[2], yo[2], u[2], v[2], uo[2], vo[2];
 };
 
 // One channel of 32 pixels as bytes, per 128-bit lane [8 even pixels, 8 odd pixels] (lane 0:
-// pixels 0-15, lane 1: 16-31); `c` = the chroma term of each pair.
-PA_AVX2 inline __m256i channel(const __m256i ye[2], const __m256i yo[2], const __m256i c[2]) {
-    const __m256i e0 = _mm256_srai_epi32(_mm256_add_epi32(ye[0], c[0]), 20);
-    const __m256i e1 = _mm256_srai_epi32(_mm256_add_epi32(ye[1], c[1]), 20);
-    const __m256i o0 = _mm256_srai_epi32(_mm256_add_epi32(yo[0], c[0]), 20);
-    const __m256i o1 = _mm256_srai_epi32(_mm256_add_epi32(yo[1], c[1]), 20);
+// pixels 0-15, lane 1: 16-31); ce / co = the chroma term of the even / odd pixels.
+PA_AVX2 inline __m256i channel(const __m256i ye[2], const __m256i yo[2], const __m256i ce[2], const __m256i co[2]) {
+    const __m256i e0 = _mm256_srai_epi32(_mm256_add_epi32(ye[0], ce[0]), 20);
+    const __m256i e1 = _mm256_srai_epi32(_mm256_add_epi32(ye[1], ce[1]), 20);
+    const __m256i o0 = _mm256_srai_epi32(_mm256_add_epi32(yo[0], co[0]), 20);
+    const __m256i o1 = _mm256_srai_epi32(_mm256_add_epi32(yo[1], co[1]), 20);
     // int32 -> int16 (saturating) -> uint8 (saturating): the clamp to 0..255
     return _mm256_packus_epi16(_mm256_packs_epi32(e0, e1), _mm256_packs_epi32(o0, o1));
+}
+
+// The chroma terms of R, G, B for raw U, V.
+struct Chroma {
+    __m256i r[2], g[2], b[2];
+};
+PA_AVX2 inline Chroma chroma(const __m256i u[2], const __m256i v[2]) {
+    Chroma c;
+    for (int i = 0; i < 2; ++i) {
+        c.r[i] = _mm256_add_epi32(_mm256_set1_epi32(kR0), _mm256_mullo_epi32(v[i], _mm256_set1_epi32(kCVR)));
+        c.g[i] = _mm256_add_epi32(_mm256_add_epi32(_mm256_set1_epi32(kG0), _mm256_mullo_epi32(v[i], _mm256_set1_epi32(kCVG))),
+                                  _mm256_mullo_epi32(u[i], _mm256_set1_epi32(kCUG)));
+        c.b[i] = _mm256_add_epi32(_mm256_set1_epi32(kB0), _mm256_mullo_epi32(u[i], _mm256_set1_epi32(kCUB)));
+    }
+    return c;
 }
 
 // The 3-way interleave shuffles (csc_kernels.hpp) in both lanes.
@@ -58,19 +74,17 @@ PA_AVX2 inline void store3(uint8_t* out, __m256i p0, __m256i p1, __m256i p2, con
     storeu(out + 64, _mm256_permute2x128_si256(o[1], o[2], 0x31));
 }
 
-template <bool kRgb>
+template <bool kRgb, bool kShared>
 PA_AVX2 inline void convert32(const Pairs& in, uint8_t* out, const Masks& m) {
     const __m256i cy = _mm256_set1_epi32(kCY);
-    __m256i ye[2], yo[2], cr[2], cg[2], cb[2];
+    __m256i ye[2], yo[2];
     for (int i = 0; i < 2; ++i) {
         ye[i] = _mm256_mullo_epi32(in.ye[i], cy);
         yo[i] = _mm256_mullo_epi32(in.yo[i], cy);
-        cr[i] = _mm256_add_epi32(_mm256_set1_epi32(kR0), _mm256_mullo_epi32(in.v[i], _mm256_set1_epi32(kCVR)));
-        cg[i] = _mm256_add_epi32(_mm256_add_epi32(_mm256_set1_epi32(kG0), _mm256_mullo_epi32(in.v[i], _mm256_set1_epi32(kCVG))),
-                                 _mm256_mullo_epi32(in.u[i], _mm256_set1_epi32(kCUG)));
-        cb[i] = _mm256_add_epi32(_mm256_set1_epi32(kB0), _mm256_mullo_epi32(in.u[i], _mm256_set1_epi32(kCUB)));
     }
-    const __m256i r = channel(ye, yo, cr), g = channel(ye, yo, cg), b = channel(ye, yo, cb);
+    const Chroma ce = chroma(in.u, in.v);
+    const Chroma co = kShared ? ce : chroma(in.uo, in.vo);
+    const __m256i r = channel(ye, yo, ce.r, co.r), g = channel(ye, yo, ce.g, co.g), b = channel(ye, yo, ce.b, co.b);
     if (kRgb)
         store3(out, r, g, b, m);
     else
@@ -102,7 +116,7 @@ PA_AVX2 int yuv420(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
             p.u[i] = kVU ? second : first;
             p.v[i] = kVU ? first : second;
         }
-        convert32<kRgb>(p, out + 3 * x, m);
+        convert32<kRgb, true>(p, out + 3 * x, m);
         if (x == n - 32) return n;
     }
 }
@@ -130,7 +144,38 @@ PA_AVX2 int yuv422(const uint8_t* src, uint8_t* out, int n) {
             p.yo[i] = kUyvy ? b3 : b2;
             p.v[i] = kUyvy ? b2 : b3;
         }
-        convert32<kRgb>(p, out + 3 * x, m);
+        convert32<kRgb, true>(p, out + 3 * x, m);
+        if (x == n - 32) return n;
+    }
+}
+
+// Per-pixel chroma: y = luma bytes, uv = the chroma bytes of each pixel (2 per pixel, in the
+// frame's order: U,V or, kVU, V,U).
+template <bool kVU, bool kRgb>
+PA_AVX2 int yuv_px(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
+    const Masks m = make_masks();
+    const __m256i low = _mm256_set1_epi32(0xFF), k16 = _mm256_set1_epi8(16);
+    if (n < 32) return 0;
+    for (int x = 0;; x += 32) {
+        if (x > n - 32) x = n - 32;  // the last block overlaps the previous one (same values)
+        Pairs p;
+        __m256i yw[2];
+        split_words(_mm256_subs_epu8(loadu(y + x), k16), yw);
+        const __m256i c0 = loadu(uv + 2 * x), c1 = loadu(uv + 2 * x + 32);  // dword: first, second of 2 pixels
+        const __m256i d[2] = {_mm256_permute2x128_si256(c0, c1, 0x20), _mm256_permute2x128_si256(c0, c1, 0x31)};
+        for (int i = 0; i < 2; ++i) {
+            p.ye[i] = _mm256_and_si256(yw[i], low);
+            p.yo[i] = _mm256_srli_epi32(yw[i], 8);
+            const __m256i b0 = _mm256_and_si256(d[i], low);
+            const __m256i b1 = _mm256_and_si256(_mm256_srli_epi32(d[i], 8), low);
+            const __m256i b2 = _mm256_and_si256(_mm256_srli_epi32(d[i], 16), low);
+            const __m256i b3 = _mm256_srli_epi32(d[i], 24);
+            p.u[i] = kVU ? b1 : b0;
+            p.v[i] = kVU ? b0 : b1;
+            p.uo[i] = kVU ? b3 : b2;
+            p.vo[i] = kVU ? b2 : b3;
+        }
+        convert32<kRgb, false>(p, out + 3 * x, m);
         if (x == n - 32) return n;
     }
 }
@@ -142,6 +187,7 @@ PA_AVX2 int yuv422(const uint8_t* src, uint8_t* out, int n) {
 const CscKernels kCscAVX2 = {
     {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
     {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
+    {{yuv_px<false, false>, yuv_px<false, true>}, {yuv_px<true, false>, yuv_px<true, true>}},
 };
 
 }  // namespace detail

@@ -25,6 +25,9 @@ using Yuv422Kernel = int (*)(const uint8_t* p, uint8_t* out, int n);
 struct CscKernels {
     Yuv420Kernel yuv420[2][2];  // [0: U,V (NV12), 1: V,U (NV21)][0: BGR, 1: RGB]
     Yuv422Kernel yuv422[2][2];  // [0: YUYV, 1: UYVY][0: BGR, 1: RGB]
+    // Per-pixel chroma (YuvRowConverter::convert_columns): y[i] and the 2 chroma bytes uv[2i], uv[2i+1]
+    // of pixel i (U,V or V,U), any n (no pairs).
+    Yuv420Kernel yuv_px[2][2];  // [0: U,V, 1: V,U][0: BGR, 1: RGB]
 };
 
 namespace csc_const {

@@ -34,20 +34,31 @@ inline uint8x16_t both(uint8x8_t even, uint8x8_t odd) {
     return vcombine_u8(z.val[0], z.val[1]);
 }
 
-// ye, yo: max(Y - 16, 0) of the even / odd pixel of 8 pairs; u, v raw. 48 output bytes.
+// The chroma terms of R, G, B for 8 raw U, V.
+struct Chroma {
+    Wide r, g, b;
+};
+inline Chroma chroma(uint8x8_t u, uint8x8_t v) {
+    const Wide wu = widen(u), wv = widen(v);
+    return {{vmlaq_n_s32(vdupq_n_s32(kR0), wv.lo, kCVR), vmlaq_n_s32(vdupq_n_s32(kR0), wv.hi, kCVR)},
+            {vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(kG0), wv.lo, kCVG), wu.lo, kCUG),
+             vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(kG0), wv.hi, kCVG), wu.hi, kCUG)},
+            {vmlaq_n_s32(vdupq_n_s32(kB0), wu.lo, kCUB), vmlaq_n_s32(vdupq_n_s32(kB0), wu.hi, kCUB)}};
+}
+
+// ye, yo: max(Y - 16, 0) of the even / odd pixel of 8 pairs; u, v raw chroma of the even pixels
+// and uo, vo of the odd ones (the same for 4:2:x pairs). 48 output bytes.
 template <bool kRgb>
-inline void convert16(uint8x8_t ye, uint8x8_t yo, uint8x8_t u, uint8x8_t v, uint8_t* out) {
+inline void convert16(uint8x8_t ye, uint8x8_t yo, uint8x8_t u, uint8x8_t v, uint8x8_t uo, uint8x8_t vo,
+                      bool shared, uint8_t* out) {
     Wide we = widen(ye), wo = widen(yo);
     we = {vmulq_n_s32(we.lo, kCY), vmulq_n_s32(we.hi, kCY)};
     wo = {vmulq_n_s32(wo.lo, kCY), vmulq_n_s32(wo.hi, kCY)};
-    const Wide wu = widen(u), wv = widen(v);
-    const Wide cr = {vmlaq_n_s32(vdupq_n_s32(kR0), wv.lo, kCVR), vmlaq_n_s32(vdupq_n_s32(kR0), wv.hi, kCVR)};
-    const Wide cg = {vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(kG0), wv.lo, kCVG), wu.lo, kCUG),
-                     vmlaq_n_s32(vmlaq_n_s32(vdupq_n_s32(kG0), wv.hi, kCVG), wu.hi, kCUG)};
-    const Wide cb = {vmlaq_n_s32(vdupq_n_s32(kB0), wu.lo, kCUB), vmlaq_n_s32(vdupq_n_s32(kB0), wu.hi, kCUB)};
-    const uint8x16_t r = both(channel(we, cr), channel(wo, cr));
-    const uint8x16_t g = both(channel(we, cg), channel(wo, cg));
-    const uint8x16_t b = both(channel(we, cb), channel(wo, cb));
+    const Chroma ce = chroma(u, v);
+    const Chroma co = shared ? ce : chroma(uo, vo);
+    const uint8x16_t r = both(channel(we, ce.r), channel(wo, co.r));
+    const uint8x16_t g = both(channel(we, ce.g), channel(wo, co.g));
+    const uint8x16_t b = both(channel(we, ce.b), channel(wo, co.b));
     uint8x16x3_t px;
     px.val[0] = kRgb ? r : b;
     px.val[1] = g;
@@ -62,8 +73,8 @@ int yuv420(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
     for (int x = 0;; x += 16) {
         if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (n even: whole pairs)
         const uint8x8x2_t yy = vld2_u8(y + x), cc = vld2_u8(uv + x);
-        convert16<kRgb>(vqsub_u8(yy.val[0], k16), vqsub_u8(yy.val[1], k16), cc.val[kVU ? 1 : 0], cc.val[kVU ? 0 : 1],
-                        out + 3 * x);
+        const uint8x8_t u = cc.val[kVU ? 1 : 0], v = cc.val[kVU ? 0 : 1];
+        convert16<kRgb>(vqsub_u8(yy.val[0], k16), vqsub_u8(yy.val[1], k16), u, v, u, v, true, out + 3 * x);
         if (x == n - 16) return n;
     }
 }
@@ -77,7 +88,24 @@ int yuv422(const uint8_t* src, uint8_t* out, int n) {
         const uint8x8x4_t q = vld4_u8(src + 2 * x);  // YUYV: Y0 U Y1 V; UYVY: U Y0 V Y1
         const uint8x8_t ye = q.val[kUyvy ? 1 : 0], u = q.val[kUyvy ? 0 : 1];
         const uint8x8_t yo = q.val[kUyvy ? 3 : 2], v = q.val[kUyvy ? 2 : 3];
-        convert16<kRgb>(vqsub_u8(ye, k16), vqsub_u8(yo, k16), u, v, out + 3 * x);
+        convert16<kRgb>(vqsub_u8(ye, k16), vqsub_u8(yo, k16), u, v, u, v, true, out + 3 * x);
+        if (x == n - 16) return n;
+    }
+}
+
+// Per-pixel chroma: y = luma bytes, uv = the chroma bytes of each pixel (2 per pixel, in the
+// frame's order: U,V or, kVU, V,U).
+template <bool kVU, bool kRgb>
+int yuv_px(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
+    const uint8x8_t k16 = vdup_n_u8(16);
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (same values)
+        const uint8x8x2_t yy = vld2_u8(y + x);
+        const uint8x8x4_t cc = vld4_u8(uv + 2 * x);  // first, second of the even pixels, then of the odd
+        const int f = kVU ? 1 : 0, g = kVU ? 0 : 1;
+        convert16<kRgb>(vqsub_u8(yy.val[0], k16), vqsub_u8(yy.val[1], k16), cc.val[f], cc.val[g], cc.val[2 + f],
+                        cc.val[2 + g], false, out + 3 * x);
         if (x == n - 16) return n;
     }
 }
@@ -87,6 +115,7 @@ int yuv422(const uint8_t* src, uint8_t* out, int n) {
 const CscKernels kCscNEON = {
     {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
     {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
+    {{yuv_px<false, false>, yuv_px<false, true>}, {yuv_px<true, false>, yuv_px<true, true>}},
 };
 
 }  // namespace detail

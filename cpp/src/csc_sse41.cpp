@@ -18,18 +18,35 @@ PA_SSE41 inline __m128i loadu(const void* p) { return _mm_loadu_si128(static_cas
 PA_SSE41 inline void storeu(void* p, __m128i v) { _mm_storeu_si128(static_cast<__m128i*>(p), v); }
 
 // Inputs of 8 pixel pairs, as two vectors (pairs 0-3, 4-7) of 32-bit lanes: max(Y - 16, 0) of the
-// even and odd pixel, raw U and V.
+// even and odd pixel, raw U and V of each pair (u, v) or, for per-pixel chroma, of the even (u, v)
+// and the odd (uo, vo) pixel.
 struct Pairs {
-    __m128i ye[2], yo[2], u[2], v[2];
+    __m128i ye[2], yo[2], u[2], v[2], uo[2], vo[2];
 };
 
-// One channel of 16 pixels as bytes [8 even pixels, 8 odd pixels]; `c` = the chroma term of each pair.
-PA_SSE41 inline __m128i channel(const __m128i ye[2], const __m128i yo[2], const __m128i c[2]) {
-    const __m128i e0 = _mm_srai_epi32(_mm_add_epi32(ye[0], c[0]), 20);
-    const __m128i e1 = _mm_srai_epi32(_mm_add_epi32(ye[1], c[1]), 20);
-    const __m128i o0 = _mm_srai_epi32(_mm_add_epi32(yo[0], c[0]), 20);
-    const __m128i o1 = _mm_srai_epi32(_mm_add_epi32(yo[1], c[1]), 20);
+// One channel of 16 pixels as bytes [8 even pixels, 8 odd pixels]; ce / co = the chroma term of the
+// even / odd pixels.
+PA_SSE41 inline __m128i channel(const __m128i ye[2], const __m128i yo[2], const __m128i ce[2], const __m128i co[2]) {
+    const __m128i e0 = _mm_srai_epi32(_mm_add_epi32(ye[0], ce[0]), 20);
+    const __m128i e1 = _mm_srai_epi32(_mm_add_epi32(ye[1], ce[1]), 20);
+    const __m128i o0 = _mm_srai_epi32(_mm_add_epi32(yo[0], co[0]), 20);
+    const __m128i o1 = _mm_srai_epi32(_mm_add_epi32(yo[1], co[1]), 20);
     return _mm_packus_epi16(_mm_packs_epi32(e0, e1), _mm_packs_epi32(o0, o1));  // clamp to 0..255
+}
+
+// The chroma terms of R, G, B for raw U, V.
+struct Chroma {
+    __m128i r[2], g[2], b[2];
+};
+PA_SSE41 inline Chroma chroma(const __m128i u[2], const __m128i v[2]) {
+    Chroma c;
+    for (int i = 0; i < 2; ++i) {
+        c.r[i] = _mm_add_epi32(_mm_set1_epi32(kR0), _mm_mullo_epi32(v[i], _mm_set1_epi32(kCVR)));
+        c.g[i] = _mm_add_epi32(_mm_add_epi32(_mm_set1_epi32(kG0), _mm_mullo_epi32(v[i], _mm_set1_epi32(kCVG))),
+                               _mm_mullo_epi32(u[i], _mm_set1_epi32(kCUG)));
+        c.b[i] = _mm_add_epi32(_mm_set1_epi32(kB0), _mm_mullo_epi32(u[i], _mm_set1_epi32(kCUB)));
+    }
+    return c;
 }
 
 PA_SSE41 inline void store3(uint8_t* out, __m128i p0, __m128i p1, __m128i p2) {
@@ -42,19 +59,17 @@ PA_SSE41 inline void store3(uint8_t* out, __m128i p0, __m128i p1, __m128i p2) {
     }
 }
 
-template <bool kRgb>
+template <bool kRgb, bool kShared>
 PA_SSE41 inline void convert16(const Pairs& in, uint8_t* out) {
     const __m128i cy = _mm_set1_epi32(kCY);
-    __m128i ye[2], yo[2], cr[2], cg[2], cb[2];
+    __m128i ye[2], yo[2];
     for (int i = 0; i < 2; ++i) {
         ye[i] = _mm_mullo_epi32(in.ye[i], cy);
         yo[i] = _mm_mullo_epi32(in.yo[i], cy);
-        cr[i] = _mm_add_epi32(_mm_set1_epi32(kR0), _mm_mullo_epi32(in.v[i], _mm_set1_epi32(kCVR)));
-        cg[i] = _mm_add_epi32(_mm_add_epi32(_mm_set1_epi32(kG0), _mm_mullo_epi32(in.v[i], _mm_set1_epi32(kCVG))),
-                              _mm_mullo_epi32(in.u[i], _mm_set1_epi32(kCUG)));
-        cb[i] = _mm_add_epi32(_mm_set1_epi32(kB0), _mm_mullo_epi32(in.u[i], _mm_set1_epi32(kCUB)));
     }
-    const __m128i r = channel(ye, yo, cr), g = channel(ye, yo, cg), b = channel(ye, yo, cb);
+    const Chroma ce = chroma(in.u, in.v);
+    const Chroma co = kShared ? ce : chroma(in.uo, in.vo);
+    const __m128i r = channel(ye, yo, ce.r, co.r), g = channel(ye, yo, ce.g, co.g), b = channel(ye, yo, ce.b, co.b);
     if (kRgb)
         store3(out, r, g, b);
     else
@@ -79,7 +94,7 @@ PA_SSE41 int yuv420(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
             p.u[i] = kVU ? second : first;
             p.v[i] = kVU ? first : second;
         }
-        convert16<kRgb>(p, out + 3 * x);
+        convert16<kRgb, true>(p, out + 3 * x);
         if (x == n - 16) return n;
     }
 }
@@ -103,7 +118,36 @@ PA_SSE41 int yuv422(const uint8_t* src, uint8_t* out, int n) {
             p.yo[i] = kUyvy ? b3 : b2;
             p.v[i] = kUyvy ? b2 : b3;
         }
-        convert16<kRgb>(p, out + 3 * x);
+        convert16<kRgb, true>(p, out + 3 * x);
+        if (x == n - 16) return n;
+    }
+}
+
+// Per-pixel chroma: y = luma bytes, uv = the chroma bytes of each pixel (2 per pixel, in the
+// frame's order: U,V or, kVU, V,U).
+template <bool kVU, bool kRgb>
+PA_SSE41 int yuv_px(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
+    const __m128i low = _mm_set1_epi32(0xFF), k16 = _mm_set1_epi8(16);
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (same values)
+        const __m128i yw = _mm_subs_epu8(loadu(y + x), k16);
+        const __m128i yd[2] = {_mm_cvtepu16_epi32(yw), _mm_cvtepu16_epi32(_mm_srli_si128(yw, 8))};
+        const __m128i d[2] = {loadu(uv + 2 * x), loadu(uv + 2 * x + 16)};  // dword: the chroma of 2 pixels
+        Pairs p;
+        for (int i = 0; i < 2; ++i) {
+            p.ye[i] = _mm_and_si128(yd[i], low);
+            p.yo[i] = _mm_srli_epi32(yd[i], 8);
+            const __m128i b0 = _mm_and_si128(d[i], low);
+            const __m128i b1 = _mm_and_si128(_mm_srli_epi32(d[i], 8), low);
+            const __m128i b2 = _mm_and_si128(_mm_srli_epi32(d[i], 16), low);
+            const __m128i b3 = _mm_srli_epi32(d[i], 24);
+            p.u[i] = kVU ? b1 : b0;
+            p.v[i] = kVU ? b0 : b1;
+            p.uo[i] = kVU ? b3 : b2;
+            p.vo[i] = kVU ? b2 : b3;
+        }
+        convert16<kRgb, false>(p, out + 3 * x);
         if (x == n - 16) return n;
     }
 }
@@ -115,6 +159,7 @@ PA_SSE41 int yuv422(const uint8_t* src, uint8_t* out, int n) {
 const CscKernels kCscSSE41 = {
     {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
     {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
+    {{yuv_px<false, false>, yuv_px<false, true>}, {yuv_px<true, false>, yuv_px<true, true>}},
 };
 
 }  // namespace detail
