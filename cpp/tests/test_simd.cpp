@@ -1,6 +1,7 @@
 // Every SIMD level of the uint8 resize and YUV -> BGR/RGB kernels against the portable level, bit
 // for bit, on random sizes, channel counts and scales (sizes chosen so that row lengths cross the
 // kernels' block sizes and edges); thread counts against one thread; the level selection API.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -164,6 +165,29 @@ PA_TEST(csc_levels_equal_portable) {
                 return out;
             },
             std::string("csc ") + pyalign::pixel_format_name(f) + " " + std::to_string(w) + "x" + std::to_string(h));
+    }
+}
+
+PA_TEST(csc_columns_levels_equal_portable) {
+    // convert_columns (the fused pipeline's compacted rows): any columns, any order, repeats.
+    using pyalign::PixelFormat;
+    const PixelFormat fmts[] = {PixelFormat::YUV420SP, PixelFormat::YVU420SP, PixelFormat::YUYV422, PixelFormat::UYVY422};
+    for (int it = 0; it < 80; ++it) {
+        const PixelFormat f = fmts[it % 4];
+        const int w = 2 * rnd_in(1, 600), h = 2 * rnd_in(1, 3), n = rnd_in(1, 1200);
+        const auto frame = random_bytes(pyalign::frame_bytes(f, w, h));
+        std::vector<int32_t> cols(static_cast<std::size_t>(n));
+        for (auto& c : cols) c = rnd_in(0, w - 1);
+        if (it % 3 == 0) std::sort(cols.begin(), cols.end());
+        const pyalign::YuvRowConverter conv(f, w, h, (it / 4) % 2 == 1);
+        const int y = rnd_in(0, h - 1);
+        each_level_equal(
+            [&] {
+                std::vector<uint8_t> out(static_cast<std::size_t>(n) * 3);
+                conv.convert_columns(frame.data(), y, cols.data(), n, out.data());
+                return out;
+            },
+            std::string("columns ") + pyalign::pixel_format_name(f));
     }
 }
 
