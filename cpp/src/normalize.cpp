@@ -97,6 +97,11 @@ bool reciprocal_exact(float m, float s) {
     return true;
 }
 
+// n copies of v (the padding of a float tensor: memory bound, wide stores help).
+PYALIGN_HOT_KERNEL void fill_f32(float* __restrict d, std::size_t n, float v) {
+    for (std::size_t i = 0; i < n; ++i) d[i] = v;
+}
+
 void planes_u8_any(int C, const uint8_t* src, int n, uint8_t* const* planes) {
     switch (C) {
         case 1: planes_u8<1>(src, n, planes); break;
@@ -240,8 +245,8 @@ void RowWriter::fill_pixels(int y, int x0, int n, const uint8_t* pixel, void* ds
     if (layout_is_planar(spec_.layout)) {
         for (int c = 0; c < C; ++c) {
             if (spec_.to_float) {
-                float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start;
-                for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) d[i] = fv[c];
+                fill_f32(static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start, static_cast<std::size_t>(n),
+                         fv[c]);
             } else {
                 uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + start;
                 std::memset(d, uv[c], static_cast<std::size_t>(n));
