@@ -91,11 +91,11 @@ PA_AVX2 inline void convert32(const Pairs& in, uint8_t* out, const Masks& m) {
         store3(out, b, g, r, m);
 }
 
-// 16-bit words (low byte, high byte) of 16 pairs -> the A/B vectors of 32-bit lanes.
+// 16-bit words (low byte, high byte) of 16 pairs -> the A/B vectors of 32-bit lanes: the in-lane
+// unpacks give exactly pairs 0-3, 8-11 and 4-7, 12-15.
 PA_AVX2 inline void split_words(__m256i w, __m256i out[2]) {
-    w = _mm256_permute4x64_epi64(w, 0xD8);  // qwords 0, 2, 1, 3: pairs 0-3, 8-11 | 4-7, 12-15
-    out[0] = _mm256_cvtepu16_epi32(_mm256_castsi256_si128(w));
-    out[1] = _mm256_cvtepu16_epi32(_mm256_extracti128_si256(w, 1));
+    out[0] = _mm256_unpacklo_epi16(w, _mm256_setzero_si256());
+    out[1] = _mm256_unpackhi_epi16(w, _mm256_setzero_si256());
 }
 
 template <bool kVU, bool kRgb>
