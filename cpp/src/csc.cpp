@@ -235,46 +235,79 @@ void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) con
 void YuvRowConverter::convert_row_using(const uint8_t* frame, int y, uint8_t* out, const void* kernels) const {
     if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
     const std::size_t w = static_cast<std::size_t>(width_);
-    uint8_t ybuf[kChunk], ubuf[kChunk / 2], vbuf[kChunk / 2];
-    const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
-    const auto* k = fl ? nullptr : static_cast<const detail::CscKernels*>(kernels);
-    if (is_420(src_)) {
+    const auto* k = mode_ != CscMode::OpenCV ? nullptr : static_cast<const detail::CscKernels*>(kernels);
+    // the SIMD kernel converts the row (or nothing when it is shorter than its block)
+    int done = 0;
+    if (k != nullptr && is_420(src_)) {
         const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
         const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
-        const int uo = src_ == PixelFormat::YUV420SP ? 0 : 1;
-        // the SIMD kernel converts a prefix (a multiple of its block), the portable loop the rest
-        const int done = k != nullptr ? k->yuv420[uo][to_rgb_ ? 1 : 0](yrow, uvrow, out, width_) : 0;
-        for (int x0 = done; x0 < width_; x0 += kChunk) {
-            const int n = std::min(kChunk, width_ - x0);
+        done = k->yuv420[src_ == PixelFormat::YUV420SP ? 0 : 1][to_rgb_ ? 1 : 0](yrow, uvrow, out, width_);
+    } else if (k != nullptr) {
+        const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
+        done = k->yuv422[src_ == PixelFormat::YUYV422 ? 0 : 1][to_rgb_ ? 1 : 0](row, out, width_);
+    }
+    if (done < width_) convert_span(frame, y, done, width_ - done, out + 3 * static_cast<std::size_t>(done));
+}
+
+void YuvRowConverter::convert_span(const uint8_t* frame, int y, int x, int n, uint8_t* out) const {
+    const std::size_t w = static_cast<std::size_t>(width_);
+    uint8_t ybuf[kChunk], ubuf[kChunk / 2], vbuf[kChunk / 2];
+    const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
+    const bool s420 = is_420(src_);
+    const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
+    const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
+    // 4:2:0: NV12 interleaves U,V, NV21 V,U; 4:2:2: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1
+    const int uo = s420 ? (src_ == PixelFormat::YUV420SP ? 0 : 1) : (src_ == PixelFormat::YUYV422 ? 1 : 0);
+    const int yo = src_ == PixelFormat::YUYV422 ? 0 : 1;
+    for (int x0 = x; x0 < x + n; x0 += kChunk) {
+        const int m = std::min(kChunk, x + n - x0);
+        const uint8_t* ys = yrow + x0;
+        if (s420) {
             const uint8_t* uv = uvrow + x0;
-            for (int i = 0; i < n / 2; ++i) {
+            for (int i = 0; i < m / 2; ++i) {
                 ubuf[i] = uv[2 * i + uo];
                 vbuf[i] = uv[2 * i + 1 - uo];
             }
-            if (fl)
-                matrix_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
-            else
-                opencv_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
-        }
-    } else {
-        const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
-        // YUYV: Y0 U Y1 V ; UYVY: U Y0 V Y1
-        const int yo = src_ == PixelFormat::YUYV422 ? 0 : 1;
-        const int uo = src_ == PixelFormat::YUYV422 ? 1 : 0;
-        const int done = k != nullptr ? k->yuv422[yo][to_rgb_ ? 1 : 0](row, out, width_) : 0;
-        for (int x0 = done; x0 < width_; x0 += kChunk) {
-            const int n = std::min(kChunk, width_ - x0);
-            const uint8_t* p = row + 2 * static_cast<std::size_t>(x0);
-            for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) ybuf[i] = p[2 * i + yo];
-            for (int i = 0; i < n / 2; ++i) {
+        } else {
+            const uint8_t* p = yrow + 2 * static_cast<std::size_t>(x0);
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) ybuf[i] = p[2 * i + static_cast<std::size_t>(yo)];
+            for (int i = 0; i < m / 2; ++i) {
                 ubuf[i] = p[4 * i + uo];
                 vbuf[i] = p[4 * i + uo + 2];
             }
-            if (fl)
-                matrix_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
-            else
-                opencv_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+            ys = ybuf;
         }
+        uint8_t* o = out + 3 * static_cast<std::size_t>(x0 - x);
+        if (fl)
+            matrix_chunk<false>(ys, ubuf, vbuf, m, o, to_rgb_, mat_);
+        else
+            opencv_chunk<false>(ys, ubuf, vbuf, m, o, to_rgb_);
+    }
+}
+
+void YuvRowConverter::convert_area2_row(const uint8_t* frame, int dy, uint8_t* out) const {
+    if (dy < 0 || dy >= height_ / 2) throw Error("csc: area row " + std::to_string(dy) + " out of range");
+    const std::size_t w = static_cast<std::size_t>(width_);
+    const int n = width_ / 2;  // output pixels (the width is even)
+    const auto* k = mode_ != CscMode::OpenCV ? nullptr : detail::csc_kernels(detail::active_simd_level());
+    int done = 0;
+    if (k != nullptr && is_420(src_)) {
+        const uint8_t* y0 = frame + static_cast<std::size_t>(2 * dy) * w;
+        const uint8_t* uv = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(dy) * w;
+        done = k->yuv420_area2[src_ == PixelFormat::YUV420SP ? 0 : 1][to_rgb_ ? 1 : 0](y0, y0 + w, uv, out, n);
+    }
+    // The rest: both rows converted in chunks, then (a + b + c + d + 2) >> 2 per channel.
+    uint8_t r0[3 * kChunk], r1[3 * kChunk];
+    for (int x0 = 2 * done; x0 < width_; x0 += kChunk) {
+        const int m = std::min(kChunk, width_ - x0);  // even
+        convert_span(frame, 2 * dy, x0, m, r0);
+        convert_span(frame, 2 * dy + 1, x0, m, r1);
+        uint8_t* o = out + 3 * static_cast<std::size_t>(x0 / 2);
+        for (std::size_t i = 0; i < static_cast<std::size_t>(m / 2); ++i)
+            for (std::size_t c = 0; c < 3; ++c) {
+                const int s = r0[6 * i + c] + r0[6 * i + 3 + c] + r1[6 * i + c] + r1[6 * i + 3 + c];
+                o[3 * i + c] = static_cast<uint8_t>((s + 2) >> 2);
+            }
     }
 }
 

@@ -180,6 +180,62 @@ PA_AVX2 int yuv_px(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
     }
 }
 
+// Exact 2x downscale of 4:2:0, 16 output pixels per step: the four pixels of each 2x2 block
+// (even / odd of both rows) share the block's chroma terms; each converted value is clamped to
+// 0..255 in int16, then the four are summed and rounded: (a + b + c + d + 2) >> 2.
+template <bool kVU, bool kRgb>
+PA_AVX2 int yuv420_area2(const uint8_t* y0, const uint8_t* y1, const uint8_t* uv, uint8_t* out, int n) {
+    const __m256i low = _mm256_set1_epi32(0xFF), k16 = _mm256_set1_epi8(16), cy = _mm256_set1_epi32(kCY);
+    const __m256i zero = _mm256_setzero_si256(), max8 = _mm256_set1_epi16(255), two = _mm256_set1_epi16(2);
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (same values)
+        // the luma terms of the 4 pixels of each block, as A/B vectors (blocks 0-3, 8-11 / 4-7, 12-15)
+        __m256i term[4][2];
+        for (int r = 0; r < 2; ++r) {
+            __m256i w[2];
+            split_words(_mm256_subs_epu8(loadu((r == 0 ? y0 : y1) + 2 * x), k16), w);
+            for (int i = 0; i < 2; ++i) {
+                term[2 * r][i] = _mm256_mullo_epi32(_mm256_and_si256(w[i], low), cy);
+                term[2 * r + 1][i] = _mm256_mullo_epi32(_mm256_srli_epi32(w[i], 8), cy);
+            }
+        }
+        __m256i cw[2], u[2], v[2];
+        split_words(loadu(uv + 2 * x), cw);
+        for (int i = 0; i < 2; ++i) {
+            const __m256i first = _mm256_and_si256(cw[i], low), second = _mm256_srli_epi32(cw[i], 8);
+            u[i] = kVU ? second : first;
+            v[i] = kVU ? first : second;
+        }
+        const Chroma c = chroma(u, v);
+        const __m256i* terms[3] = {c.r, c.g, c.b};
+        __m256i mean[3];  // R, G, B of the 16 blocks as int16, in block order
+        for (int ch = 0; ch < 3; ++ch) {
+            __m256i sum = two;
+            for (int t = 0; t < 4; ++t) {
+                const __m256i a = _mm256_srai_epi32(_mm256_add_epi32(term[t][0], terms[ch][0]), 20);
+                const __m256i b = _mm256_srai_epi32(_mm256_add_epi32(term[t][1], terms[ch][1]), 20);
+                const __m256i v16 = _mm256_min_epi16(_mm256_max_epi16(_mm256_packs_epi32(a, b), zero), max8);
+                sum = _mm256_add_epi16(sum, v16);
+            }
+            mean[ch] = _mm256_srli_epi16(sum, 2);
+        }
+        // to bytes: qwords [c0 0-7, c1 0-7, c0 8-15, c1 8-15] -> [c0 0-15 | c1 0-15]
+        const __m256i rg = _mm256_permute4x64_epi64(_mm256_packus_epi16(mean[kRgb ? 0 : 2], mean[1]), 0xD8);
+        const __m256i bb = _mm256_permute4x64_epi64(_mm256_packus_epi16(mean[kRgb ? 2 : 0], mean[kRgb ? 2 : 0]), 0xD8);
+        const __m128i p0 = _mm256_castsi256_si128(rg), p1 = _mm256_extracti128_si256(rg, 1), p2 = _mm256_castsi256_si128(bb);
+        uint8_t* o = out + 3 * x;
+        for (int k = 0; k < 3; ++k) {
+            const auto& m = kInterleave3Natural.m[k];
+            const __m128i a = _mm_shuffle_epi8(p0, _mm_loadu_si128(reinterpret_cast<const __m128i*>(m[0])));
+            const __m128i b = _mm_shuffle_epi8(p1, _mm_loadu_si128(reinterpret_cast<const __m128i*>(m[1])));
+            const __m128i d = _mm_shuffle_epi8(p2, _mm_loadu_si128(reinterpret_cast<const __m128i*>(m[2])));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o + 16 * k), _mm_or_si128(_mm_or_si128(a, b), d));
+        }
+        if (x == n - 16) return n;
+    }
+}
+
 #undef PA_AVX2
 
 }  // namespace
@@ -188,6 +244,7 @@ const CscKernels kCscAVX2 = {
     {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
     {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
     {{yuv_px<false, false>, yuv_px<false, true>}, {yuv_px<true, false>, yuv_px<true, true>}},
+    {{yuv420_area2<false, false>, yuv420_area2<false, true>}, {yuv420_area2<true, false>, yuv420_area2<true, true>}},
 };
 
 }  // namespace detail

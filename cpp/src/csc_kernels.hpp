@@ -21,6 +21,7 @@ namespace detail {
 
 using Yuv420Kernel = int (*)(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n);
 using Yuv422Kernel = int (*)(const uint8_t* p, uint8_t* out, int n);
+using Yuv420Area2Kernel = int (*)(const uint8_t* y0, const uint8_t* y1, const uint8_t* uv, uint8_t* out, int n);
 
 struct CscKernels {
     Yuv420Kernel yuv420[2][2];  // [0: U,V (NV12), 1: V,U (NV21)][0: BGR, 1: RGB]
@@ -28,6 +29,10 @@ struct CscKernels {
     // Per-pixel chroma (YuvRowConverter::convert_columns): y[i] and the 2 chroma bytes uv[2i], uv[2i+1]
     // of pixel i (U,V or V,U), any n (no pairs).
     Yuv420Kernel yuv_px[2][2];  // [0: U,V, 1: V,U][0: BGR, 1: RGB]
+    // Exact 2x downscale of 4:2:0 (YuvRowConverter::convert_area2_row): n output pixels from luma
+    // rows y0, y1 (2n bytes each) and their chroma row (2n bytes); per channel (a + b + c + d + 2) >> 2
+    // of the converted 2x2 block (all four share the chroma pair).
+    Yuv420Area2Kernel yuv420_area2[2][2];  // [0: U,V, 1: V,U][0: BGR, 1: RGB]
 };
 
 namespace csc_const {
@@ -44,17 +49,20 @@ inline constexpr int32_t kB0 = kHalf - 128 * kCUB;           // B = (y + kB0 + k
 struct Interleave3 {
     int8_t m[3][3][16] = {};
 };
-constexpr Interleave3 make_interleave3() {
+constexpr Interleave3 make_interleave3(bool even_odd) {
     Interleave3 t;
     for (int k = 0; k < 3; ++k)
         for (int ch = 0; ch < 3; ++ch)
             for (int j = 0; j < 16; ++j) {
                 const int q = 16 * k + j, p = q / 3;
-                t.m[k][ch][j] = static_cast<int8_t>(q % 3 == ch ? (p % 2 == 0 ? p / 2 : 8 + p / 2) : -1);
+                const int at = even_odd ? (p % 2 == 0 ? p / 2 : 8 + p / 2) : p;
+                t.m[k][ch][j] = static_cast<int8_t>(q % 3 == ch ? at : -1);
             }
     return t;
 }
-inline constexpr Interleave3 kInterleave3 = make_interleave3();
+inline constexpr Interleave3 kInterleave3 = make_interleave3(true);
+/// The same for channels held in pixel order (byte p = pixel p).
+inline constexpr Interleave3 kInterleave3Natural = make_interleave3(false);
 
 #if defined(PYALIGN_SIMD_X86)
 extern const CscKernels kCscSSE41;

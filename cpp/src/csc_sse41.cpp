@@ -152,6 +152,66 @@ PA_SSE41 int yuv_px(const uint8_t* y, const uint8_t* uv, uint8_t* out, int n) {
     }
 }
 
+// Exact 2x downscale of 4:2:0, 16 output pixels per step (two halves of 8): the four pixels of each
+// 2x2 block share the block's chroma terms; each converted value is clamped to 0..255 in int16, then
+// the four are summed and rounded: (a + b + c + d + 2) >> 2.
+template <bool kVU>
+PA_SSE41 inline void area2_half(const uint8_t* y0, const uint8_t* y1, const uint8_t* uv, __m128i mean[3]) {
+    const __m128i low = _mm_set1_epi32(0xFF), k16 = _mm_set1_epi8(16), cy = _mm_set1_epi32(kCY);
+    const __m128i zero = _mm_setzero_si128(), max8 = _mm_set1_epi16(255);
+    __m128i term[4][2];
+    for (int r = 0; r < 2; ++r) {
+        const __m128i w = _mm_subs_epu8(loadu(r == 0 ? y0 : y1), k16);
+        const __m128i d[2] = {_mm_cvtepu16_epi32(w), _mm_cvtepu16_epi32(_mm_srli_si128(w, 8))};
+        for (int i = 0; i < 2; ++i) {
+            term[2 * r][i] = _mm_mullo_epi32(_mm_and_si128(d[i], low), cy);
+            term[2 * r + 1][i] = _mm_mullo_epi32(_mm_srli_epi32(d[i], 8), cy);
+        }
+    }
+    const __m128i cw = loadu(uv);
+    const __m128i cd[2] = {_mm_cvtepu16_epi32(cw), _mm_cvtepu16_epi32(_mm_srli_si128(cw, 8))};
+    __m128i u[2], v[2];
+    for (int i = 0; i < 2; ++i) {
+        const __m128i first = _mm_and_si128(cd[i], low), second = _mm_srli_epi32(cd[i], 8);
+        u[i] = kVU ? second : first;
+        v[i] = kVU ? first : second;
+    }
+    const Chroma c = chroma(u, v);
+    const __m128i* terms[3] = {c.r, c.g, c.b};
+    for (int ch = 0; ch < 3; ++ch) {
+        __m128i sum = _mm_set1_epi16(2);
+        for (int t = 0; t < 4; ++t) {
+            const __m128i a = _mm_srai_epi32(_mm_add_epi32(term[t][0], terms[ch][0]), 20);
+            const __m128i b = _mm_srai_epi32(_mm_add_epi32(term[t][1], terms[ch][1]), 20);
+            sum = _mm_add_epi16(sum, _mm_min_epi16(_mm_max_epi16(_mm_packs_epi32(a, b), zero), max8));
+        }
+        mean[ch] = _mm_srli_epi16(sum, 2);
+    }
+}
+
+template <bool kVU, bool kRgb>
+PA_SSE41 int yuv420_area2(const uint8_t* y0, const uint8_t* y1, const uint8_t* uv, uint8_t* out, int n) {
+    if (n < 16) return 0;
+    for (int x = 0;; x += 16) {
+        if (x > n - 16) x = n - 16;  // the last block overlaps the previous one (same values)
+        __m128i lo[3], hi[3];
+        area2_half<kVU>(y0 + 2 * x, y1 + 2 * x, uv + 2 * x, lo);
+        area2_half<kVU>(y0 + 2 * x + 16, y1 + 2 * x + 16, uv + 2 * x + 16, hi);
+        __m128i p[3];  // R, G, B of the 16 blocks as bytes, in block order
+        for (int ch = 0; ch < 3; ++ch) p[ch] = _mm_packus_epi16(lo[ch], hi[ch]);
+        uint8_t* o = out + 3 * x;
+        const __m128i first = p[kRgb ? 0 : 2], last = p[kRgb ? 2 : 0];
+        for (int k = 0; k < 3; ++k) {
+            const auto& m = kInterleave3Natural.m[k];
+            const __m128i a = _mm_shuffle_epi8(first, loadu(m[0]));
+            const __m128i b = _mm_shuffle_epi8(p[1], loadu(m[1]));
+            const __m128i d = _mm_shuffle_epi8(last, loadu(m[2]));
+            storeu(o + 16 * k, _mm_or_si128(_mm_or_si128(a, b), d));
+        }
+        if (x == n - 16) return n;
+    }
+}
+
 #undef PA_SSE41
 
 }  // namespace
@@ -160,6 +220,7 @@ const CscKernels kCscSSE41 = {
     {{yuv420<false, false>, yuv420<false, true>}, {yuv420<true, false>, yuv420<true, true>}},
     {{yuv422<false, false>, yuv422<false, true>}, {yuv422<true, false>, yuv422<true, true>}},
     {{yuv_px<false, false>, yuv_px<false, true>}, {yuv_px<true, false>, yuv_px<true, true>}},
+    {{yuv420_area2<false, false>, yuv420_area2<false, true>}, {yuv420_area2<true, false>, yuv420_area2<true, true>}},
 };
 
 }  // namespace detail
