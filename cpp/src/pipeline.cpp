@@ -135,6 +135,7 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
             // costs about 2.5x a contiguous conversion per pixel, docs/preprocessing.md).
             needed_ = rows_needed(*rz);
             cols_ = rz->compact_columns(static_cast<int>(static_cast<long long>(spec.width) * 2 / 5));
+            area2_csc_ = 2 * g.resized_width == spec.width && 2 * g.resized_height == spec.height;
         }
         rz_ = rz;
     }
@@ -167,6 +168,20 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
         }
         return raw + static_cast<std::size_t>(y) * src_row;
     };
+    // Resized rows [d0, d1) to put(dy, row): a YUV frame halved in both axes goes through the fused
+    // conversion + 2x2 mean (convert_area2_row, the same bytes as converting, then resizing);
+    // otherwise the resizer pulls its source rows through get_row.
+    auto resized_rows = [&](int d0, int d1, std::vector<uint8_t>& rowbuf, auto&& put) {
+        if (area2_csc_) {
+            std::vector<uint8_t> row(static_cast<std::size_t>(rz_->dst_width()) * static_cast<std::size_t>(C));
+            for (int dy = d0; dy < d1; ++dy) {
+                conv->convert_area2_row(raw, dy, row.data());
+                put(dy, static_cast<const uint8_t*>(row.data()));
+            }
+        } else {
+            rz_->run_rows(d0, d1, [&](int y) { return get_row(rowbuf, y); }, put);
+        }
+    };
     // Every thread writes its own range of output rows; each row is computed as single-threaded.
     auto split = [&](auto&& rows_fn) { detail::parallel_rows(threads, out_h_, rows_fn); };
 
@@ -187,9 +202,7 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
         if (s.interpolation == Interpolation::Linear) {
             split([&](int d0, int d1) {
                 std::vector<uint8_t> rowbuf;
-                rz_->run_rows(
-                    d0, d1, [&](int y) { return get_row(rowbuf, y); },
-                    [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
+                resized_rows(d0, d1, rowbuf, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
             });
             return;
         }
@@ -247,7 +260,7 @@ void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
         if (rz == nullptr) {
             for (int y = r0; y < r1; ++y) put(y, get_row(rowbuf, y));
         } else if (r0 < r1) {
-            rz->run_rows(r0, r1, [&](int y) { return get_row(rowbuf, y); }, put);
+            resized_rows(r0, r1, rowbuf, put);
         }
         for (int y = std::max(o0, g.pad_top + g.resized_height); y < o1; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
     });

@@ -7,7 +7,8 @@
 // destination row is written straight into the final tensor by RowWriter (swap, normalize, layout).
 // YUV rows are converted only where the resize reads them with a non-zero weight: skipped rows,
 // and for a downscale keeping at most 40% of the columns only those columns
-// (LinearResizeU8::compact_columns + YuvRowConverter::convert_columns).
+// (LinearResizeU8::compact_columns + YuvRowConverter::convert_columns); a YUV frame halved in both
+// axes is converted and averaged in one step (YuvRowConverter::convert_area2_row).
 // The result equals running the ops one by one (cv2.cvtColor, cv2.resize, cv2.copyMakeBorder,
 // numpy swap / (x - mean) / std / transpose) bit for bit.
 #pragma once
@@ -92,6 +93,7 @@ private:
     std::shared_ptr<const LinearResizeU8> rz_;     // linear resize, or the letterbox content
     std::vector<char> needed_;                     // empty: every source row; else the rows worth converting
     std::vector<int32_t> cols_;                    // empty: every column; else the only source columns converted
+    bool area2_csc_ = false;                       // YUV input halved in both axes: convert_area2_row
 };
 
 }  // namespace pyalign
