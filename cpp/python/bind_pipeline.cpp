@@ -1,4 +1,5 @@
-// Binding of the pipeline family: _core.preprocess(raw, ...explicit spec parameters...).
+// Binding of the pipeline family: _core.Pipeline(...explicit spec parameters...) built once and run
+// per frame, and _core.preprocess(raw, ...the same parameters..., threads) for one frame.
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -23,13 +24,13 @@ void per_channel(const std::vector<double>& v, int channels, const char* what, d
     for (int c = 0; c < channels; ++c) out[c] = v[v.size() == 1 ? 0 : static_cast<std::size_t>(c)];
 }
 
-py::tuple preprocess_py(const py::array& raw, const std::string& input_format, int width, int height,
-                        const std::optional<std::string>& csc_to, const std::string& csc_mode,
-                        const std::optional<std::vector<double>>& csc_matrix, const std::string& geometry,
-                        const std::optional<std::vector<int>>& size, const std::string& interpolation,
-                        const std::string& style, const std::vector<double>& pad_value, bool swap_rb,
-                        const std::optional<std::vector<double>>& mean, const std::optional<std::vector<double>>& stdv,
-                        const std::optional<std::string>& layout) {
+pyalign::Pipeline make_pipeline(const std::string& input_format, int width, int height,
+                               const std::optional<std::string>& csc_to, const std::string& csc_mode,
+                               const std::optional<std::vector<double>>& csc_matrix, const std::string& geometry,
+                               const std::optional<std::vector<int>>& size, const std::string& interpolation,
+                               const std::string& style, const std::vector<double>& pad_value, bool swap_rb,
+                               const std::optional<std::vector<double>>& mean,
+                               const std::optional<std::vector<double>>& stdv, const std::optional<std::string>& layout) {
     pyalign::PipelineSpec s;
     s.input_format = pyalign::parse_pixel_format(input_format);
     s.width = width;
@@ -76,17 +77,21 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
         s.has_layout = true;
         s.layout = pyalign::parse_layout(*layout);
     }
-    pyalign::Pipeline pipe(s);
+    return pyalign::Pipeline(s);
+}
 
+// The tensor of one raw frame (validated against the pipeline's input).
+py::array run_pipeline(const pyalign::Pipeline& pipe, const py::array& raw, int threads) {
+    check_threads(threads);
     if (!raw.dtype().equal(py::dtype::of<uint8_t>()))
         throw pyalign::Error("pipeline: the raw input must have dtype uint8, got " + std::string(py::str(raw.dtype())));
     if (!(raw.flags() & py::array::c_style))
         throw pyalign::Error("pipeline: the raw input must be C-contiguous (use numpy.ascontiguousarray)");
+    const pyalign::PipelineSpec& s = pipe.spec();
     if (static_cast<std::size_t>(raw.nbytes()) != pipe.input_bytes())
         throw pyalign::Error("pipeline: raw input " + shape_text(raw) + " has " + std::to_string(raw.nbytes()) +
-                             " bytes; a " + input_format + " " + std::to_string(width) + "x" + std::to_string(height) +
-                             " frame has " + std::to_string(pipe.input_bytes()));
-
+                             " bytes; a " + pyalign::pixel_format_name(s.input_format) + " " + std::to_string(s.width) +
+                             "x" + std::to_string(s.height) + " frame has " + std::to_string(pipe.input_bytes()));
     std::vector<py::ssize_t> shape;
     for (std::size_t d : pipe.output_shape()) shape.push_back(static_cast<py::ssize_t>(d));
     py::array out = pipe.output_is_float() ? py::array(py::array_t<float>(shape)) : py::array(py::array_t<uint8_t>(shape));
@@ -94,20 +99,47 @@ py::tuple preprocess_py(const py::array& raw, const std::string& input_format, i
     const auto* in = static_cast<const uint8_t*>(raw.data());
     {
         py::gil_scoped_release nogil;
-        pipe.run(in, o);
+        pipe.run(in, o, threads);
     }
+    return out;
+}
+
+py::tuple preprocess_py(const py::array& raw, const std::string& input_format, int width, int height,
+                        const std::optional<std::string>& csc_to, const std::string& csc_mode,
+                        const std::optional<std::vector<double>>& csc_matrix, const std::string& geometry,
+                        const std::optional<std::vector<int>>& size, const std::string& interpolation,
+                        const std::string& style, const std::vector<double>& pad_value, bool swap_rb,
+                        const std::optional<std::vector<double>>& mean, const std::optional<std::vector<double>>& stdv,
+                        const std::optional<std::string>& layout, int threads) {
+    check_threads(threads);
+    const pyalign::Pipeline pipe = make_pipeline(input_format, width, height, csc_to, csc_mode, csc_matrix, geometry,
+                                                 size, interpolation, style, pad_value, swap_rb, mean, stdv, layout);
+    py::array out = run_pipeline(pipe, raw, threads);
     return py::make_tuple(out, geometry_dict(pipe.geometry().g));
 }
 
 }  // namespace
 
 void bind_pipeline(py::module_& m) {
+    py::class_<pyalign::Pipeline>(m, "Pipeline",
+                                  "A validated pipeline (see pipeline.hpp), built once; run() preprocesses one frame.")
+        .def(py::init(&make_pipeline), py::arg("input_format"), py::arg("width"), py::arg("height"),
+             py::arg("csc_to") = py::none(), py::arg("csc_mode") = "opencv", py::arg("csc_matrix") = py::none(),
+             py::arg("geometry") = "none", py::arg("size") = py::none(), py::arg("interpolation") = "linear",
+             py::arg("style") = "ultralytics", py::arg("pad_value") = std::vector<double>{114.0},
+             py::arg("swap_rb") = false, py::arg("mean") = py::none(), py::arg("std") = py::none(),
+             py::arg("layout") = py::none())
+        .def("run", &run_pipeline, py::arg("raw"), py::arg("threads") = 1,
+             "The tensor of one raw frame (uint8, C-contiguous, input_bytes bytes).")
+        .def_property_readonly("geometry", [](const pyalign::Pipeline& p) { return geometry_dict(p.geometry().g); })
+        .def_property_readonly("input_bytes", &pyalign::Pipeline::input_bytes)
+        .def_property_readonly("output_shape", [](const pyalign::Pipeline& p) { return p.output_shape(); });
     m.def("preprocess", &preprocess_py, py::arg("raw"), py::arg("input_format"), py::arg("width"), py::arg("height"),
           py::arg("csc_to") = py::none(), py::arg("csc_mode") = "opencv", py::arg("csc_matrix") = py::none(),
           py::arg("geometry") = "none", py::arg("size") = py::none(), py::arg("interpolation") = "linear",
           py::arg("style") = "ultralytics", py::arg("pad_value") = std::vector<double>{114.0},
           py::arg("swap_rb") = false, py::arg("mean") = py::none(), py::arg("std") = py::none(),
-          py::arg("layout") = py::none(),
+          py::arg("layout") = py::none(), py::arg("threads") = 1,
           "Fused preprocessing of one raw input (see pipeline.hpp); returns (tensor, geometry dict).");
 }
 
