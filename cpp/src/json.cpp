@@ -177,13 +177,23 @@ private:
             if (!eat(',')) fail("expecting ',' or '}'");
         }
         const std::size_t n = v.members.size();
+        if (n <= kJsonSmallObject) {
+            // A few members: compare each key with the earlier ones (no index; get() scans).
+            for (std::size_t k = 1; k < n; ++k)
+                for (std::size_t j = 0; j < k; ++j)
+                    if (v.members[k].first == v.members[j].first)
+                        fail_at(key_at[k], "duplicate key " + json_quote(v.members[k].first));
+            return;
+        }
         if (n > std::numeric_limits<std::uint32_t>::max()) fail("object has too many members");
         v.by_key.resize(n);
         for (std::size_t k = 0; k < n; ++k) v.by_key[k] = static_cast<std::uint32_t>(k);
-        // Stable: members with one key stay in document order, so the later of two equal
-        // neighbours is a repeat; the first repeat in the document is reported.
-        std::stable_sort(v.by_key.begin(), v.by_key.end(),
-                         [&v](std::uint32_t a, std::uint32_t b) { return v.members[a].first < v.members[b].first; });
+        // Ties by document order, so the later of two equal neighbours is a repeat; the first
+        // repeat in the document is reported.
+        std::sort(v.by_key.begin(), v.by_key.end(), [&v](std::uint32_t a, std::uint32_t b) {
+            const int c = v.members[a].first.compare(v.members[b].first);
+            return c < 0 || (c == 0 && a < b);
+        });
         std::size_t first_repeat = n;
         for (std::size_t k = 1; k < n; ++k)
             if (v.members[v.by_key[k]].first == v.members[v.by_key[k - 1]].first)
@@ -296,6 +306,11 @@ private:
 
 const JsonValue* JsonValue::get(const std::string& key) const {
     if (type != Object) return nullptr;
+    if (by_key.empty()) {  // a small object
+        for (const auto& m : members)
+            if (m.first == key) return &m.second;
+        return nullptr;
+    }
     const auto it = std::lower_bound(by_key.begin(), by_key.end(), key,
                                      [this](std::uint32_t m, const std::string& k) { return members[m].first < k; });
     if (it == by_key.end() || members[*it].first != key) return nullptr;

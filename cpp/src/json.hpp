@@ -7,8 +7,9 @@
 //
 // Every syntax error throws pyalign::Error("<where>: malformed JSON: <what> at line L column C"),
 // including a key that occurs twice in one object (`duplicate key "shape"`) and a string that is not
-// valid UTF-8. Numbers keep their source text; objects keep their members in document order and an
-// index sorted by key, so get() costs O(log n) for any object size.
+// valid UTF-8. Numbers keep their source text; objects keep their members in document order, and
+// objects of more than kJsonSmallObject members an index sorted by key, so get() costs O(log n)
+// for any object size.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +30,7 @@ struct JsonValue {
     std::string text;  ///< a string's value, or a number's source text
     std::vector<JsonValue> items;                           ///< Array
     std::vector<std::pair<std::string, JsonValue>> members;  ///< Object, in document order
-    std::vector<std::uint32_t> by_key;                      ///< Object: member indices sorted by key
+    std::vector<std::uint32_t> by_key;  ///< Object of more than kJsonSmallObject members: indices sorted by key
 
     /// The member `key` of an object (nullptr when absent or when this is not an object).
     const JsonValue* get(const std::string& key) const;
@@ -41,6 +42,9 @@ struct JsonValue {
     bool is_array() const { return type == Array; }
     bool is_object() const { return type == Object; }
 };
+
+/// Objects of at most this many members are searched member by member (no index).
+constexpr std::size_t kJsonSmallObject = 16;
 
 /// Nesting deeper than this (arrays and objects) is rejected as malformed.
 constexpr int kJsonMaxDepth = 256;
