@@ -342,6 +342,72 @@ PA_TEST(manifest_reader_survives_mutations) {
     PA_CHECK(accepted > 0);  // edits inside a sha256 or a name leave a valid manifest
 }
 
+PA_TEST(manifest_with_many_tensors) {
+    // 50,000 tensors: the reader is O(n log n) (sorted duplicate checks, one directory listing
+    // instead of resolving every path); this runs in a fraction of a second, also under ASan.
+    const fs::path dir = scratch("many");
+    fs::create_directories(dir);
+    auto manifest = [&](std::size_t n, const std::string& last) {
+        std::string text = "{\"format\": \"pyalign.capture\", \"version\": 1, \"case\": \"many\", \"tensors\": [\n";
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::string name = "out" + std::to_string(i);
+            text += "{\"stage\": \"model_output\", \"name\": \"" + name + "\", \"file\": \"model_output." + name +
+                    ".bin\", \"dtype\": \"float32\", \"shape\": [1, 0, 4], \"layout\": \"CHW\", \"kind\": \"tensor\"},\n";
+        }
+        return text + last + "]}";
+    };
+    // a few of the files exist (regular files and a symlink inside the directory)
+    write_text(dir / "model_output.out0.bin", "");
+    write_text(dir / "model_output.out1.bin", "");
+    fs::create_symlink("model_output.out1.bin", dir / "model_output.out2.bin");
+    const std::string last = "{\"stage\": \"raw_input\", \"name\": \"image\", \"file\": \"sub/./raw.bin\", "
+                             "\"dtype\": \"uint8\", \"shape\": [2]}";
+    const std::size_t n = 50000;
+    const pyalign::Manifest m = pyalign::parse_manifest(manifest(n, last), dir.string());
+    PA_CHECK_EQ(m.tensors.size(), n + 1);
+    STR_EQ(m.tensors[12345].name, "out12345");
+    STR_EQ(m.find("model_output", "out49999").file, "model_output.out49999.bin");
+    STR_EQ(m.find("raw_input").file, "sub/./raw.bin");
+    // a repeat at the end names both entries (a shorter list is enough here)
+    const std::string dup_name = "{\"stage\": \"model_output\", \"name\": \"out7\", \"file\": \"x.bin\", "
+                                 "\"dtype\": \"uint8\", \"shape\": [2]}";
+    STR_EQ(error_of([&] { pyalign::parse_manifest(manifest(1000, dup_name), dir.string()); }),
+           (dir / "manifest.json").string() +
+               ": tensors[1000]: duplicate (stage, name) (model_output, out7), also tensors[7]");
+    const std::string dup_file = "{\"stage\": \"raw_input\", \"name\": \"image\", \"file\": \"./model_output.out9.bin\", "
+                                 "\"dtype\": \"uint8\", \"shape\": [2]}";
+    STR_EQ(error_of([&] { pyalign::parse_manifest(manifest(1000, dup_file), dir.string()); }),
+           (dir / "manifest.json").string() +
+               ": tensors[1000] (raw_input/image): file './model_output.out9.bin' is also used by tensors[9]");
+}
+
+PA_TEST(manifest_file_names) {
+    const fs::path dir = make_case("file_names");
+    const std::string good = read_text(dir / "manifest.json");
+    struct Bad {
+        std::string file, expect;
+    };
+    const std::vector<Bad> bad = {
+        {"raw_input.bin/", "file name 'raw_input.bin/' is not a file"},
+        {".", "file name '.' is not a file"},
+        {"a/../raw_input.bin", "contains '..'"},
+        {"C:x.bin", "is an absolute path"},
+        {"\\\\\\\\server\\\\x.bin", "file name '\\\\server\\x.bin' is an absolute path"},
+        {"model_output.output0.bin",
+         "tensors[1] (model_output/output0): file 'model_output.output0.bin' is also used by tensors[0]"},
+        {"./model_output.output1.bin",
+         "tensors[2] (model_output/output1): file 'model_output.output1.bin' is also used by tensors[0]"},
+    };
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        std::string text = good;
+        const std::string from = "\"file\": \"raw_input.bin\"";
+        text.replace(text.find(from), from.size(), "\"file\": \"" + bad[i].file + "\"");
+        // raw_input is tensors[0]: a file used twice is reported at the later entry
+        const std::string err = error_of([&] { pyalign::parse_manifest(text, dir.string()); });
+        if (!has(err, bad[i].expect)) pyalign_test::fail(__FILE__, __LINE__, bad[i].file + ": got '" + err + "'");
+    }
+}
+
 PA_TEST(json_strings_and_escapes) {
     // A name with quotes, backslashes, control and non-ASCII characters survives the writer and reader.
     const fs::path dir = scratch("escapes");
