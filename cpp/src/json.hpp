@@ -50,12 +50,21 @@ constexpr std::size_t kJsonSmallObject = 16;
 constexpr int kJsonMaxDepth = 256;
 
 /// Parse a whole JSON document (surrounding whitespace allowed, nothing else after it).
-/// `where` (a file name) starts every error message.
-JsonValue parse_json(const std::string& text, const std::string& where);
+/// Errors read "<where>: <label>: <what> at line L column C"; `where` names the file.
+JsonValue parse_json(const std::string& text, const std::string& where, const char* label = "malformed JSON");
 
 /// `s` as a JSON string literal (quotes included; control characters, quotes and backslashes
 /// escaped, other bytes as they are).
 std::string json_quote(const std::string& s);
+
+/// The value as compact JSON text in the style of Python's json.dumps (", " and ": "
+/// separators, numbers as written). At most `max_chars` characters: longer text is cut and
+/// ends with "...".
+std::string json_text(const JsonValue& v, std::size_t max_chars = 200);
+
+/// A number's value as a double (NaN / Infinity / -Infinity included; out-of-range values
+/// become +-Inf or 0 as strtod gives them). `v` must be a Number.
+double json_number(const JsonValue& v);
 
 /// Whether `s` is valid UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing
 /// above U+10FFFF): what Python's strict UTF-8 decoder accepts.
