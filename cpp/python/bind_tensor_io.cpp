@@ -101,7 +101,7 @@ py::array load_into_array(const pyalign::TensorInfo& t, bool verify_sha256) {
     {
         // Check the file before allocating: a wrong or huge shape must not cost memory.
         py::gil_scoped_release nogil;
-        if (pyalign::file_size(t.path) != n) pyalign::read_bin_into(t.path, nullptr, n);  // throws the size error
+        pyalign::check_bin_size(t.path, n);
     }
     py::array out = empty_array(t);
     void* dst = out.mutable_data();

@@ -72,12 +72,16 @@ std::uint64_t file_size(const std::string& path) {
     return static_cast<std::uint64_t>(size);
 }
 
-void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
+void check_bin_size(const std::string& path, std::size_t nbytes) {
     const std::uint64_t size = file_size(path);
     if (size != nbytes) {
         throw Error(path + ": " + (size < nbytes ? "truncated" : "longer than expected") + ": file is " +
                     std::to_string(size) + " bytes, expected " + std::to_string(nbytes));
     }
+}
+
+void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
+    check_bin_size(path, nbytes);
     if (nbytes == 0) return;
     File in(path, "rb");
     if (!in.f) throw Error(path + ": cannot open: " + errno_text(errno));
@@ -86,6 +90,8 @@ void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
 }
 
 std::vector<std::uint8_t> read_bin(const std::string& path, std::size_t nbytes) {
+    // The size first: a wrong or hostile byte count (a manifest's shape) must not cost memory.
+    check_bin_size(path, nbytes);
     std::vector<std::uint8_t> out(nbytes);
     read_bin_into(path, out.data(), nbytes);
     return out;

@@ -165,6 +165,20 @@ PA_TEST(bin_exact_size) {
     PA_CHECK(pyalign::read_bin((dir / "empty.bin").string(), 0).empty());
 }
 
+PA_TEST(bin_size_checked_before_allocating) {
+    // A byte count far beyond the file (a hostile manifest's shape) is an Error, not an allocation.
+    const fs::path p = scratch("alloc") / "x.bin";
+    fs::create_directories(p.parent_path());
+    write_text(p, "abcd");
+    const std::size_t huge = std::size_t(1) << 60;
+    PA_CHECK(has(error_of([&] { pyalign::read_bin(p.string(), huge); }), "truncated: file is 4 bytes"));
+    PA_CHECK(has(error_of([&] { pyalign::read_bin_as<double>(p.string(), huge); }), "truncated: file is 4 bytes"));
+    PA_CHECK(has(error_of([&] { pyalign::read_bin_as<double>(p.string(), ~std::size_t(0)); }), "overflow"));
+    PA_CHECK(has(error_of([&] { pyalign::check_bin_size(p.string(), 3); }), "longer than expected"));
+    pyalign::check_bin_size(p.string(), 4);
+    PA_CHECK_EQ(pyalign::read_bin_as<std::uint16_t>(p.string(), 2).size(), std::size_t(2));
+}
+
 PA_TEST(writer_round_trip) {
     const fs::path dir = make_case("round_trip");
     const pyalign::Manifest m = pyalign::read_manifest(dir.string());
