@@ -189,15 +189,20 @@ TensorInfo parse_tensor_entry(const JsonValue& e, Fail fail) {
     t.file = file->text;
     auto opt = [&](const char* key) { return opt_string(e, key, bad); };
     t.layout = opt("layout");
-    if (!t.layout.empty() && t.layout.size() != t.shape.size())
-        bad("layout '" + t.layout + "' has " + std::to_string(t.layout.size()) + " dimensions but the shape has " +
+    // one dimension per character (code point, as Python counts them)
+    std::size_t layout_dims = 0;
+    for (char c : t.layout) layout_dims += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    const JsonValue* layout = e.get("layout");
+    if (layout && layout->is_string() && layout_dims != t.shape.size())
+        bad("layout '" + t.layout + "' has " + std::to_string(layout_dims) + " dimensions but the shape has " +
             std::to_string(t.shape.size()));
     t.color = opt("color");
     t.kind = opt("kind");
     t.sha256 = opt("sha256");
     for (char& c : t.sha256)
         if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    if (!t.sha256.empty()) {
+    const JsonValue* sha = e.get("sha256");
+    if (sha && sha->is_string()) {  // present: 64 hex digits ("" is not absent)
         bool ok = t.sha256.size() == 64;
         for (char c : t.sha256) ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
         if (!ok) bad("sha256 is not 64 hex digits");
@@ -300,8 +305,11 @@ Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
     m.dir = case_dir;
     m.version = 1;
     const JsonValue* cs = root.get("case");
-    if (cs && cs->type == JsonValue::String && !cs->text.empty()) m.case_name = cs->text;
+    if (cs && (!cs->is_string() || cs->text.empty())) throw Error(mpath + ": 'case' must be a non-empty string");
+    if (cs) m.case_name = cs->text;
     else m.case_name = fs::path(case_dir).lexically_normal().filename().string();
+    const JsonValue* spec = root.get("spec");
+    if (spec && !spec->is_null() && !spec->is_object()) throw Error(mpath + ": 'spec' must be an object");
 
     const JsonValue* tensors = root.get("tensors");
     if (!tensors || tensors->type != JsonValue::Array) throw Error(mpath + ": 'tensors' must be a list");
@@ -339,7 +347,9 @@ Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
         if (t.file.find('/') == std::string::npos) {
             files.emplace_back(t.file, std::string_view(), i);
         } else {
-            normalised.push_back(fs::path(t.file).lexically_normal().generic_string());
+            std::string norm = fs::path(t.file).lexically_normal().generic_string();
+            if (norm.size() > 1 && norm.back() == '/') norm.pop_back();  // "a/." is "a/": the name "a"
+            normalised.push_back(std::move(norm));
             files.emplace_back(normalised.back(), std::string_view(), i);
         }
     }

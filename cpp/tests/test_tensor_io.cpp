@@ -286,6 +286,10 @@ PA_TEST(manifest_validation_errors) {
         {"\"shape\": [2, 4, 3]", "\"shape\": [2, 4, 3], \"shape\": [1]", "malformed JSON: duplicate key \"shape\" at line"},
         {"\"version\": 1", "\"version\": 1, \"version\": 1", "malformed JSON: duplicate key \"version\" at line 3"},
         {"\"case\": \"bad\"", "\"case\": \"b\xff\"", "malformed JSON: invalid UTF-8 in string"},
+        {"\"case\": \"bad\"", "\"case\": \"\"", "'case' must be a non-empty string"},
+        {"\"case\": \"bad\"", "\"case\": \"bad\", \"spec\": [1]", "'spec' must be an object"},
+        {"\"sha256\": \"", "\"sha256\": \"\", \"x\": \"", "sha256 is not 64 hex digits"},
+        {"\"layout\": \"HWC\"", "\"layout\": \"\"", "layout '' has 0 dimensions but the shape has 3"},
     };
     const fs::path dir = make_case("bad");
     const std::string good = read_text(dir / "manifest.json");
@@ -297,6 +301,11 @@ PA_TEST(manifest_validation_errors) {
             pyalign_test::fail(__FILE__, __LINE__, "case " + std::to_string(i) + ": got '" + err + "'");
         }
     }
+    // a layout's dimensions are its characters, not its bytes; a null spec is no spec
+    write_text(dir / "manifest.json", good);
+    edit_manifest(dir, "\"layout\": \"HWC\"", "\"layout\": \"H\u00e9C\"");
+    edit_manifest(dir, "\"case\": \"bad\"", "\"case\": \"bad\", \"spec\": null");
+    STR_EQ(pyalign::read_manifest(dir.string()).tensors.at(0).layout, "H\xc3\xa9" "C");
     // no manifest
     const fs::path empty = scratch("no_manifest");
     fs::create_directories(empty);
