@@ -2,10 +2,12 @@
 
 :func:`preprocess` runs a spec's ``preprocess`` ops on a raw input in one pass
 over the output (no full-size intermediate images) and gives exactly what the
-ops give when run one by one with cv2 and numpy.
+ops give when run one by one with cv2 and numpy. The spec goes to C++ as JSON
+text, read by the same parser (``pyalign::parse_pipeline_spec``) board code uses.
 """
 from __future__ import annotations
 
+import json
 from typing import Any, Dict, Mapping, Union
 
 import numpy as np
@@ -28,35 +30,13 @@ def _load(spec: Union[Mapping[str, Any], str]) -> Dict[str, Any]:
         raise PipelineSpecError(e.what, e.path) from None
 
 
-def _params(spec: Mapping[str, Any]) -> Dict[str, Any]:
-    """Turn a normalised spec into the keyword arguments of ``_core.preprocess``."""
-    inp = spec["input"]
-    kw: Dict[str, Any] = {"input_format": inp["format"], "width": int(inp["width"]), "height": int(inp["height"])}
-    for op in spec["preprocess"]:
-        kind = op["op"]
-        if kind == "csc":
-            kw["csc_to"] = op["to"]
-            kw["csc_mode"] = op["mode"]
-            if op["mode"] == "matrix":
-                kw["csc_matrix"] = [float(x) for x in op["matrix"]]
-        elif kind == "resize":
-            kw["geometry"] = "resize"
-            kw["size"] = [int(op["size"][0]), int(op["size"][1])]
-            kw["interpolation"] = op["interpolation"]
-        elif kind == "letterbox":
-            kw["geometry"] = "letterbox"
-            kw["size"] = [int(op["size"][0]), int(op["size"][1])]
-            kw["style"] = op["style"]
-            pad = op["pad_value"]
-            kw["pad_value"] = [float(p) for p in pad] if isinstance(pad, (list, tuple)) else [float(pad)]
-        elif kind == "swap_rb":
-            kw["swap_rb"] = True
-        elif kind == "normalize":
-            kw["mean"] = [float(m) for m in op["mean"]]
-            kw["std"] = [float(s) for s in op["std"]]
-        elif kind == "layout":
-            kw["layout"] = op["to"]
-    return kw
+def _spec_json(spec: Any) -> str:
+    """The validated spec as the JSON text ``_core.preprocess`` parses (C++ ``parse_pipeline_spec``).
+
+    ``spec`` is what :func:`_load` returns: a plain dict, or an object with a ``to_dict()`` method.
+    """
+    to_dict = getattr(spec, "to_dict", None)
+    return json.dumps(to_dict() if callable(to_dict) else spec)
 
 
 def _style(spec: Mapping[str, Any]) -> str:
@@ -98,7 +78,7 @@ class Preprocessor:
         from pyalign.core._resize import LetterboxInfo
 
         self._spec = _load(spec)
-        self._pipe = _core.Pipeline(**_params(self._spec))
+        self._pipe = _core.Pipeline(_spec_json(self._spec))
         self.input_shape = tuple(raw_input_shape(self._spec))
         self.info = LetterboxInfo(style=_style(self._spec), **self._pipe.geometry)
 

@@ -349,31 +349,50 @@ def test_bad_raw_inputs_raise_value_error(raw: Any, match: str) -> None:
 
 
 def test_core_binding_validates_everything_itself() -> None:
+    """_core.preprocess takes the spec as JSON text and checks it (C++ parse_pipeline_spec) and the input."""
+    import json
+
     from pyalign import _core
 
+    def run(raw: np.ndarray, inp: Dict[str, Any], ops: List[Dict[str, Any]], **top: Any) -> Any:
+        return _core.preprocess(raw, json.dumps({"input": inp, "preprocess": ops, **top}))
+
     raw = np.zeros((6, 8, 3), np.uint8)
+    bgr = {"format": "BGR", "width": 8, "height": 6}
+    nv12 = {"format": "YUV420SP", "width": 8, "height": 6}
     with pytest.raises(ValueError, match="bytes"):
-        _core.preprocess(np.zeros((5, 8, 3), np.uint8), "BGR", 8, 6)
+        run(np.zeros((5, 8, 3), np.uint8), bgr, [])
     with pytest.raises(ValueError, match="needs a csc"):
-        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 6)
-    with pytest.raises(ValueError, match="even height"):
-        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 5, csc_to="BGR")
+        run(np.zeros((9, 8), np.uint8), nv12, [])
+    with pytest.raises(ValueError, match="even width and height, got 8x5"):
+        run(np.zeros((9, 8), np.uint8), dict(nv12, height=5), [{"op": "csc", "to": "BGR"}])
     with pytest.raises(ValueError, match="csc converts a YUV input"):
-        _core.preprocess(raw, "BGR", 8, 6, csc_to="BGR")
-    with pytest.raises(ValueError, match="geometry"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="crop")
-    with pytest.raises(ValueError, match="needs size"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="resize")
-    with pytest.raises(ValueError, match="output width"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="resize", size=[0, 3])
-    with pytest.raises(ValueError, match="pad_value"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="letterbox", size=[9, 9], pad_value=[300.0])
-    with pytest.raises(ValueError, match="both mean and std"):
-        _core.preprocess(raw, "BGR", 8, 6, mean=[1.0])
-    with pytest.raises(ValueError, match="layout HW"):
-        _core.preprocess(raw, "BGR", 8, 6, layout="HW")
-    with pytest.raises(ValueError, match="input width"):
-        _core.preprocess(raw, "BGR", -8, 6)
+        run(raw, bgr, [{"op": "csc", "to": "BGR"}])
+    with pytest.raises(ValueError, match='unknown op "crop"'):
+        run(raw, bgr, [{"op": "crop"}])
+    with pytest.raises(ValueError, match=r"preprocess\[0\].size: expected \[width, height\], got null"):
+        run(raw, bgr, [{"op": "resize"}])
+    with pytest.raises(ValueError, match=r"size\[0\]: must be in \[1, 65536\], got 0"):
+        run(raw, bgr, [{"op": "resize", "size": [0, 3]}])
+    with pytest.raises(ValueError, match=r"pad_value: must be in \[0, 255\], got 300.0"):
+        run(raw, bgr, [{"op": "letterbox", "size": [9, 9], "pad_value": [300.0]}])
+    with pytest.raises(ValueError, match="missing key 'std'"):
+        run(raw, bgr, [{"op": "normalize", "mean": [1.0]}])
+    with pytest.raises(ValueError, match='expected one of NCHW, NHWC, CHW, HWC, got "HW"'):
+        run(raw, bgr, [{"op": "layout", "to": "HW"}])
+    with pytest.raises(ValueError, match=r"input.width: must be in \[1, 65536\], got -8"):
+        run(raw, dict(bgr, width=-8), [])
+    with pytest.raises(ValueError, match="spec: not valid JSON: unexpected end of data at line 1 column 1"):
+        _core.preprocess(raw, "")
+    with pytest.raises(ValueError, match='duplicate key "width"'):
+        _core.preprocess(raw, '{"input": {"format": "BGR", "width": 8, "height": 6, "width": 8}}')
+    # limits of the C++ core beyond pyalign.spec's rules, named by their JSON path too
+    with pytest.raises(ValueError, match=r"mean\[0\]: 1e\+300 is out of the float32 range"):
+        run(raw, bgr, [{"op": "normalize", "mean": [1e300], "std": [1.0]}])
+    # a valid spec (postprocess is not read): the tensor and the geometry
+    out, geo = run(raw, bgr, [{"op": "resize", "size": [4, 3]}], postprocess={"op": "anything"}, name="n")
+    assert out.shape == (3, 4, 3) and out.dtype == np.uint8 and geo["scale_x"] == 0.5
+
 
 
 def test_output_size_is_capped_with_a_clear_error() -> None:

@@ -57,6 +57,21 @@ struct PipelineSpec {
     Layout layout = Layout::HWC;
 };
 
+/// Parse a pipeline spec JSON document (docs/pipeline.md):
+///   {"input": {"format": ..., "width": ..., "height": ...},
+///    "preprocess": [{"op": "csc" | "resize" | "letterbox" | "swap_rb" | "normalize" | "layout", ...}],
+///    "postprocess": {...}, "name": "...", "description": "..."}
+/// with the defaults and the validation of pyalign.spec (pyalign/spec.py): known keys only, ops in
+/// the order csc, resize|letterbox, swap_rb, normalize, layout, each at most once, sizes in
+/// [1, 65536], and so on. "postprocess" is not read. Throws pyalign::Error
+/// "<source>: <JSON path>: <what>", e.g. "spec.json: preprocess[1].size[0]: must be in [1, 65536], got 0".
+/// The result is ready for Pipeline (whose constructor checks what depends on the sizes).
+PipelineSpec parse_pipeline_spec(const std::string& json_text, const std::string& source = "spec");
+
+/// Read a spec file (UTF-8, an optional byte-order mark) and parse it; errors start with the path.
+///   const pyalign::Pipeline pipe(pyalign::read_pipeline_spec("spec.json"));
+PipelineSpec read_pipeline_spec(const std::string& path);
+
 /// The geometry of a pipeline run: LetterboxGeometry plus which op produced it.
 struct PipelineGeometry {
     LetterboxGeometry g;
