@@ -1,7 +1,7 @@
 """Write the seed corpus of the fuzz targets (cpp/fuzz/corpus/<target>/), deterministically.
 
 Seeds come from the fixtures' manifests (fixtures/captures/*/manifest.json) and the bundled specs
-(pyalign/data/specs/*.json), plus hand-made variants that reach the checks: duplicate keys and
+(pyalign/spec/specs/*.json), plus hand-made variants that reach the checks: duplicate keys and
 entries, path escapes, symlinks, odd numbers and strings, wrong sizes and checksums, op order.
 Reproducers of fixed crashes are kept next to them as crash_*.
 
@@ -104,7 +104,7 @@ def bin_seeds() -> None:
 
 
 def spec_seeds() -> None:
-    for p in sorted((ROOT / "pyalign" / "data" / "specs").glob("*.json")):
+    for p in sorted((ROOT / "pyalign" / "spec" / "specs").glob("*.json")):
         write("fuzz_spec", f"bundled_{p.stem}.json", p.read_bytes())
     bgr = {"format": "BGR", "width": 8, "height": 6}
     nv12 = {"format": "YUV420SP", "width": 8, "height": 6}

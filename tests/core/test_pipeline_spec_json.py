@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from pyalign import _core
 from pyalign.core import preprocess
 from pyalign.core._pipeline import _spec_json
-from pyalign.data import SPECS_DIR, spec_names
+from pyalign.spec.bundled import SPECS_DIR, spec_names
 from pyalign.errors import SpecError
 from pyalign.spec import load_spec, raw_input_shape, validate_spec
 
