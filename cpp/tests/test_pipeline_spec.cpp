@@ -49,7 +49,7 @@ std::vector<std::uint8_t> run_zero(const PipelineSpec& s) {
 }  // namespace
 
 PA_TEST(bundled_specs_parse_and_run) {
-    const fs::path dir = fs::path(PYALIGN_REPO_DIR) / "pyalign" / "data" / "specs";
+    const fs::path dir = fs::path(PYALIGN_REPO_DIR) / "pyalign" / "spec" / "specs";
     int count = 0;
     for (const auto& e : fs::directory_iterator(dir)) {
         if (e.path().extension() != ".json") continue;
