@@ -28,7 +28,13 @@ import cv2
 import numpy as np
 
 from pyalign import _core
-from pyalign.core import Preprocessor, csc, letterbox_info, resize
+from pyalign.core import csc, letterbox_info, resize
+from pyalign.core._pipeline import _load, _params
+
+try:
+    from pyalign.core import Preprocessor
+except ImportError:  # a pyalign before Preprocessor / threads (to measure it with this same script)
+    Preprocessor = None  # type: ignore[assignment,misc]
 
 CLOCK: Callable[[], float] = time.perf_counter
 IMAGENET_MEAN = [123.675, 116.28, 103.53]  # R, G, B (pixel units)
@@ -195,10 +201,17 @@ def run_fused(rng: np.random.Generator, repeat: int) -> None:
     for fmt, src, geometry, dst in FUSED:
         for norm in ("/255", "mean/std"):
             c = fused_case(fmt, src, geometry, dst, norm, rng)
-            pre, raw = Preprocessor(c["spec"]), c["raw"]
+            raw = c["raw"]
+            if Preprocessor is not None:
+                pre = Preprocessor(c["spec"])
 
-            def ours(raw: np.ndarray = raw, pre: Preprocessor = pre) -> np.ndarray:
-                return pre(raw)
+                def ours(raw: np.ndarray = raw, pre: Any = pre) -> np.ndarray:
+                    return pre(raw)
+            else:
+                kw = _params(_load(c["spec"]))
+
+                def ours(raw: np.ndarray = raw, kw: Dict[str, Any] = kw) -> np.ndarray:
+                    return _core.preprocess(raw, **kw)[0]
 
             want = ours()
             assert np.array_equal(want, c["scalar"]()), fused_label(fmt, src, geometry, dst, norm)
@@ -256,13 +269,13 @@ def main() -> None:
     print(f"python {platform.python_version()}, numpy {np.__version__}, opencv {cv2.__version__}, "
           f"{platform.machine()}, {os.cpu_count()} CPUs, cv2 threads {cv2.getNumThreads()}, "
           f"clock {args.clock}, median of {args.repeat} interleaved repetitions, "
-          f"pyalign SIMD level {_core.simd_level()}")
+          f"pyalign SIMD level {_core.simd_level() if hasattr(_core, 'simd_level') else 'n/a'}")
     parts = set(args.only.split(","))
     if "kernels" in parts:
         run_kernels(rng, args.repeat)
     if "fused" in parts:
         run_fused(rng, args.repeat)
-    if "threads" in parts:
+    if "threads" in parts and Preprocessor is not None:
         run_threads(rng, args.repeat)
 
 
