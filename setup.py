@@ -18,7 +18,8 @@ ext = Pybind11Extension(
     sources,
     include_dirs=["cpp/include"],
     cxx_std=17,
-    extra_compile_args=["-O3", "-Wall", "-Wextra", "-ffp-contract=off", "-fno-math-errno", "-fno-wrapv"],
+    extra_compile_args=["-O3", "-Wall", "-Wextra", "-ffp-contract=off", "-fno-math-errno", "-fno-wrapv", "-pthread"],
+    extra_link_args=["-pthread"],  # the `threads` options use std::thread
 )
 
 setup(ext_modules=[ext], cmdclass={"build_ext": build_ext})

@@ -74,12 +74,12 @@ def main() -> None:
         ],
     }
     from pyalign import _core
-    from pyalign.core._pipeline import _load, _params
+    from pyalign.core._pipeline import _load, _spec_json
 
-    kw = _params(_load(spec))
+    spec_json = _spec_json(_load(spec))
 
     def fused() -> np.ndarray:
-        return _core.preprocess(nv12, **kw)[0]
+        return _core.preprocess(nv12, spec_json)[0]
 
     def chain() -> np.ndarray:
         bgr = cv2.cvtColor(nv12, cv2.COLOR_YUV2BGR_NV12)
@@ -150,7 +150,7 @@ def main() -> None:
                            {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]},
                            {"op": "layout", "to": "NCHW"}],
         }
-        kw2 = _params(_load(spec2))
+        json2 = _spec_json(_load(spec2))
         info = letterbox_info((fw, fh), tuple(op["size"])) if op["op"] == "letterbox" else None
 
         def chain2(frame: np.ndarray = frame, op: Dict[str, Any] = op, info: Any = info) -> np.ndarray:
@@ -166,8 +166,8 @@ def main() -> None:
             x /= np.float32(255)
             return x[None]
 
-        def fused2(frame: np.ndarray = frame, kw2: Dict[str, Any] = kw2) -> np.ndarray:
-            return _core.preprocess(frame, **kw2)[0]
+        def fused2(frame: np.ndarray = frame, json2: str = json2) -> np.ndarray:
+            return _core.preprocess(frame, json2)[0]
 
         assert np.array_equal(fused2(), chain2()), label
         report(label, best_ms(fused2, args.repeat), best_ms(chain2, args.repeat),

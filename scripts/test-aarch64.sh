@@ -4,11 +4,11 @@
 #   1. cross-compile cpp/ for aarch64 (Release, -Wall -Wextra -Werror) with
 #      cpp/cmake/aarch64-linux-gnu.cmake and run every ctest program under qemu-aarch64;
 #   2. build the golden program (cpp/tests/test_golden.cpp) natively four times -- as shipped
-#      (AVX2 / AVX-512 clones picked at run time), portable only (-DPYALIGN_NO_CLONES
-#      -DPYALIGN_NO_DISPATCH -DPYALIGN_COMPARE_NO_AVX2), scalar comparator (-DPYALIGN_COMPARE_SCALAR)
-#      and unoptimised (Debug, -O0) -- run it natively (also with glibc's
-#      FMA/AVX2 libm variants disabled) and under qemu, and require every SHA-256 digest to be
-#      identical.
+#      (SSE4.1 / AVX2 kernels and AVX2 / AVX-512 clones picked at run time), portable only
+#      (-DPYALIGN_NO_CLONES -DPYALIGN_NO_DISPATCH -DPYALIGN_COMPARE_NO_AVX2), scalar comparator
+#      (-DPYALIGN_COMPARE_SCALAR) and unoptimised (Debug, -O0) -- run it natively (also with glibc's
+#      FMA/AVX2 libm variants disabled, and once per SIMD level the CPU has, PYALIGN_SIMD=...) and
+#      under qemu (NEON and portable level), and require every SHA-256 digest to be identical.
 #
 #   With --sanitize, also runs every ctest program of an aarch64 ASan + UBSan build under qemu
 #   (LeakSanitizer is off: it cannot run under qemu user-mode). Slower: about 2 more minutes.
@@ -87,12 +87,25 @@ mkdir -p "$digests"
 GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA,-FMA4,-AVX512F \
   "$out/x86_64/test_golden" --print >"$digests/x86_64-libm-sse2.txt"
 "$qemu" -L "$sysroot" "$out/aarch64/test_golden" --print >"$digests/aarch64.txt"
+# every SIMD level of the kernels (pyalign/simd.hpp): natively each level this CPU has, under qemu each
+# level of aarch64 (portable, neon)
+levels=()
+for level in $("$out/x86_64/test_golden" --levels); do
+  PYALIGN_SIMD="$level" "$out/x86_64/test_golden" --print >"$digests/x86_64-simd-$level.txt"
+  levels+=("$digests/x86_64-simd-$level.txt")
+done
+for level in $("$qemu" -L "$sysroot" "$out/aarch64/test_golden" --levels); do
+  PYALIGN_SIMD="$level" "$qemu" -L "$sysroot" "$out/aarch64/test_golden" --print >"$digests/aarch64-simd-$level.txt"
+  levels+=("$digests/aarch64-simd-$level.txt")
+done
+[ "${#levels[@]}" -ge 3 ] || die "expected at least portable + one SIMD level natively and under qemu"
 
 ref="$digests/x86_64.txt"
 n=$(wc -l <"$ref")
 [ "$n" -gt 100 ] && tail -n 1 "$ref" | grep -q " ALL$" || die "$ref: incomplete digest list"
 status=0
-for f in "$digests/x86_64-portable.txt" "$digests/x86_64-scalar.txt" "$digests/x86_64-O0.txt" "$digests/x86_64-libm-sse2.txt" "$digests/aarch64.txt"; do
+for f in "$digests/x86_64-portable.txt" "$digests/x86_64-scalar.txt" "$digests/x86_64-O0.txt" "$digests/x86_64-libm-sse2.txt" \
+  "$digests/aarch64.txt" "${levels[@]}"; do
   if cmp -s "$ref" "$f"; then
     echo "identical: $(basename "$f" .txt) == x86_64 ($((n - 1)) outputs, $(tail -n 1 "$f" | cut -c1-16)...)"
   else

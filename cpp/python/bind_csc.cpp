@@ -87,8 +87,9 @@ py::list pixel_formats_py() {
 }
 
 py::array csc_py(const py::array& src, const std::string& src_format, const std::string& dst_format,
-                 const std::string& mode_name, const std::optional<std::vector<double>>& matrix) {
+                 const std::string& mode_name, const std::optional<std::vector<double>>& matrix, int threads) {
     using pyalign::PixelFormat;
+    check_threads(threads);
     const PixelFormat sf = pyalign::parse_pixel_format(src_format);
     const PixelFormat df = pyalign::parse_pixel_format(dst_format);
     const pyalign::CscMode mode = pyalign::parse_csc_mode(mode_name);
@@ -114,7 +115,7 @@ py::array csc_py(const py::array& src, const std::string& src_format, const std:
         uint8_t* o = out.mutable_data();
         {
             py::gil_scoped_release nogil;
-            conv.convert(in, o, static_cast<std::ptrdiff_t>(w) * 3);
+            conv.convert(in, o, static_cast<std::ptrdiff_t>(w) * 3, threads);
         }
         return std::move(out);
     }
@@ -151,7 +152,7 @@ py::array csc_py(const py::array& src, const std::string& src_format, const std:
         uint8_t* o = out.mutable_data();
         {
             py::gil_scoped_release nogil;
-            pyalign::rgb_to_yuv(in, w, h, sf == PixelFormat::RGB, df, o);
+            pyalign::rgb_to_yuv(in, w, h, sf == PixelFormat::RGB, df, o, threads);
         }
         return std::move(out);
     }
@@ -162,7 +163,7 @@ py::array csc_py(const py::array& src, const std::string& src_format, const std:
 
 void bind_csc(py::module_& m) {
     m.def("csc", &csc_py, py::arg("src"), py::arg("src_format"), py::arg("dst_format"), py::arg("mode") = "opencv",
-          py::arg("matrix") = py::none(),
+          py::arg("matrix") = py::none(), py::arg("threads") = 1,
           "Colour-space conversion between a YUV format and BGR/RGB, and BGR <-> RGB (see csc.hpp).");
     m.def("pixel_formats", &pixel_formats_py,
           "The pixel-format table of the C++ core (kPixelFormats), one dict per format.");

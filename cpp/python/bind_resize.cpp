@@ -83,27 +83,28 @@ pyalign::ImageView<T> view_out(py::array_t<T>& a, int h, int w, int cn) {
 }
 
 template <typename T>
-py::array resize_typed(const py::array& src, const Shape& s, int dst_w, int dst_h, bool linear) {
+py::array resize_typed(const py::array& src, const Shape& s, int dst_w, int dst_h, bool linear, int threads) {
     py::array_t<T> out = new_image<T>(s, dst_h, dst_w);
     const auto in = view_in<T>(src, s);
     const auto dst = view_out<T>(out, dst_h, dst_w, s.cn);
     {
         py::gil_scoped_release release;
         if (linear) {
-            pyalign::resize_linear(in, dst);
+            pyalign::resize_linear(in, dst, threads);
         } else {
-            pyalign::resize_nearest(in, dst);
+            pyalign::resize_nearest(in, dst, threads);
         }
     }
     return std::move(out);
 }
 
-py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& interpolation) {
+py::array resize(const py::array& src, int dst_w, int dst_h, const std::string& interpolation, int threads) {
     const Shape s = image_shape(src);
     check_dsize(dst_w, dst_h, s.cn);
     const bool linear = pyalign::parse_interpolation(interpolation) == pyalign::Interpolation::Linear;
-    if (src.dtype().equal(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear);
-    if (src.dtype().equal(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear);
+    check_threads(threads);
+    if (src.dtype().equal(py::dtype::of<uint8_t>())) return resize_typed<uint8_t>(src, s, dst_w, dst_h, linear, threads);
+    if (src.dtype().equal(py::dtype::of<float>())) return resize_typed<float>(src, s, dst_w, dst_h, linear, threads);
     throw pyalign::Error("image dtype must be uint8 or float32, got " + std::string(py::str(src.dtype())));
 }
 
@@ -133,8 +134,9 @@ py::dict letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h, const st
 }
 
 py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vector<int>& pad,
-                    const std::string& style) {
+                    const std::string& style, int threads) {
     const Shape s = image_shape(src);
+    check_threads(threads);
     check_dsize(dst_w, dst_h, s.cn);
     if (!src.dtype().equal(py::dtype::of<uint8_t>())) {
         throw pyalign::Error("letterbox image dtype must be uint8, got " + std::string(py::str(src.dtype())));
@@ -157,7 +159,7 @@ py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vecto
     pyalign::LetterboxGeometry g;
     {
         py::gil_scoped_release release;
-        pyalign::letterbox(in, dst, pad8, st, &g);
+        pyalign::letterbox(in, dst, pad8, st, &g, threads);
     }
     return py::make_tuple(std::move(out), geometry_dict(g));
 }
@@ -166,14 +168,14 @@ py::tuple letterbox(const py::array& src, int dst_w, int dst_h, const std::vecto
 
 void bind_resize(py::module_& m) {
     m.def("resize", &resize, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"),
-          py::arg("interpolation") = "linear",
+          py::arg("interpolation") = "linear", py::arg("threads") = 1,
           "OpenCV-exact resize of a C-contiguous uint8/float32 HxW or HxWxC (C<=4) image.");
     m.def("resize_pil", &resize_pil, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"),
           py::arg("interpolation") = "linear", py::arg("pillow_major") = 13, py::arg("pillow_minor") = 0,
           "Pillow-exact Image.resize of a C-contiguous uint8 HxW or HxWxC (C in 1, 3, 4) image; the pass order "
           "of Pillow release pillow_major.pillow_minor (9.0 or later).");
     m.def("letterbox", &letterbox, py::arg("src"), py::arg("dst_width"), py::arg("dst_height"), py::arg("pad"),
-          py::arg("style") = "ultralytics",
+          py::arg("style") = "ultralytics", py::arg("threads") = 1,
           "Letterbox a C-contiguous uint8 image; returns (image, geometry dict).");
     m.def("letterbox_geometry", &letterbox_geometry, py::arg("src_width"), py::arg("src_height"),
           py::arg("dst_width"), py::arg("dst_height"), py::arg("style") = "ultralytics",

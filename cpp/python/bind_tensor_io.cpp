@@ -54,18 +54,29 @@ std::string opt_str(const py::tuple& t, std::size_t i) {
     return t[i].cast<std::string>();
 }
 
+py::object str_or_none(const std::string& s) { return s.empty() ? py::object(py::none()) : py::object(py::str(s)); }
+
 py::dict info_dict(const pyalign::TensorInfo& t) {
+    // The keys are made once (and kept for the life of the process): a manifest may list tens of
+    // thousands of tensors.
+    static const py::str* keys = [] {
+        return new py::str[10]{py::str("stage"), py::str("name"),  py::str("file"),  py::str("dtype"),
+                               py::str("shape"), py::str("layout"), py::str("color"), py::str("kind"),
+                               py::str("sha256"), py::str("path")};
+    }();
     py::dict d;
-    d["stage"] = t.stage;
-    d["name"] = t.name;
-    d["file"] = t.file;
-    d["dtype"] = pyalign::dtype_name(t.dtype);
-    d["shape"] = py::tuple(py::cast(t.shape));
-    d["layout"] = t.layout.empty() ? py::object(py::none()) : py::object(py::str(t.layout));
-    d["color"] = t.color.empty() ? py::object(py::none()) : py::object(py::str(t.color));
-    d["kind"] = t.kind.empty() ? py::object(py::none()) : py::object(py::str(t.kind));
-    d["sha256"] = t.sha256.empty() ? py::object(py::none()) : py::object(py::str(t.sha256));
-    d["path"] = t.path;
+    d[keys[0]] = py::str(t.stage);
+    d[keys[1]] = py::str(t.name);
+    d[keys[2]] = py::str(t.file);
+    d[keys[3]] = py::str(pyalign::dtype_name(t.dtype));
+    py::tuple shape(t.shape.size());
+    for (std::size_t k = 0; k < t.shape.size(); ++k) shape[k] = py::int_(t.shape[k]);
+    d[keys[4]] = shape;
+    d[keys[5]] = str_or_none(t.layout);
+    d[keys[6]] = str_or_none(t.color);
+    d[keys[7]] = str_or_none(t.kind);
+    d[keys[8]] = str_or_none(t.sha256);
+    d[keys[9]] = py::str(t.path);
     return d;
 }
 
@@ -90,7 +101,7 @@ py::array load_into_array(const pyalign::TensorInfo& t, bool verify_sha256) {
     {
         // Check the file before allocating: a wrong or huge shape must not cost memory.
         py::gil_scoped_release nogil;
-        if (pyalign::file_size(t.path) != n) pyalign::read_bin_into(t.path, nullptr, n);  // throws the size error
+        pyalign::check_bin_size(t.path, n);
     }
     py::array out = empty_array(t);
     void* dst = out.mutable_data();

@@ -16,6 +16,13 @@ inline std::string shape_text(const pybind11::array& a) {
     return s + (a.ndim() == 1 ? ",)" : ")");
 }
 
+/// The `threads` argument: 0 (one per CPU) .. pyalign::kMaxThreads.
+inline void check_threads(int threads) {
+    if (threads < 0 || threads > pyalign::kMaxThreads)
+        throw pyalign::Error("threads must be in 0.." + std::to_string(pyalign::kMaxThreads) +
+                             " (0 = one per CPU), got " + std::to_string(threads));
+}
+
 /// A letterbox / resize geometry as the dict pyalign.core.LetterboxInfo is built from.
 inline pybind11::dict geometry_dict(const pyalign::LetterboxGeometry& g) {
     pybind11::dict d;

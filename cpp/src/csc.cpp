@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <cmath>
 #include <iterator>
+#include <cstring>
 #include <limits>
 
+#include "csc_kernels.hpp"
 #include "dispatch.hpp"  // PYALIGN_HOT_KERNEL: AVX2 / AVX-512 clones on x86-64, same bits
+#include "parallel.hpp"
 
 namespace pyalign {
 
@@ -263,44 +266,84 @@ YuvRowConverter::YuvRowConverter(PixelFormat src, int width, int height, bool to
 }
 
 void YuvRowConverter::convert_row(const uint8_t* frame, int y, uint8_t* out) const {
+    convert_row_using(frame, y, out, detail::csc_kernels(detail::active_simd_level()));
+}
+
+void YuvRowConverter::convert_row_using(const uint8_t* frame, int y, uint8_t* out, const void* kernels) const {
     if (y < 0 || y >= height_) throw Error("csc: row " + std::to_string(y) + " out of range");
+    const std::size_t w = static_cast<std::size_t>(width_);
+    const auto* k = mode_ != CscMode::OpenCV ? nullptr : static_cast<const detail::CscKernels*>(kernels);
+    // the SIMD kernel converts the row (or nothing when it is shorter than its block)
+    int done = 0;
+    if (k != nullptr && is_420(src_)) {
+        const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
+        const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
+        done = k->yuv420[pixel_format_info(src_).u_offset][to_rgb_ ? 1 : 0](yrow, uvrow, out, width_);
+    } else if (k != nullptr) {
+        const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
+        done = k->yuv422[pixel_format_info(src_).y_offset][to_rgb_ ? 1 : 0](row, out, width_);
+    }
+    if (done < width_) convert_span(frame, y, done, width_ - done, out + 3 * static_cast<std::size_t>(done));
+}
+
+void YuvRowConverter::convert_span(const uint8_t* frame, int y, int x, int n, uint8_t* out) const {
     const std::size_t w = static_cast<std::size_t>(width_);
     uint8_t ybuf[kChunk], ubuf[kChunk / 2], vbuf[kChunk / 2];
     const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
-    if (is_420(src_)) {
-        const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w;
-        const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
-        const int uo = pixel_format_info(src_).u_offset;
-        for (int x0 = 0; x0 < width_; x0 += kChunk) {
-            const int n = std::min(kChunk, width_ - x0);
+    const bool s420 = is_420(src_);
+    const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
+    const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
+    const int uo = pixel_format_info(src_).u_offset;  // the format table says where U and Y are
+    const int yo = pixel_format_info(src_).y_offset;
+    for (int x0 = x; x0 < x + n; x0 += kChunk) {
+        const int m = std::min(kChunk, x + n - x0);
+        const uint8_t* ys = yrow + x0;
+        if (s420) {
             const uint8_t* uv = uvrow + x0;
-            for (int k = 0; k < n / 2; ++k) {
-                ubuf[k] = uv[2 * k + uo];
-                vbuf[k] = uv[2 * k + 1 - uo];
+            for (int i = 0; i < m / 2; ++i) {
+                ubuf[i] = uv[2 * i + uo];
+                vbuf[i] = uv[2 * i + 1 - uo];
             }
-            if (fl)
-                matrix_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
-            else
-                opencv_chunk<false>(yrow + x0, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
-        }
-    } else {
-        const uint8_t* row = frame + static_cast<std::size_t>(y) * w * 2;
-        // YUYV: Y0 U Y1 V ; UYVY: U Y0 V Y1
-        const int yo = pixel_format_info(src_).y_offset;
-        const int uo = pixel_format_info(src_).u_offset;
-        for (int x0 = 0; x0 < width_; x0 += kChunk) {
-            const int n = std::min(kChunk, width_ - x0);
-            const uint8_t* p = row + 2 * static_cast<std::size_t>(x0);
-            for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) ybuf[i] = p[2 * i + yo];
-            for (int k = 0; k < n / 2; ++k) {
-                ubuf[k] = p[4 * k + uo];
-                vbuf[k] = p[4 * k + uo + 2];
+        } else {
+            const uint8_t* p = yrow + 2 * static_cast<std::size_t>(x0);
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) ybuf[i] = p[2 * i + static_cast<std::size_t>(yo)];
+            for (int i = 0; i < m / 2; ++i) {
+                ubuf[i] = p[4 * i + uo];
+                vbuf[i] = p[4 * i + uo + 2];
             }
-            if (fl)
-                matrix_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_, mat_);
-            else
-                opencv_chunk<false>(ybuf, ubuf, vbuf, n, out + 3 * static_cast<std::size_t>(x0), to_rgb_);
+            ys = ybuf;
         }
+        uint8_t* o = out + 3 * static_cast<std::size_t>(x0 - x);
+        if (fl)
+            matrix_chunk<false>(ys, ubuf, vbuf, m, o, to_rgb_, mat_);
+        else
+            opencv_chunk<false>(ys, ubuf, vbuf, m, o, to_rgb_);
+    }
+}
+
+void YuvRowConverter::convert_area2_row(const uint8_t* frame, int dy, uint8_t* out) const {
+    if (dy < 0 || dy >= height_ / 2) throw Error("csc: area row " + std::to_string(dy) + " out of range");
+    const std::size_t w = static_cast<std::size_t>(width_);
+    const int n = width_ / 2;  // output pixels (the width is even)
+    const auto* k = mode_ != CscMode::OpenCV ? nullptr : detail::csc_kernels(detail::active_simd_level());
+    int done = 0;
+    if (k != nullptr && is_420(src_)) {
+        const uint8_t* y0 = frame + static_cast<std::size_t>(2 * dy) * w;
+        const uint8_t* uv = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(dy) * w;
+        done = k->yuv420_area2[pixel_format_info(src_).u_offset][to_rgb_ ? 1 : 0](y0, y0 + w, uv, out, n);
+    }
+    // The rest: both rows converted in chunks, then (a + b + c + d + 2) >> 2 per channel.
+    uint8_t r0[3 * kChunk], r1[3 * kChunk];
+    for (int x0 = 2 * done; x0 < width_; x0 += kChunk) {
+        const int m = std::min(kChunk, width_ - x0);  // even
+        convert_span(frame, 2 * dy, x0, m, r0);
+        convert_span(frame, 2 * dy + 1, x0, m, r1);
+        uint8_t* o = out + 3 * static_cast<std::size_t>(x0 / 2);
+        for (std::size_t i = 0; i < static_cast<std::size_t>(m / 2); ++i)
+            for (std::size_t c = 0; c < 3; ++c) {
+                const int s = r0[6 * i + c] + r0[6 * i + 3 + c] + r1[6 * i + c] + r1[6 * i + 3 + c];
+                o[3 * i + c] = static_cast<uint8_t>((s + 2) >> 2);
+            }
     }
 }
 
@@ -312,35 +355,42 @@ void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t
     for (std::size_t i = 0; i < static_cast<std::size_t>(n < 0 ? 0 : n); ++i)
         outside |= static_cast<uint32_t>(static_cast<uint32_t>(cols[i]) >= static_cast<uint32_t>(width_));
     if (outside != 0) throw Error("csc: a column is out of range [0, " + std::to_string(width_) + ")");
-    uint8_t ybuf[kChunk], ubuf[kChunk], vbuf[kChunk];
+    uint8_t ybuf[kChunk], uvbuf[2 * kChunk], ubuf[kChunk], vbuf[kChunk];
     const bool fl = mode_ != CscMode::OpenCV;  // matrix modes
+    const auto* k = fl ? nullptr : detail::csc_kernels(detail::active_simd_level());
     const bool s420 = is_420(src_);
     const uint8_t* yrow = frame + static_cast<std::size_t>(y) * w * (s420 ? 1 : 2);
     const uint8_t* uvrow = frame + static_cast<std::size_t>(height_) * w + static_cast<std::size_t>(y / 2) * w;
-    // 4:2:0: Y at x, chroma pair at (x & ~1) of the UV row. 4:2:2: YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1.
-    const int uo = pixel_format_info(src_).u_offset;
-    const int vo = pixel_format_info(src_).v_offset;
-    const int yo = pixel_format_info(src_).y_offset % 2;
+    // Gathered as Y and the 2 chroma bytes of each pixel: 4:2:0 in the frame's order (the pair at
+    // x & ~1 of the UV row: U,V for NV12, V,U for NV21), 4:2:2 as U,V (YUYV = Y0 U Y1 V, UYVY = U Y0 V Y1).
+    const PixelFormatInfo& fi = pixel_format_info(src_);
+    const int vu = s420 ? fi.u_offset : 0;  // 1: the chroma bytes are V,U
+    const int uo = s420 ? 0 : fi.u_offset;
+    const int yo = fi.y_offset;
     for (int x0 = 0; x0 < n; x0 += kChunk) {
         const int m = std::min(kChunk, n - x0);
         const int32_t* c = cols + x0;
         if (s420) {
-            for (int i = 0; i < m; ++i) {
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
                 const std::size_t x = static_cast<std::size_t>(c[i]);
                 ybuf[i] = yrow[x];
-                ubuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(uo)];
-                vbuf[i] = uvrow[(x & ~static_cast<std::size_t>(1)) + static_cast<std::size_t>(vo)];
+                std::memcpy(uvbuf + 2 * i, uvrow + (x & ~static_cast<std::size_t>(1)), 2);
             }
         } else {
-            for (int i = 0; i < m; ++i) {
+            for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
                 const std::size_t x = static_cast<std::size_t>(c[i]);
                 const uint8_t* pair = yrow + 2 * (x & ~static_cast<std::size_t>(1));
                 ybuf[i] = yrow[2 * x + static_cast<std::size_t>(yo)];
-                ubuf[i] = pair[uo];
-                vbuf[i] = pair[vo];
+                uvbuf[2 * i] = pair[uo];
+                uvbuf[2 * i + 1] = pair[uo + 2];
             }
         }
         uint8_t* o = out + 3 * static_cast<std::size_t>(x0);
+        if (k != nullptr && k->yuv_px[vu][to_rgb_ ? 1 : 0](ybuf, uvbuf, o, m) == m) continue;
+        for (std::size_t i = 0; i < static_cast<std::size_t>(m); ++i) {
+            ubuf[i] = uvbuf[2 * i + static_cast<std::size_t>(vu)];
+            vbuf[i] = uvbuf[2 * i + 1 - static_cast<std::size_t>(vu)];
+        }
         if (fl)
             matrix_chunk<true>(ybuf, ubuf, vbuf, m, o, to_rgb_, mat_);
         else
@@ -348,69 +398,80 @@ void YuvRowConverter::convert_columns(const uint8_t* frame, int y, const int32_t
     }
 }
 
-void YuvRowConverter::convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride) const {
-    for (int y = 0; y < height_; ++y) convert_row(frame, y, dst + static_cast<std::ptrdiff_t>(y) * dst_stride);
+void YuvRowConverter::convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride, int threads) const {
+    const void* kernels = detail::csc_kernels(detail::active_simd_level());
+    detail::parallel_rows(threads, height_, [&](int y0, int y1) {
+        for (int y = y0; y < y1; ++y)
+            convert_row_using(frame, y, dst + static_cast<std::ptrdiff_t>(y) * dst_stride, kernels);
+    });
 }
 
 void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, uint8_t* dst, bool to_rgb,
-                CscMode mode, const double* matrix) {
+                CscMode mode, const double* matrix, int threads) {
     YuvRowConverter conv(src, width, height, to_rgb, mode, matrix);
-    conv.convert(frame, dst, static_cast<std::ptrdiff_t>(width) * 3);
+    conv.convert(frame, dst, static_cast<std::ptrdiff_t>(width) * 3, threads);
 }
 
-void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst) {
+void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst,
+                int threads) {
     if (!is_yuv(dst_fmt))
         throw Error(std::string("csc: destination format must be a YUV format, got ") + pixel_format_name(dst_fmt));
     if (!is_420(dst_fmt) && !is_422(dst_fmt))
         throw Error(std::string("csc: no conversion to ") + pixel_format_name(dst_fmt));
     check_frame_size(dst_fmt, width, height);
+    detail::resolve_threads(threads);
     const std::size_t w = static_cast<std::size_t>(width);
     const int ri = src_is_rgb ? 0 : 2, bi = src_is_rgb ? 2 : 0;
     if (is_420(dst_fmt)) {
         uint8_t* uvplane = dst + static_cast<std::size_t>(height) * w;
         const int uo = pixel_format_info(dst_fmt).u_offset;
-        for (int y = 0; y < height; ++y) {
-            const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
-            uint8_t* yrow = dst + static_cast<std::size_t>(y) * w;
-            for (int x = 0; x < width; ++x) {
-                const int32_t R = s[3 * x + ri], G = s[3 * x + 1], B = s[3 * x + bi];
-                yrow[x] = sat_u8((269484 * R + 528482 * G + 102760 * B + kHalf + (16 << kShift)) >> kShift);
-            }
-            if (y % 2 == 0) {
-                uint8_t* uv = uvplane + static_cast<std::size_t>(y / 2) * w;
-                for (int x = 0; x < width; x += 2) {
+        // rows split in pairs: a pair's even row also writes its chroma row
+        detail::parallel_rows(threads, height / 2, [&](int p0, int p1) {
+            for (int y = 2 * p0; y < 2 * p1; ++y) {
+                const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
+                uint8_t* yrow = dst + static_cast<std::size_t>(y) * w;
+                for (int x = 0; x < width; ++x) {
                     const int32_t R = s[3 * x + ri], G = s[3 * x + 1], B = s[3 * x + bi];
-                    const int32_t U = (-155188 * R - 305135 * G + 460324 * B + kHalf + (128 << kShift)) >> kShift;
-                    const int32_t V = (460324 * R - 385875 * G - 74448 * B + kHalf + (128 << kShift)) >> kShift;
-                    uv[x + uo] = sat_u8(U);
-                    uv[x + 1 - uo] = sat_u8(V);
+                    yrow[x] = sat_u8((269484 * R + 528482 * G + 102760 * B + kHalf + (16 << kShift)) >> kShift);
+                }
+                if (y % 2 == 0) {
+                    uint8_t* uv = uvplane + static_cast<std::size_t>(y / 2) * w;
+                    for (int x = 0; x < width; x += 2) {
+                        const int32_t R = s[3 * x + ri], G = s[3 * x + 1], B = s[3 * x + bi];
+                        const int32_t U = (-155188 * R - 305135 * G + 460324 * B + kHalf + (128 << kShift)) >> kShift;
+                        const int32_t V = (460324 * R - 385875 * G - 74448 * B + kHalf + (128 << kShift)) >> kShift;
+                        uv[x + uo] = sat_u8(U);
+                        uv[x + 1 - uo] = sat_u8(V);
+                    }
                 }
             }
-        }
+        });
     } else {
         const int yo = pixel_format_info(dst_fmt).y_offset;
         const int uo = pixel_format_info(dst_fmt).u_offset;
         constexpr int s14 = 14;
-        for (int y = 0; y < height; ++y) {
-            const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
-            uint8_t* row = dst + static_cast<std::size_t>(y) * w * 2;
-            for (int x = 0; x < width; x += 2) {
-                const int32_t R1 = s[3 * x + ri], G1 = s[3 * x + 1], B1 = s[3 * x + bi];
-                const int32_t R2 = s[3 * x + 3 + ri], G2 = s[3 * x + 4], B2 = s[3 * x + 3 + bi];
-                const int32_t Y1 = (4211 * R1 + 8258 * G1 + 1606 * B1 + (16 << s14) + (1 << (s14 - 1))) >> s14;
-                const int32_t Y2 = (4211 * R2 + 8258 * G2 + 1606 * B2 + (16 << s14) + (1 << (s14 - 1))) >> s14;
-                const int32_t sr = R1 + R2, sg = G1 + G2, sb = B1 + B2;
-                const int32_t U =
-                    ((1 << (s14 - 1)) + (-1212 * sr - 2384 * sg + 3596 * sb + (1 << (s14 - 1)) * 256)) >> s14;
-                const int32_t V =
-                    ((1 << (s14 - 1)) + (3596 * sr - 3015 * sg - 582 * sb + (1 << (s14 - 1)) * 256)) >> s14;
-                uint8_t* q = row + 2 * static_cast<std::size_t>(x);
-                q[yo] = sat_u8(Y1);
-                q[yo + 2] = sat_u8(Y2);
-                q[uo] = sat_u8(U);
-                q[uo + 2] = sat_u8(V);
+        detail::parallel_rows(threads, height, [&](int y0, int y1) {
+            for (int y = y0; y < y1; ++y) {
+                const uint8_t* s = src + static_cast<std::size_t>(y) * w * 3;
+                uint8_t* row = dst + static_cast<std::size_t>(y) * w * 2;
+                for (int x = 0; x < width; x += 2) {
+                    const int32_t R1 = s[3 * x + ri], G1 = s[3 * x + 1], B1 = s[3 * x + bi];
+                    const int32_t R2 = s[3 * x + 3 + ri], G2 = s[3 * x + 4], B2 = s[3 * x + 3 + bi];
+                    const int32_t Y1 = (4211 * R1 + 8258 * G1 + 1606 * B1 + (16 << s14) + (1 << (s14 - 1))) >> s14;
+                    const int32_t Y2 = (4211 * R2 + 8258 * G2 + 1606 * B2 + (16 << s14) + (1 << (s14 - 1))) >> s14;
+                    const int32_t sr = R1 + R2, sg = G1 + G2, sb = B1 + B2;
+                    const int32_t U =
+                        ((1 << (s14 - 1)) + (-1212 * sr - 2384 * sg + 3596 * sb + (1 << (s14 - 1)) * 256)) >> s14;
+                    const int32_t V =
+                        ((1 << (s14 - 1)) + (3596 * sr - 3015 * sg - 582 * sb + (1 << (s14 - 1)) * 256)) >> s14;
+                    uint8_t* q = row + 2 * static_cast<std::size_t>(x);
+                    q[yo] = sat_u8(Y1);
+                    q[yo + 2] = sat_u8(Y2);
+                    q[uo] = sat_u8(U);
+                    q[uo + 2] = sat_u8(V);
+                }
             }
-        }
+        });
     }
 }
 

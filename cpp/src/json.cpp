@@ -2,8 +2,11 @@
 #include "json.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <limits>
+#include <locale>
+#include <sstream>
 
 namespace pyalign {
 namespace detail {
@@ -55,7 +58,8 @@ void append_utf8(std::string& out, unsigned cp) {
 
 class Parser {
 public:
-    Parser(const std::string& text, const std::string& where) : s_(text), where_(where) {}
+    Parser(const std::string& text, const std::string& where, const char* label)
+        : s_(text), where_(where), label_(label) {}
 
     JsonValue parse() {
         JsonValue v = value(0);
@@ -77,7 +81,7 @@ private:
                 ++col;
             }
         }
-        throw Error(where_ + ": malformed JSON: " + what + " at line " + std::to_string(line) + " column " +
+        throw Error(where_ + ": " + label_ + ": " + what + " at line " + std::to_string(line) + " column " +
                     std::to_string(col));
     }
 
@@ -177,13 +181,23 @@ private:
             if (!eat(',')) fail("expecting ',' or '}'");
         }
         const std::size_t n = v.members.size();
+        if (n <= kJsonSmallObject) {
+            // A few members: compare each key with the earlier ones (no index; get() scans).
+            for (std::size_t k = 1; k < n; ++k)
+                for (std::size_t j = 0; j < k; ++j)
+                    if (v.members[k].first == v.members[j].first)
+                        fail_at(key_at[k], "duplicate key " + json_quote(v.members[k].first));
+            return;
+        }
         if (n > std::numeric_limits<std::uint32_t>::max()) fail("object has too many members");
         v.by_key.resize(n);
         for (std::size_t k = 0; k < n; ++k) v.by_key[k] = static_cast<std::uint32_t>(k);
-        // Stable: members with one key stay in document order, so the later of two equal
-        // neighbours is a repeat; the first repeat in the document is reported.
-        std::stable_sort(v.by_key.begin(), v.by_key.end(),
-                         [&v](std::uint32_t a, std::uint32_t b) { return v.members[a].first < v.members[b].first; });
+        // Ties by document order, so the later of two equal neighbours is a repeat; the first
+        // repeat in the document is reported.
+        std::sort(v.by_key.begin(), v.by_key.end(), [&v](std::uint32_t a, std::uint32_t b) {
+            const int c = v.members[a].first.compare(v.members[b].first);
+            return c < 0 || (c == 0 && a < b);
+        });
         std::size_t first_repeat = n;
         for (std::size_t k = 1; k < n; ++k)
             if (v.members[v.by_key[k]].first == v.members[v.by_key[k - 1]].first)
@@ -289,20 +303,56 @@ private:
 
     const std::string& s_;
     const std::string& where_;
+    const char* label_;
     std::size_t i_ = 0;
 };
+
+void write_text(const JsonValue& v, std::string& out, std::size_t budget) {
+    if (out.size() > budget) return;
+    switch (v.type) {
+        case JsonValue::Null: out += "null"; return;
+        case JsonValue::Bool: out += v.boolean ? "true" : "false"; return;
+        case JsonValue::Number: out += v.text; return;
+        case JsonValue::String: out += json_quote(v.text); return;
+        case JsonValue::Array:
+            out += '[';
+            for (std::size_t k = 0; k < v.items.size() && out.size() <= budget; ++k) {
+                if (k) out += ", ";
+                write_text(v.items[k], out, budget);
+            }
+            out += ']';
+            return;
+        case JsonValue::Object:
+            out += '{';
+            for (std::size_t k = 0; k < v.members.size() && out.size() <= budget; ++k) {
+                if (k) out += ", ";
+                out += json_quote(v.members[k].first);
+                out += ": ";
+                write_text(v.members[k].second, out, budget);
+            }
+            out += '}';
+            return;
+    }
+}
 
 }  // namespace
 
 const JsonValue* JsonValue::get(const std::string& key) const {
     if (type != Object) return nullptr;
+    if (by_key.empty()) {  // a small object
+        for (const auto& m : members)
+            if (m.first == key) return &m.second;
+        return nullptr;
+    }
     const auto it = std::lower_bound(by_key.begin(), by_key.end(), key,
                                      [this](std::uint32_t m, const std::string& k) { return members[m].first < k; });
     if (it == by_key.end() || members[*it].first != key) return nullptr;
     return &members[*it].second;
 }
 
-JsonValue parse_json(const std::string& text, const std::string& where) { return Parser(text, where).parse(); }
+JsonValue parse_json(const std::string& text, const std::string& where, const char* label) {
+    return Parser(text, where, label).parse();
+}
 
 std::string json_quote(const std::string& s) {
     static const char* hex = "0123456789abcdef";
@@ -326,6 +376,36 @@ std::string json_quote(const std::string& s) {
         }
     }
     return out + "\"";
+}
+
+std::string json_text(const JsonValue& v, std::size_t max_chars) {
+    std::string out;
+    write_text(v, out, max_chars);
+    if (out.size() > max_chars) {
+        out.resize(max_chars >= 3 ? max_chars - 3 : 0);
+        out += "...";
+    }
+    return out;
+}
+
+double json_number(const JsonValue& v) {
+    if (v.text == "NaN") return std::numeric_limits<double>::quiet_NaN();
+    if (v.text == "Infinity") return std::numeric_limits<double>::infinity();
+    if (v.text == "-Infinity") return -std::numeric_limits<double>::infinity();
+    // The classic locale: a board program's setlocale() must not change what "0.5" means.
+    std::istringstream in(v.text);
+    in.imbue(std::locale::classic());
+    double d = 0.0;
+    in >> d;
+    if (in.fail()) {
+        // Out of range: the stream gives +-max (or +-inf); JSON (and Python) read these as
+        // +-Infinity, and a value too small for a double as 0.
+        const double inf = std::numeric_limits<double>::infinity();
+        const bool negative = !v.text.empty() && v.text[0] == '-';
+        if (std::fabs(d) >= std::numeric_limits<double>::max()) return negative ? -inf : inf;
+        return negative ? -0.0 : 0.0;
+    }
+    return d;
 }
 
 bool valid_utf8(const std::string& s) {

@@ -7,8 +7,9 @@
 //
 // Every syntax error throws pyalign::Error("<where>: malformed JSON: <what> at line L column C"),
 // including a key that occurs twice in one object (`duplicate key "shape"`) and a string that is not
-// valid UTF-8. Numbers keep their source text; objects keep their members in document order and an
-// index sorted by key, so get() costs O(log n) for any object size.
+// valid UTF-8. Numbers keep their source text; objects keep their members in document order, and
+// objects of more than kJsonSmallObject members an index sorted by key, so get() costs O(log n)
+// for any object size.
 #pragma once
 
 #include <cstddef>
@@ -29,7 +30,7 @@ struct JsonValue {
     std::string text;  ///< a string's value, or a number's source text
     std::vector<JsonValue> items;                           ///< Array
     std::vector<std::pair<std::string, JsonValue>> members;  ///< Object, in document order
-    std::vector<std::uint32_t> by_key;                      ///< Object: member indices sorted by key
+    std::vector<std::uint32_t> by_key;  ///< Object of more than kJsonSmallObject members: indices sorted by key
 
     /// The member `key` of an object (nullptr when absent or when this is not an object).
     const JsonValue* get(const std::string& key) const;
@@ -42,16 +43,28 @@ struct JsonValue {
     bool is_object() const { return type == Object; }
 };
 
+/// Objects of at most this many members are searched member by member (no index).
+constexpr std::size_t kJsonSmallObject = 16;
+
 /// Nesting deeper than this (arrays and objects) is rejected as malformed.
 constexpr int kJsonMaxDepth = 256;
 
 /// Parse a whole JSON document (surrounding whitespace allowed, nothing else after it).
-/// `where` (a file name) starts every error message.
-JsonValue parse_json(const std::string& text, const std::string& where);
+/// Errors read "<where>: <label>: <what> at line L column C"; `where` names the file.
+JsonValue parse_json(const std::string& text, const std::string& where, const char* label = "malformed JSON");
 
 /// `s` as a JSON string literal (quotes included; control characters, quotes and backslashes
 /// escaped, other bytes as they are).
 std::string json_quote(const std::string& s);
+
+/// The value as compact JSON text in the style of Python's json.dumps (", " and ": "
+/// separators, numbers as written). At most `max_chars` characters: longer text is cut and
+/// ends with "...".
+std::string json_text(const JsonValue& v, std::size_t max_chars = 200);
+
+/// A number's value as a double (NaN / Infinity / -Infinity included; out-of-range values
+/// become +-Inf or 0 as strtod gives them). `v` must be a Number.
+double json_number(const JsonValue& v);
 
 /// Whether `s` is valid UTF-8 as RFC 3629 defines it (no overlong forms, no surrogates, nothing
 /// above U+10FFFF): what Python's strict UTF-8 decoder accepts.

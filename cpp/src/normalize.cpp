@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "dispatch.hpp"  // PYALIGN_HOT_KERNEL: AVX2 / AVX-512 clones on x86-64, same bits
+#include "normalize_kernels.hpp"
 
 namespace pyalign {
 
@@ -81,6 +82,26 @@ void planes_f32_any(int C, const uint8_t* src, int n, const float* m, const floa
     }
 }
 
+// True when the SIMD kernels' corrected reciprocal (normalize_kernels.hpp) gives the bits of
+// (float(x) - m) / s for every uint8 x.
+bool reciprocal_exact(float m, float s) {
+    const float r = 1.0f / s;
+    for (int x = 0; x < 256; ++x) {
+        const float a = static_cast<float>(x) - m;
+        const float q = a / s;
+        const float q0 = a * r;
+        const float e = std::fma(-q0, s, a);
+        const float q1 = std::fma(e, r, q0);
+        if (std::memcmp(&q, &q1, sizeof q) != 0) return false;
+    }
+    return true;
+}
+
+// n copies of v (the padding of a float tensor: memory bound, wide stores help).
+PYALIGN_HOT_KERNEL void fill_f32(float* __restrict d, std::size_t n, float v) {
+    for (std::size_t i = 0; i < n; ++i) d[i] = v;
+}
+
 void planes_u8_any(int C, const uint8_t* src, int n, uint8_t* const* planes) {
     switch (C) {
         case 1: planes_u8<1>(src, n, planes); break;
@@ -136,9 +157,16 @@ RowWriter::RowWriter(const NormalizeSpec& spec, int height, int width) : spec_(s
     for (int c = 0; c < 4; ++c) src_ch_[c] = (spec.swap_rb && c <= 2) ? 2 - c : c;
     mrow_.resize(kTile);
     srow_.resize(kTile);
+    rrow_.resize(kTile);
+    fast_div_ = spec.normalize;
+    for (int c = 0; c < spec.channels; ++c) {
+        recip_[c] = 1.0f / spec.stdv[c];
+        fast_div_ = fast_div_ && reciprocal_exact(spec.mean[c], spec.stdv[c]);
+    }
     for (int i = 0; i < kTile; ++i) {
         mrow_[static_cast<std::size_t>(i)] = spec.mean[i % spec.channels];
         srow_[static_cast<std::size_t>(i)] = spec.stdv[i % spec.channels];
+        rrow_[static_cast<std::size_t>(i)] = recip_[i % spec.channels];
     }
 }
 
@@ -150,18 +178,25 @@ void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
         // By source channel k: output channel c with src_ch_[c] == k (the swap is its own inverse).
         float* fplanes[4];
         uint8_t* uplanes[4];
-        float m[4], sd[4];
+        float m[4], sd[4], r[4];
         for (int k = 0; k < C; ++k) {
             const int c = src_ch_[k];
             fplanes[k] = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
             uplanes[k] = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + rowoff;
             m[k] = spec_.mean[c];
             sd[k] = spec_.stdv[c];
+            r[k] = recip_[c];
         }
-        if (spec_.to_float)
-            planes_f32_any(C, row, W, m, sd, spec_.normalize, fplanes);
-        else
+        if (!spec_.to_float) {
             planes_u8_any(C, row, W, uplanes);
+            return;
+        }
+        const detail::NormalizeKernels* k = fast_div_ ? detail::normalize_kernels(detail::active_simd_level()) : nullptr;
+        const int done = (k != nullptr && k->planes[C] != nullptr) ? k->planes[C](row, W, m, sd, r, fplanes) : 0;
+        if (done < W) {
+            for (int i = 0; i < C; ++i) fplanes[i] += done;
+            planes_f32_any(C, row + static_cast<std::size_t>(done) * C, W - done, m, sd, spec_.normalize, fplanes);
+        }
         return;
     }
     // interleaved: the row is contiguous in the output
@@ -171,6 +206,7 @@ void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
     const float* mrow = mrow_.data();
     const float* srow = srow_.data();
     const int tile = kTile;
+    const detail::NormalizeKernels* k = fast_div_ ? detail::normalize_kernels(detail::active_simd_level()) : nullptr;
     for (std::size_t i0 = 0; i0 < n; i0 += static_cast<std::size_t>(tile)) {
         const int m = static_cast<int>(n - i0 < static_cast<std::size_t>(tile) ? n - i0 : static_cast<std::size_t>(tile));
         const uint8_t* s = row + i0;
@@ -184,7 +220,9 @@ void RowWriter::write_row(int y, const uint8_t* row, void* dst) const {
             s = sw;
         }
         if (spec_.to_float) {
-            interleaved_f32(s, m, mrow, srow, spec_.normalize, static_cast<float*>(dst) + off + i0);
+            float* d = static_cast<float*>(dst) + off + i0;
+            const int done = k != nullptr ? k->interleaved(s, m, mrow, srow, rrow_.data(), d) : 0;
+            if (done < m) interleaved_f32(s + done, m - done, mrow + done, srow + done, spec_.normalize, d + done);
         } else {
             std::memcpy(static_cast<uint8_t*>(dst) + off + i0, s, static_cast<std::size_t>(m));
         }
@@ -207,8 +245,8 @@ void RowWriter::fill_pixels(int y, int x0, int n, const uint8_t* pixel, void* ds
     if (layout_is_planar(spec_.layout)) {
         for (int c = 0; c < C; ++c) {
             if (spec_.to_float) {
-                float* d = static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start;
-                for (std::size_t i = 0; i < static_cast<std::size_t>(n); ++i) d[i] = fv[c];
+                fill_f32(static_cast<float*>(dst) + static_cast<std::size_t>(c) * plane + start, static_cast<std::size_t>(n),
+                         fv[c]);
             } else {
                 uint8_t* d = static_cast<uint8_t*>(dst) + static_cast<std::size_t>(c) * plane + start;
                 std::memset(d, uv[c], static_cast<std::size_t>(n));

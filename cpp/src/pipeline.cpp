@@ -2,6 +2,7 @@
 #include "pyalign/pipeline.hpp"
 
 #include "enum_names.hpp"
+#include "parallel.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -67,12 +68,9 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         throw Error(std::string("pipeline: input format ") + pixel_format_name(f) + " needs a csc op first");
     if (!is_yuv(f) && spec.csc)
         throw Error(std::string("pipeline: csc converts a YUV input, but the input format is ") + pixel_format_name(f));
-    if (spec.csc) {
-        // Validate the conversion (mode, matrix) now.
-        YuvRowConverter probe(f, spec.width, spec.height, spec.csc_to_rgb, spec.csc_mode,
-                              spec.csc_mode == CscMode::Matrix ? spec.csc_matrix : nullptr);
-        (void)probe;
-    }
+    if (spec.csc)  // validates the conversion (mode, matrix)
+        conv_ = std::make_shared<const YuvRowConverter>(f, spec.width, spec.height, spec.csc_to_rgb, spec.csc_mode,
+                                                        spec.csc_mode == CscMode::Matrix ? spec.csc_matrix : nullptr);
     channels_ = decoded_channels(f);
     out_w_ = spec.width;
     out_h_ = spec.height;
@@ -124,29 +122,46 @@ Pipeline::Pipeline(const PipelineSpec& spec) : spec_(spec) {
         case Layout::NHWC: shape_ = {1, H, W, C}; break;
         case Layout::NCHW: shape_ = {1, C, H, W}; break;
     }
+    // The same cap as resize: a spec from an untrusted source must not make the run allocate tens of GiB.
+    if (output_bytes() > kMaxPipelineOutputBytes)
+        throw Error("pipeline: the output tensor " + std::to_string(out_w_) + "x" + std::to_string(out_h_) + "x" +
+                    std::to_string(channels_) + " would exceed 16 GiB");
+    // Everything run() needs besides the input: the row writer, the converter, the resize tables.
+    writer_ = std::make_shared<const RowWriter>(nspec_, out_h_, out_w_);
+    const bool linear_resize = spec.geometry == GeometryOp::Resize && spec.interpolation == Interpolation::Linear;
+    const bool letterbox_resize = spec.geometry == GeometryOp::Letterbox &&
+                                  (g.resized_width != spec.width || g.resized_height != spec.height);
+    if (linear_resize || letterbox_resize) {
+        auto rz = std::make_shared<LinearResizeU8>(spec.width, spec.height, g.resized_width, g.resized_height, channels_);
+        if (conv_) {
+            // A linear resize of converted rows converts only the rows and columns it reads with a
+            // non-zero weight; columns when that is at most 40% of them (picking columns one by one
+            // costs about 2.5x a contiguous conversion per pixel, docs/preprocessing.md).
+            needed_ = rows_needed(*rz);
+            cols_ = rz->compact_columns(static_cast<int>(static_cast<long long>(spec.width) * 2 / 5));
+            area2_csc_ = 2 * g.resized_width == spec.width && 2 * g.resized_height == spec.height;
+        }
+        rz_ = rz;
+    }
 }
 
 std::size_t Pipeline::output_elements() const {
     return static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(out_h_) * static_cast<std::size_t>(channels_);
 }
 
-void Pipeline::run(const uint8_t* raw, void* dst) const {
+void Pipeline::run(const uint8_t* raw, void* dst, int threads) const {
     const PipelineSpec& s = spec_;
     const int C = channels_;
     const std::size_t src_row = static_cast<std::size_t>(s.width) * static_cast<std::size_t>(C);
-    RowWriter writer(nspec_, out_h_, out_w_);
-
-    std::unique_ptr<YuvRowConverter> conv;
-    std::vector<uint8_t> rowbuf;
-    if (s.csc) {
-        conv.reset(new YuvRowConverter(s.input_format, s.width, s.height, s.csc_to_rgb, s.csc_mode,
-                                       s.csc_mode == CscMode::Matrix ? s.csc_matrix : nullptr));
-        rowbuf.resize(src_row);
-    }
-    std::vector<char> needed;   // empty: every row; else rows worth converting (see rows_needed)
-    std::vector<int32_t> cols;  // empty: every column; else the only source columns converted
-    auto get_row = [&](int y) -> const uint8_t* {
+    detail::resolve_threads(threads);
+    const RowWriter& writer = *writer_;
+    const YuvRowConverter* conv = conv_.get();
+    const std::vector<char>& needed = needed_;
+    const std::vector<int32_t>& cols = cols_;
+    // The source rows of one thread: a YUV row is converted into the thread's own buffer.
+    auto get_row = [&](std::vector<uint8_t>& rowbuf, int y) -> const uint8_t* {
         if (conv) {
+            if (rowbuf.empty()) rowbuf.resize(src_row);
             if (needed.empty() || needed[static_cast<std::size_t>(y)]) {
                 if (cols.empty())
                     conv->convert_row(raw, y, rowbuf.data());
@@ -157,30 +172,42 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
         }
         return raw + static_cast<std::size_t>(y) * src_row;
     };
-    // A linear resize of converted rows converts only the columns it reads with a non-zero weight,
-    // when that is at most 40% of them: picking columns one by one costs about 2.5x a contiguous
-    // conversion per pixel (measured, docs/preprocessing.md).
-    auto prepare = [&](LinearResizeU8& rz) {
-        if (!conv) return;
-        needed = rows_needed(rz);
-        cols = rz.compact_columns(static_cast<int>(static_cast<long long>(s.width) * 2 / 5));
+    // Resized rows [d0, d1) to put(dy, row): a YUV frame halved in both axes goes through the fused
+    // conversion + 2x2 mean (convert_area2_row, the same bytes as converting, then resizing);
+    // otherwise the resizer pulls its source rows through get_row.
+    auto resized_rows = [&](int d0, int d1, std::vector<uint8_t>& rowbuf, auto&& put) {
+        if (area2_csc_) {
+            std::vector<uint8_t> row(static_cast<std::size_t>(rz_->dst_width()) * static_cast<std::size_t>(C));
+            for (int dy = d0; dy < d1; ++dy) {
+                conv->convert_area2_row(raw, dy, row.data());
+                put(dy, static_cast<const uint8_t*>(row.data()));
+            }
+        } else {
+            rz_->run_rows(d0, d1, [&](int y) { return get_row(rowbuf, y); }, put);
+        }
     };
+    // Every thread writes its own range of output rows; each row is computed as single-threaded.
+    auto split = [&](auto&& rows_fn) { detail::parallel_rows(threads, out_h_, rows_fn); };
 
     if (s.geometry == GeometryOp::None) {
         if (conv && !nspec_.to_float && !nspec_.swap_rb && !layout_is_planar(nspec_.layout)) {
             // the tensor is the converted image itself: convert straight into it
-            conv->convert(raw, static_cast<uint8_t*>(dst), static_cast<std::ptrdiff_t>(src_row));
+            conv->convert(raw, static_cast<uint8_t*>(dst), static_cast<std::ptrdiff_t>(src_row), threads);
             return;
         }
-        for (int y = 0; y < s.height; ++y) writer.write_row(y, get_row(y), dst);
+        split([&](int y0, int y1) {
+            std::vector<uint8_t> rowbuf;
+            for (int y = y0; y < y1; ++y) writer.write_row(y, get_row(rowbuf, y), dst);
+        });
         return;
     }
 
     if (s.geometry == GeometryOp::Resize) {
         if (s.interpolation == Interpolation::Linear) {
-            LinearResizeU8 rz(s.width, s.height, out_w_, out_h_, C);
-            prepare(rz);
-            rz.run(get_row, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
+            split([&](int d0, int d1) {
+                std::vector<uint8_t> rowbuf;
+                resized_rows(d0, d1, rowbuf, [&](int dy, const uint8_t* row) { writer.write_row(dy, row, dst); });
+            });
             return;
         }
         // INTER_NEAREST, OpenCV's mapping: sx = min(floor(dx * (1 / (dst_w / src_w))), src_w - 1), same for y.
@@ -194,47 +221,53 @@ void Pipeline::run(const uint8_t* raw, void* dst) const {
         std::vector<int32_t> sel;  // YUV input: the source column of each output pixel
         if (conv)
             for (int x = 0; x < out_w_; ++x) sel.push_back(xofs[static_cast<std::size_t>(x)] / C);
-        std::vector<uint8_t> out(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
-        int last = -1;
-        for (int dy = 0; dy < out_h_; ++dy) {
-            const int sy = std::min(static_cast<int>(std::floor(dy * ify)), s.height - 1);
-            if (sy != last && conv) {
-                // YUV input: convert just the selected pixels, in output order
-                conv->convert_columns(raw, sy, sel.data(), out_w_, out.data());
-                last = sy;
-            } else if (sy != last) {
-                const uint8_t* src = get_row(sy);
-                for (int x = 0; x < out_w_; ++x) {
-                    const uint8_t* p = src + xofs[static_cast<std::size_t>(x)];
-                    for (int c = 0; c < C; ++c) out[static_cast<std::size_t>(x) * C + c] = p[c];
+        split([&](int d0, int d1) {
+            std::vector<uint8_t> out(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C)), rowbuf;
+            int last = -1;
+            for (int dy = d0; dy < d1; ++dy) {
+                const int sy = std::min(static_cast<int>(std::floor(dy * ify)), s.height - 1);
+                if (sy != last && conv) {
+                    // YUV input: convert just the selected pixels, in output order
+                    conv->convert_columns(raw, sy, sel.data(), out_w_, out.data());
+                    last = sy;
+                } else if (sy != last) {
+                    const uint8_t* src = get_row(rowbuf, sy);
+                    for (int x = 0; x < out_w_; ++x) {
+                        const uint8_t* p = src + xofs[static_cast<std::size_t>(x)];
+                        for (int c = 0; c < C; ++c) out[static_cast<std::size_t>(x) * C + c] = p[c];
+                    }
+                    last = sy;
                 }
-                last = sy;
+                writer.write_row(dy, out.data(), dst);
             }
-            writer.write_row(dy, out.data(), dst);
-        }
+        });
         return;
     }
 
     // Letterbox: top padding, the resized rows framed by left/right padding, bottom padding.
     const LetterboxGeometry& g = geom_.g;
-    std::vector<uint8_t> full(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C));
-    for (int x = 0; x < out_w_; ++x)
-        for (int c = 0; c < C; ++c) full[static_cast<std::size_t>(x) * C + c] = pad_[c];
-    for (int y = 0; y < g.pad_top; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
-    uint8_t* middle = full.data() + static_cast<std::size_t>(g.pad_left) * C;
     const std::size_t mid_bytes = static_cast<std::size_t>(g.resized_width) * C;
-    auto put = [&](int dy, const uint8_t* row) {
-        std::memcpy(middle, row, mid_bytes);
-        writer.write_row(g.pad_top + dy, full.data(), dst);
-    };
-    if (g.resized_width == s.width && g.resized_height == s.height) {
-        for (int y = 0; y < s.height; ++y) put(y, get_row(y));
-    } else {
-        LinearResizeU8 rz(s.width, s.height, g.resized_width, g.resized_height, C);
-        prepare(rz);
-        rz.run(get_row, put);
-    }
-    for (int y = g.pad_top + g.resized_height; y < out_h_; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
+    const LinearResizeU8* rz = rz_.get();  // null: the content is the input itself
+    split([&](int o0, int o1) {
+        // output rows [o0, o1): padding rows, and the content rows [r0, r1) that fall in the range
+        const int r0 = std::min(std::max(o0 - g.pad_top, 0), g.resized_height);
+        const int r1 = std::min(std::max(o1 - g.pad_top, 0), g.resized_height);
+        for (int y = o0; y < std::min(o1, g.pad_top); ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
+        std::vector<uint8_t> full(static_cast<std::size_t>(out_w_) * static_cast<std::size_t>(C)), rowbuf;
+        for (int x = 0; x < out_w_; ++x)
+            for (int c = 0; c < C; ++c) full[static_cast<std::size_t>(x) * C + c] = pad_[c];
+        uint8_t* middle = full.data() + static_cast<std::size_t>(g.pad_left) * C;
+        auto put = [&](int dy, const uint8_t* row) {
+            std::memcpy(middle, row, mid_bytes);
+            writer.write_row(g.pad_top + dy, full.data(), dst);
+        };
+        if (rz == nullptr) {
+            for (int y = r0; y < r1; ++y) put(y, get_row(rowbuf, y));
+        } else if (r0 < r1) {
+            resized_rows(r0, r1, rowbuf, put);
+        }
+        for (int y = std::max(o0, g.pad_top + g.resized_height); y < o1; ++y) writer.fill_pixels(y, 0, out_w_, pad_, dst);
+    });
 }
 
 }  // namespace pyalign

@@ -3,6 +3,8 @@
 #include "pyalign/resize.hpp"
 
 #include "enum_names.hpp"
+#include "parallel.hpp"
+#include "resize_kernels.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -321,7 +323,7 @@ PYALIGN_CLONES void linear_u8_vpass(const int16_t* h0, const int16_t* h1, int16_
     }
 }
 
-void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels) {
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels, int wide_w) {
     const std::size_t w = static_cast<std::size_t>(dst_w);
     switch (channels) {
         case 1:
@@ -330,9 +332,15 @@ void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, in
         case 2:
             for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 2 * dx, src + xofs0[dx], 2);
             break;
-        case 3:
-            for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 3);
+        case 3: {
+            // 4-byte copies (the 4th byte is overwritten by the next pixel) where the source row has
+            // room, never for the last destination pixel
+            std::size_t dx = 0;
+            const std::size_t wide = std::min(static_cast<std::size_t>(wide_w < 0 ? 0 : wide_w), w == 0 ? 0 : w - 1);
+            for (; dx < wide; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 4);
+            for (; dx < w; ++dx) std::memcpy(dst + 3 * dx, src + xofs0[dx], 3);
             break;
+        }
         default:
             for (std::size_t dx = 0; dx < w; ++dx) std::memcpy(dst + 4 * dx, src + xofs0[dx], 4);
             break;
@@ -379,9 +387,6 @@ LinearResizeU8::LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int c
     area2_ = src_w == 2 * dst_w && src_h == 2 * dst_h;
     src_row_px_ = src_w;
     update_fast_paths();
-    hbuf_.assign(2 * n, 0);
-    gbuf_.assign(2 * (n + 4), 0);  // two planes, or one interleaved buffer of 2n for 1 channel
-    obuf_.assign(n, 0);
 }
 
 void LinearResizeU8::update_fast_paths() {
@@ -406,6 +411,97 @@ void LinearResizeU8::update_fast_paths() {
     for (std::size_t dy = 0; dy < static_cast<std::size_t>(dst_h_) && select_rows_; ++dy) {
         select_rows_ = beta_[2 * dy] == kCoefScale && beta_[2 * dy + 1] == 0 && (dy == 0 || yofs0_[dy] > yofs0_[dy - 1]);
     }
+    update_simd_tables();
+}
+
+// Tables of the SIMD horizontal kernels (resize_kernels.hpp): the prefix of pixels they may compute
+// (second tap at xofs0 + cn or weight 0, kHpassRead bytes readable at the first tap, weights in
+// [0, 2048]) and the weights split as 64 * hi + lo, as byte pairs in the kernels' layout.
+void LinearResizeU8::update_simd_tables() {
+    simd_w_ = 0;
+    whi_.clear();
+    wlo_.clear();
+    if (area2_ || identity_cols_ || cn_ == 2) return;  // paths without a general horizontal pass
+    const std::size_t w = static_cast<std::size_t>(dst_w_), C = static_cast<std::size_t>(cn_);
+    const long long row_bytes = static_cast<long long>(src_row_px_) * cn_;
+    for (std::size_t dx = 0; dx < w; ++dx) {
+        const int a0 = alpha0_[dx * C], a1 = alpha1_[dx * C];
+        const bool ok = a0 >= 0 && a0 <= kCoefScale && a1 >= 0 && a1 <= kCoefScale &&
+                        static_cast<long long>(xofs0_[dx]) + detail::kHpassRead <= row_bytes &&
+                        (xofs1_[dx] == xofs0_[dx] + cn_ || a1 == 0);
+        if (!ok) break;
+        simd_w_ = static_cast<int>(dx) + 1;
+    }
+    const std::size_t bytes = (cn_ == 3 ? 8 * (w + 1) : 2 * w * C) + 64;
+    whi_.assign(bytes, 0);
+    wlo_.assign(bytes, 0);
+    for (std::size_t dx = 0; dx < static_cast<std::size_t>(simd_w_); ++dx) {
+        // 3 channels: 16 bytes per pair of pixels (6 + 6 + 4 zero); otherwise 2 bytes per element
+        const std::size_t at = cn_ == 3 ? 16 * (dx / 2) + 6 * (dx % 2) : 2 * C * dx;
+        const int a0 = alpha0_[dx * C], a1 = alpha1_[dx * C];
+        for (std::size_t c = 0; c < C; ++c) {
+            whi_[at + 2 * c] = static_cast<uint8_t>(a0 >> 6);
+            whi_[at + 2 * c + 1] = static_cast<uint8_t>(a1 >> 6);
+            wlo_[at + 2 * c] = static_cast<uint8_t>(a0 & 63);
+            wlo_[at + 2 * c + 1] = static_cast<uint8_t>(a1 & 63);
+        }
+    }
+}
+
+LinearResizeU8::Scratch LinearResizeU8::make_scratch() const {
+    Scratch s;
+    const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
+    s.slot = n + detail::kHpassSlack;
+    s.hbuf.assign(2 * s.slot, 0);
+    s.gbuf.assign(2 * (n + 4), 0);  // two planes, or one interleaved buffer of 2n for 1 channel
+    s.obuf.assign(n, 0);
+    s.kernels = detail::resize_kernels(detail::active_simd_level());
+    return s;
+}
+
+void LinearResizeU8::hpass(const uint8_t* src, int16_t* out, Scratch& s) const {
+    if (identity_cols_) {
+        detail::linear_u8_hpass_identity(src, out, dst_w_ * cn_);
+        return;
+    }
+    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
+    if (area2_) {
+        const int done = (k != nullptr && k->area2_hpass[cn_] != nullptr) ? k->area2_hpass[cn_](src, out, dst_w_) : 0;
+        const std::size_t at = static_cast<std::size_t>(done) * static_cast<std::size_t>(cn_);
+        detail::linear_u8_hpass_area2(src + 2 * at, out + at, dst_w_ - done, cn_);
+        return;
+    }
+    const int done = (k != nullptr && simd_w_ > 0 && k->hpass[cn_] != nullptr)
+                         ? k->hpass[cn_](src, out, xofs0_.data(), whi_.data(), wlo_.data(), simd_w_)
+                         : 0;
+    if (done == 0) {
+        const detail::LinearTablesU8 t{dst_w_, cn_, wide_w_, xofs0_.data(), xofs1_.data(), alpha0_.data(), alpha1_.data()};
+        const std::size_t g = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_) + 4;
+        detail::linear_u8_hpass(src, out, t, s.gbuf.data(), s.gbuf.data() + g);
+        return;
+    }
+    const std::size_t C = static_cast<std::size_t>(cn_);
+    for (std::size_t dx = static_cast<std::size_t>(done); dx < static_cast<std::size_t>(dst_w_); ++dx) {
+        const uint8_t* s0 = src + xofs0_[dx];
+        const uint8_t* s1 = src + xofs1_[dx];
+        for (std::size_t c = 0; c < C; ++c) {
+            const std::size_t i = dx * C + c;
+            out[i] = static_cast<int16_t>((s0[c] * alpha0_[i] + s1[c] * alpha1_[i]) >> 4);
+        }
+    }
+}
+
+void LinearResizeU8::vpass(const int16_t* h0, const int16_t* h1, int dy, uint8_t* out, const Scratch& s) const {
+    const int n = dst_w_ * cn_;
+    const auto* k = static_cast<const detail::ResizeKernels*>(s.kernels);
+    if (area2_) {
+        const int done = (k != nullptr && cn_ != 2) ? k->area2_vpass(h0, h1, out, n) : 0;
+        if (done < n) detail::linear_u8_vpass_area2(h0 + done, h1 + done, out + done, n - done, cn_ == 2);
+        return;
+    }
+    const int16_t b0 = beta_[2 * static_cast<std::size_t>(dy)], b1 = beta_[2 * static_cast<std::size_t>(dy) + 1];
+    const int done = k != nullptr ? k->vpass(h0, h1, b0, b1, out, n) : 0;
+    if (done < n) detail::linear_u8_vpass(h0 + done, h1 + done, b0, b1, out + done, n - done);
 }
 
 std::vector<int32_t> LinearResizeU8::compact_columns(int max_columns) {
@@ -441,24 +537,32 @@ std::vector<int32_t> LinearResizeU8::compact_columns(int max_columns) {
 
 // ---- whole-image entry points ---------------------------------------------------------------------
 
-void resize_linear(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst) {
+void resize_linear(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, int threads) {
     check_pair(src, dst);
+    detail::resolve_threads(threads);
     const std::size_t row_bytes = static_cast<std::size_t>(dst.width) * dst.channels;
     if (src.width == dst.width && src.height == dst.height) {
-        copy_rows(src.data, src.stride, dst.data, dst.stride, row_bytes, src.height);
+        detail::parallel_rows(threads, src.height, [&](int y0, int y1) {
+            copy_rows(src.row(y0), src.stride, dst.row(y0), dst.stride, row_bytes, y1 - y0);
+        });
         return;
     }
-    LinearResizeU8 r(src.width, src.height, dst.width, dst.height, src.channels);
-    r.run_into([&](int y) { return src.row(y); }, [&](int dy) { return dst.row(dy); });
+    const LinearResizeU8 r(src.width, src.height, dst.width, dst.height, src.channels);
+    detail::parallel_rows(threads, dst.height, [&](int d0, int d1) {
+        r.run_rows_into(d0, d1, [&](int y) { return src.row(y); }, [&](int dy) { return dst.row(dy); });
+    });
 }
 
-void resize_linear(const ImageView<const float>& src, const ImageView<float>& dst) {
+void resize_linear(const ImageView<const float>& src, const ImageView<float>& dst, int threads) {
     check_pair(src, dst);
+    detail::resolve_threads(threads);
     const int cn = src.channels;
     const std::size_t n = static_cast<std::size_t>(dst.width) * cn;
     if (src.width == dst.width && src.height == dst.height) {
-        copy_rows(reinterpret_cast<const unsigned char*>(src.data), src.stride,
-                  reinterpret_cast<unsigned char*>(dst.data), dst.stride, n * sizeof(float), src.height);
+        detail::parallel_rows(threads, src.height, [&](int y0, int y1) {
+            copy_rows(reinterpret_cast<const unsigned char*>(src.row(y0)), src.stride,
+                      reinterpret_cast<unsigned char*>(dst.row(y0)), dst.stride, n * sizeof(float), y1 - y0);
+        });
         return;
     }
     // Exact 2x downscale in both axes: OpenCV takes its INTER_AREA path, which sums the four pixels
@@ -467,33 +571,36 @@ void resize_linear(const ImageView<const float>& src, const ImageView<float>& ds
     // (a + b) + (c + d); 2, 3 channels and the 1-channel tail sum ((a + b) + c) + d; times 0.25.
     if (src.width == 2 * dst.width && src.height == 2 * dst.height) {
         const int pair_end = cn == 4 ? dst.width : (cn == 1 ? (dst.width & ~3) : 0);
-        for (int dy = 0; dy < dst.height; ++dy) {
-            area2_row_f32(src.row(2 * dy), src.row(2 * dy + 1), dst.row(dy), dst.width, cn, pair_end);
-        }
+        detail::parallel_rows(threads, dst.height, [&](int d0, int d1) {
+            for (int dy = d0; dy < d1; ++dy)
+                area2_row_f32(src.row(2 * dy), src.row(2 * dy + 1), dst.row(dy), dst.width, cn, pair_end);
+        });
         return;
     }
     const FloatColumns cx = float_columns(src.width, dst.width, cn);
     const Axis ry = row_axis(src.height, dst.height);
-    std::vector<float> buf(4 * n);
-    float* slot[2] = {buf.data(), buf.data() + n};
-    float* g0 = buf.data() + 2 * n;
-    float* g1 = buf.data() + 3 * n;
-    int held[2] = {-1, -1};
-    int newest = 0, last = -1;
-    for (int dy = 0; dy < dst.height; ++dy) {
-        const int y0 = ry.i0[dy], y1 = ry.i1[dy];
-        for (int y : {y0, y1}) {
-            if (y > last) {
-                newest ^= 1;
-                hpass_f32(src.row(y), slot[newest], cx, g0, g1);
-                held[newest] = y;
-                last = y;
+    detail::parallel_rows(threads, dst.height, [&](int d0, int d1) {
+        std::vector<float> buf(4 * n);
+        float* slot[2] = {buf.data(), buf.data() + n};
+        float* g0 = buf.data() + 2 * n;
+        float* g1 = buf.data() + 3 * n;
+        int held[2] = {-1, -1};
+        int newest = 0, last = -1;
+        for (int dy = d0; dy < d1; ++dy) {
+            const int y0 = ry.i0[dy], y1 = ry.i1[dy];
+            for (int y : {y0, y1}) {
+                if (y > last) {
+                    newest ^= 1;
+                    hpass_f32(src.row(y), slot[newest], cx, g0, g1);
+                    held[newest] = y;
+                    last = y;
+                }
             }
+            const float* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
+            const float* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
+            vpass_f32(h0, h1, ry.w0[dy], ry.w1[dy], dst.row(dy), static_cast<int>(n));
         }
-        const float* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
-        const float* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
-        vpass_f32(h0, h1, ry.w0[dy], ry.w1[dy], dst.row(dy), static_cast<int>(n));
-    }
+    });
 }
 
 namespace {
@@ -517,14 +624,12 @@ void nearest_row(const T* __restrict s, T* __restrict d, const std::vector<int32
 }
 
 template <typename T>
-void nearest_impl(const ImageView<const T>& src, const ImageView<T>& dst) {
-    check_pair(src, dst);
+void nearest_rows(const ImageView<const T>& src, const ImageView<T>& dst, const std::vector<int32_t>& xs,
+                  const std::vector<int32_t>& ys, int d0, int d1) {
     const int cn = src.channels;
-    const std::vector<int32_t> xs = nearest_table(src.width, dst.width);
-    const std::vector<int32_t> ys = nearest_table(src.height, dst.height);
     const std::size_t row_bytes = static_cast<std::size_t>(dst.width) * cn * sizeof(T);
-    for (int dy = 0; dy < dst.height; ++dy) {
-        if (dy > 0 && ys[dy] == ys[dy - 1]) {  // same source row: copy the previous output row
+    for (int dy = d0; dy < d1; ++dy) {
+        if (dy > d0 && ys[dy] == ys[dy - 1]) {  // same source row: copy the previous output row
             std::memcpy(dst.row(dy), dst.row(dy - 1), row_bytes);
             continue;
         }
@@ -537,10 +642,23 @@ void nearest_impl(const ImageView<const T>& src, const ImageView<T>& dst) {
     }
 }
 
+template <typename T>
+void nearest_impl(const ImageView<const T>& src, const ImageView<T>& dst, int threads) {
+    check_pair(src, dst);
+    detail::resolve_threads(threads);
+    const std::vector<int32_t> xs = nearest_table(src.width, dst.width);
+    const std::vector<int32_t> ys = nearest_table(src.height, dst.height);
+    detail::parallel_rows(threads, dst.height, [&](int d0, int d1) { nearest_rows(src, dst, xs, ys, d0, d1); });
+}
+
 }  // namespace
 
-void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst) { nearest_impl(src, dst); }
-void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst) { nearest_impl(src, dst); }
+void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, int threads) {
+    nearest_impl(src, dst, threads);
+}
+void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst, int threads) {
+    nearest_impl(src, dst, threads);
+}
 
 // ---- letterbox ------------------------------------------------------------------------------------
 
@@ -606,9 +724,10 @@ LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
 }
 
 void letterbox(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, const uint8_t* pad,
-               LetterboxStyle style, LetterboxGeometry* out) {
+               LetterboxStyle style, LetterboxGeometry* out, int threads) {
     check_pair(src, dst);
     if (pad == nullptr) throw Error("letterbox: pad values are missing");
+    detail::resolve_threads(threads);
     const LetterboxGeometry g = letterbox_geometry(src.width, src.height, dst.width, dst.height, style);
     const int cn = src.channels;
     const std::size_t row_bytes = static_cast<std::size_t>(dst.width) * cn;
@@ -628,10 +747,14 @@ void letterbox(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& ds
     }
     auto inner = [&](int ry) { return dst.row(g.pad_top + ry) + left_bytes; };
     if (g.resized_width == src.width && g.resized_height == src.height) {
-        for (int y = 0; y < src.height; ++y) std::memcpy(inner(y), src.row(y), mid_bytes);
+        detail::parallel_rows(threads, src.height, [&](int y0, int y1) {
+            for (int y = y0; y < y1; ++y) std::memcpy(inner(y), src.row(y), mid_bytes);
+        });
     } else {
-        LinearResizeU8 r(src.width, src.height, g.resized_width, g.resized_height, cn);
-        r.run_into([&](int y) { return src.row(y); }, inner);
+        const LinearResizeU8 r(src.width, src.height, g.resized_width, g.resized_height, cn);
+        detail::parallel_rows(threads, g.resized_height, [&](int d0, int d1) {
+            r.run_rows_into(d0, d1, [&](int y) { return src.row(y); }, inner);
+        });
     }
     if (out != nullptr) *out = g;
 }

@@ -1,5 +1,5 @@
-// pyalign — tensor I/O: raw .bin files, manifest reading and the atomic capture writer
-// (SHA-256 in sha256.cpp, the JSON reader in json.cpp).
+// pyalign — tensor I/O: raw .bin files and the atomic capture writer (manifest reading in
+// manifest.cpp, SHA-256 in sha256.cpp, the JSON reader in json.cpp).
 #include "pyalign/tensor_io.hpp"
 #include "pyalign/csc.hpp"
 
@@ -73,12 +73,16 @@ std::uint64_t file_size(const std::string& path) {
     return static_cast<std::uint64_t>(size);
 }
 
-void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
+void check_bin_size(const std::string& path, std::size_t nbytes) {
     const std::uint64_t size = file_size(path);
     if (size != nbytes) {
         throw Error(path + ": " + (size < nbytes ? "truncated" : "longer than expected") + ": file is " +
                     std::to_string(size) + " bytes, expected " + std::to_string(nbytes));
     }
+}
+
+void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
+    check_bin_size(path, nbytes);
     if (nbytes == 0) return;
     File in(path, "rb");
     if (!in.f) throw Error(path + ": cannot open: " + errno_text(errno));
@@ -87,6 +91,8 @@ void read_bin_into(const std::string& path, void* dst, std::size_t nbytes) {
 }
 
 std::vector<std::uint8_t> read_bin(const std::string& path, std::size_t nbytes) {
+    // The size first: a wrong or hostile byte count (a manifest's shape) must not cost memory.
+    check_bin_size(path, nbytes);
     std::vector<std::uint8_t> out(nbytes);
     read_bin_into(path, out.data(), nbytes);
     return out;
@@ -154,54 +160,9 @@ void write_bin(const std::string& path, const void* data, std::size_t nbytes) {
     }
 }
 
-// =============================================================================== manifests
+// =============================================================================== writer
 
 namespace {
-
-using detail::JsonValue;
-
-std::string read_text_file(const std::string& path, std::uint64_t max_bytes) {
-    const std::uint64_t size = file_size(path);
-    if (size > max_bytes) throw Error(path + ": file is " + std::to_string(size) + " bytes, too large");
-    std::string text(static_cast<std::size_t>(size), '\0');
-    if (size > 0) read_bin_into(path, &text[0], text.size());
-    return text;
-}
-
-bool is_integer_text(const std::string& t) {
-    if (t.empty()) return false;
-    std::size_t k = (t[0] == '-') ? 1 : 0;
-    if (k == t.size()) return false;
-    for (; k < t.size(); ++k)
-        if (t[k] < '0' || t[k] > '9') return false;
-    return true;
-}
-
-void check_file_name(const std::string& file, const std::string& where, const std::string& mpath) {
-    if (file.empty()) throw Error(mpath + ": " + where + ": 'file' must be a non-empty string");
-    if (file.find('\0') != std::string::npos) throw Error(mpath + ": " + where + ": file name contains a NUL byte");
-    const bool drive = file.size() >= 2 && file[1] == ':' &&
-                       ((file[0] >= 'A' && file[0] <= 'Z') || (file[0] >= 'a' && file[0] <= 'z'));
-    if (file[0] == '/' || file[0] == '\\' || drive)
-        throw Error(mpath + ": " + where + ": file name '" + file + "' is an absolute path");
-    std::size_t start = 0;
-    for (std::size_t k = 0; k <= file.size(); ++k) {
-        if (k == file.size() || file[k] == '/' || file[k] == '\\') {
-            if (file.compare(start, k - start, "..") == 0 && k - start == 2)
-                throw Error(mpath + ": " + where + ": file name '" + file + "' contains '..'");
-            start = k + 1;
-        }
-    }
-}
-
-bool path_inside(const fs::path& child, const fs::path& parent) {
-    auto c = child.begin();
-    for (auto p = parent.begin(); p != parent.end(); ++p, ++c) {
-        if (p->empty()) continue;  // a trailing separator
-        if (c == child.end() || *c != *p) return false;
-    }
-    return true;
-}
 
 const std::vector<std::string> kLayouts = {"NCHW", "NHWC", "HWC", "CHW", "HW"};
 const std::vector<std::string> kColors = pixel_format_names();
@@ -217,173 +178,6 @@ std::string join(const std::vector<std::string>& v) {
     return s;
 }
 
-std::string opt_string(const JsonValue& entry, const char* key, const std::string& where, const std::string& mpath) {
-    const JsonValue* v = entry.get(key);
-    if (!v || v->type == JsonValue::Null) return "";
-    if (v->type != JsonValue::String) throw Error(mpath + ": " + where + ": '" + key + "' must be a string");
-    return v->text;
-}
-
-}  // namespace
-
-const std::vector<std::string>& capture_stages() {
-    static const std::vector<std::string> stages = {"raw_input", "preprocessed", "model_output", "postprocessed"};
-    return stages;
-}
-
-const TensorInfo& Manifest::find(const std::string& stage, const std::string& name) const {
-    const TensorInfo* found = nullptr;
-    int count = 0;
-    std::string names;
-    for (const auto& t : tensors) {
-        if (t.stage != stage) continue;
-        names += (names.empty() ? "" : ", ") + t.name;
-        if (name.empty() || t.name == name) {
-            found = &t;
-            ++count;
-        }
-    }
-    if (!name.empty() && !found)
-        throw Error(dir + ": no tensor " + stage + "/" + name + " (stage " + stage + " has: " +
-                    (names.empty() ? "none" : names) + ")");
-    if (!found) throw Error(dir + ": no tensor of stage " + stage);
-    if (count > 1)
-        throw Error(dir + ": stage " + stage + " has " + std::to_string(count) + " tensors (" + names + "); name one");
-    return *found;
-}
-
-bool Manifest::has(const std::string& stage, const std::string& name) const {
-    for (const auto& t : tensors)
-        if (t.stage == stage && (name.empty() || t.name == name)) return true;
-    return false;
-}
-
-Manifest read_manifest(const std::string& case_dir) {
-    std::error_code ec;
-    if (!fs::exists(case_dir, ec)) throw Error(case_dir + ": no such directory");
-    if (!fs::is_directory(case_dir, ec)) throw Error(case_dir + ": not a directory");
-    const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
-    if (!fs::exists(mpath, ec)) throw Error(case_dir + ": no manifest.json (not a capture set)");
-    return parse_manifest(read_text_file(mpath, 64u << 20), case_dir);
-}
-
-Manifest parse_manifest(const std::string& text, const std::string& case_dir) {
-    std::error_code ec;
-    const std::string mpath = (fs::path(case_dir) / "manifest.json").string();
-    const JsonValue root = detail::parse_json(text, mpath);
-    if (root.type != JsonValue::Object) throw Error(mpath + ": manifest must be a JSON object");
-
-    const JsonValue* fmt = root.get("format");
-    if (!fmt || fmt->type != JsonValue::String || fmt->text != "pyalign.capture")
-        throw Error(mpath + ": 'format' must be \"pyalign.capture\"");
-    const JsonValue* ver = root.get("version");
-    if (!ver || ver->type != JsonValue::Number || !is_integer_text(ver->text))
-        throw Error(mpath + ": 'version' must be an integer");
-    if (ver->text != "1") throw Error(mpath + ": unknown format version " + ver->text + " (this reader reads version 1)");
-
-    Manifest m;
-    m.dir = case_dir;
-    m.version = 1;
-    const JsonValue* cs = root.get("case");
-    if (cs && cs->type == JsonValue::String && !cs->text.empty()) m.case_name = cs->text;
-    else m.case_name = fs::path(case_dir).lexically_normal().filename().string();
-
-    const JsonValue* tensors = root.get("tensors");
-    if (!tensors || tensors->type != JsonValue::Array) throw Error(mpath + ": 'tensors' must be a list");
-
-    const fs::path dir_real = fs::weakly_canonical(fs::absolute(case_dir, ec), ec);
-    for (std::size_t i = 0; i < tensors->items.size(); ++i) {
-        const JsonValue& e = tensors->items[i];
-        std::string where = "tensors[" + std::to_string(i) + "]";
-        if (e.type != JsonValue::Object) throw Error(mpath + ": " + where + ": must be an object");
-        for (const char* key : {"stage", "name", "file", "dtype", "shape"})
-            if (!e.get(key)) throw Error(mpath + ": " + where + ": missing required key '" + key + "'");
-        TensorInfo t;
-        const JsonValue* stage = e.get("stage");
-        if (stage->type != JsonValue::String || !contains(capture_stages(), stage->text))
-            throw Error(mpath + ": " + where + ": unknown stage" +
-                        (stage->type == JsonValue::String ? " '" + stage->text + "'" : "") + " (known: " +
-                        join(capture_stages()) + ")");
-        t.stage = stage->text;
-        const JsonValue* name = e.get("name");
-        if (name->type != JsonValue::String || name->text.empty())
-            throw Error(mpath + ": " + where + ": 'name' must be a non-empty string");
-        t.name = name->text;
-        where += " (" + t.stage + "/" + t.name + ")";
-        const JsonValue* dtype = e.get("dtype");
-        if (dtype->type != JsonValue::String) throw Error(mpath + ": " + where + ": 'dtype' must be a string");
-        try {
-            t.dtype = dtype_from_name(dtype->text);
-        } catch (const Error& err) {
-            throw Error(mpath + ": " + where + ": " + err.what());
-        }
-        const JsonValue* shape = e.get("shape");
-        if (shape->type != JsonValue::Array) throw Error(mpath + ": " + where + ": 'shape' must be a list of integers");
-        if (shape->items.size() > 32) throw Error(mpath + ": " + where + ": shape has more than 32 dimensions");
-        for (const JsonValue& d : shape->items) {
-            if (d.type != JsonValue::Number || !is_integer_text(d.text))
-                throw Error(mpath + ": " + where + ": shape entry " + (d.type == JsonValue::Number ? d.text : "") +
-                            " is not an integer");
-            if (d.text[0] == '-') throw Error(mpath + ": " + where + ": shape entry " + d.text + " is negative");
-            errno = 0;
-            char* endp = nullptr;
-            const long long v = std::strtoll(d.text.c_str(), &endp, 10);
-            if (errno == ERANGE) throw Error(mpath + ": " + where + ": shape's byte size overflows (entry " + d.text + ")");
-            t.shape.push_back(static_cast<std::int64_t>(v));
-        }
-        try {
-            (void)tensor_nbytes(t.shape, t.dtype);
-        } catch (const Error& err) {
-            throw Error(mpath + ": " + where + ": " + err.what());
-        }
-        const JsonValue* file = e.get("file");
-        if (file->type != JsonValue::String) throw Error(mpath + ": " + where + ": 'file' must be a string");
-        check_file_name(file->text, where, mpath);
-        t.file = file->text;
-        t.layout = opt_string(e, "layout", where, mpath);
-        if (!t.layout.empty() && t.layout.size() != t.shape.size())
-            throw Error(mpath + ": " + where + ": layout '" + t.layout + "' has " + std::to_string(t.layout.size()) +
-                        " dimensions but the shape has " + std::to_string(t.shape.size()));
-        t.color = opt_string(e, "color", where, mpath);
-        t.kind = opt_string(e, "kind", where, mpath);
-        t.sha256 = opt_string(e, "sha256", where, mpath);
-        for (char& c : t.sha256)
-            if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-        if (!t.sha256.empty()) {
-            bool ok = t.sha256.size() == 64;
-            for (char c : t.sha256) ok = ok && ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'));
-            if (!ok) throw Error(mpath + ": " + where + ": sha256 is not 64 hex digits");
-        }
-        const fs::path p = fs::path(case_dir) / t.file;
-        t.path = p.string();
-        const fs::path real = fs::weakly_canonical(fs::absolute(p, ec), ec);
-        if (ec || !path_inside(real, dir_real))
-            throw Error(mpath + ": " + where + ": file '" + t.file + "' resolves to " + real.string() +
-                        ", outside the case directory (symlink escape)");
-        for (const auto& o : m.tensors) {
-            if (o.stage == t.stage && o.name == t.name)
-                throw Error(mpath + ": " + where + ": duplicate (stage, name) (" + t.stage + ", " + t.name + ")");
-            if (o.file == t.file) throw Error(mpath + ": " + where + ": file '" + t.file + "' is used twice");
-        }
-        m.tensors.push_back(std::move(t));
-    }
-    return m;
-}
-
-std::vector<std::uint8_t> load_tensor(const TensorInfo& info, bool verify_sha256) {
-    std::vector<std::uint8_t> data = read_bin(info.path, info.nbytes());
-    if (verify_sha256 && !info.sha256.empty()) {
-        const std::string got = sha256_hex(data.data(), data.size());
-        if (got != info.sha256)
-            throw Error(info.path + ": sha256 mismatch (tensor " + info.stage + "/" + info.name + "): manifest says " +
-                        info.sha256 + ", file has " + got);
-    }
-    return data;
-}
-
-// =============================================================================== writer
-
-namespace {
 
 const char* platform_tag() {
 #if defined(__x86_64__) || defined(_M_X64)
@@ -555,8 +349,8 @@ void CaptureWriter::add(const std::string& stage, const std::string& name, DType
 }
 
 void CaptureWriter::set_spec_json(const std::string& json_object) {
-    const JsonValue v = detail::parse_json(json_object, "spec");
-    if (v.type != JsonValue::Object) throw Error("spec: must be a JSON object");
+    const detail::JsonValue v = detail::parse_json(json_object, "spec");
+    if (!v.is_object()) throw Error("spec: must be a JSON object");
     spec_json_ = json_object;
 }
 

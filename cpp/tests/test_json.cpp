@@ -103,6 +103,18 @@ PA_TEST(large_objects_look_up_every_member) {
     }
     PA_CHECK(all);
     PA_CHECK(v.get("k5000") == nullptr);
+    // a repeat in a large (indexed) object: the first repeat in document order is named
+    std::string big = "{";
+    for (int i = 0; i < 40; ++i) big += "\"k" + std::to_string(i % 30) + "\": " + std::to_string(i) + (i < 39 ? ", " : "}");
+    PA_CHECK(parse_error(big).find("duplicate key \"k0\" at line 1 column ") != std::string::npos);
+    // one member more or less than the small-object limit
+    for (std::size_t members : {pyalign::detail::kJsonSmallObject, pyalign::detail::kJsonSmallObject + 1}) {
+        std::string t = "{";
+        for (std::size_t i = 0; i < members; ++i) t += (i ? ", \"m" : "\"m") + std::to_string(i) + "\": " + std::to_string(i);
+        const JsonValue o = parse_json(t + "}", "doc");
+        PA_CHECK(o.get("m0") && o.get("m" + std::to_string(members - 1)) && !o.get("m" + std::to_string(members)));
+        PA_CHECK(parse_error(t + ", \"m3\": 0}").find("duplicate key \"m3\"") != std::string::npos);
+    }
 }
 
 PA_TEST(strings_and_utf8) {

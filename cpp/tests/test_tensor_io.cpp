@@ -165,6 +165,20 @@ PA_TEST(bin_exact_size) {
     PA_CHECK(pyalign::read_bin((dir / "empty.bin").string(), 0).empty());
 }
 
+PA_TEST(bin_size_checked_before_allocating) {
+    // A byte count far beyond the file (a hostile manifest's shape) is an Error, not an allocation.
+    const fs::path p = scratch("alloc") / "x.bin";
+    fs::create_directories(p.parent_path());
+    write_text(p, "abcd");
+    const std::size_t huge = std::size_t(1) << 60;
+    PA_CHECK(has(error_of([&] { pyalign::read_bin(p.string(), huge); }), "truncated: file is 4 bytes"));
+    PA_CHECK(has(error_of([&] { pyalign::read_bin_as<double>(p.string(), huge); }), "truncated: file is 4 bytes"));
+    PA_CHECK(has(error_of([&] { pyalign::read_bin_as<double>(p.string(), ~std::size_t(0)); }), "overflow"));
+    PA_CHECK(has(error_of([&] { pyalign::check_bin_size(p.string(), 3); }), "longer than expected"));
+    pyalign::check_bin_size(p.string(), 4);
+    PA_CHECK_EQ(pyalign::read_bin_as<std::uint16_t>(p.string(), 2).size(), std::size_t(2));
+}
+
 PA_TEST(writer_round_trip) {
     const fs::path dir = make_case("round_trip");
     const pyalign::Manifest m = pyalign::read_manifest(dir.string());
@@ -272,6 +286,10 @@ PA_TEST(manifest_validation_errors) {
         {"\"shape\": [2, 4, 3]", "\"shape\": [2, 4, 3], \"shape\": [1]", "malformed JSON: duplicate key \"shape\" at line"},
         {"\"version\": 1", "\"version\": 1, \"version\": 1", "malformed JSON: duplicate key \"version\" at line 3"},
         {"\"case\": \"bad\"", "\"case\": \"b\xff\"", "malformed JSON: invalid UTF-8 in string"},
+        {"\"case\": \"bad\"", "\"case\": \"\"", "'case' must be a non-empty string"},
+        {"\"case\": \"bad\"", "\"case\": \"bad\", \"spec\": [1]", "'spec' must be an object"},
+        {"\"sha256\": \"", "\"sha256\": \"\", \"x\": \"", "sha256 is not 64 hex digits"},
+        {"\"layout\": \"HWC\"", "\"layout\": \"\"", "layout '' has 0 dimensions but the shape has 3"},
     };
     const fs::path dir = make_case("bad");
     const std::string good = read_text(dir / "manifest.json");
@@ -283,6 +301,11 @@ PA_TEST(manifest_validation_errors) {
             pyalign_test::fail(__FILE__, __LINE__, "case " + std::to_string(i) + ": got '" + err + "'");
         }
     }
+    // a layout's dimensions are its characters, not its bytes; a null spec is no spec
+    write_text(dir / "manifest.json", good);
+    edit_manifest(dir, "\"layout\": \"HWC\"", "\"layout\": \"H\u00e9C\"");
+    edit_manifest(dir, "\"case\": \"bad\"", "\"case\": \"bad\", \"spec\": null");
+    STR_EQ(pyalign::read_manifest(dir.string()).tensors.at(0).layout, "H\xc3\xa9" "C");
     // no manifest
     const fs::path empty = scratch("no_manifest");
     fs::create_directories(empty);
@@ -340,6 +363,72 @@ PA_TEST(manifest_reader_survives_mutations) {
     }
     PA_CHECK(rejected > 1000);
     PA_CHECK(accepted > 0);  // edits inside a sha256 or a name leave a valid manifest
+}
+
+PA_TEST(manifest_with_many_tensors) {
+    // 50,000 tensors: the reader is O(n log n) (sorted duplicate checks, one directory listing
+    // instead of resolving every path); this runs in a fraction of a second, also under ASan.
+    const fs::path dir = scratch("many");
+    fs::create_directories(dir);
+    auto manifest = [&](std::size_t n, const std::string& last) {
+        std::string text = "{\"format\": \"pyalign.capture\", \"version\": 1, \"case\": \"many\", \"tensors\": [\n";
+        for (std::size_t i = 0; i < n; ++i) {
+            const std::string name = "out" + std::to_string(i);
+            text += "{\"stage\": \"model_output\", \"name\": \"" + name + "\", \"file\": \"model_output." + name +
+                    ".bin\", \"dtype\": \"float32\", \"shape\": [1, 0, 4], \"layout\": \"CHW\", \"kind\": \"tensor\"},\n";
+        }
+        return text + last + "]}";
+    };
+    // a few of the files exist (regular files and a symlink inside the directory)
+    write_text(dir / "model_output.out0.bin", "");
+    write_text(dir / "model_output.out1.bin", "");
+    fs::create_symlink("model_output.out1.bin", dir / "model_output.out2.bin");
+    const std::string last = "{\"stage\": \"raw_input\", \"name\": \"image\", \"file\": \"sub/./raw.bin\", "
+                             "\"dtype\": \"uint8\", \"shape\": [2]}";
+    const std::size_t n = 50000;
+    const pyalign::Manifest m = pyalign::parse_manifest(manifest(n, last), dir.string());
+    PA_CHECK_EQ(m.tensors.size(), n + 1);
+    STR_EQ(m.tensors[12345].name, "out12345");
+    STR_EQ(m.find("model_output", "out49999").file, "model_output.out49999.bin");
+    STR_EQ(m.find("raw_input").file, "sub/./raw.bin");
+    // a repeat at the end names both entries (a shorter list is enough here)
+    const std::string dup_name = "{\"stage\": \"model_output\", \"name\": \"out7\", \"file\": \"x.bin\", "
+                                 "\"dtype\": \"uint8\", \"shape\": [2]}";
+    STR_EQ(error_of([&] { pyalign::parse_manifest(manifest(1000, dup_name), dir.string()); }),
+           (dir / "manifest.json").string() +
+               ": tensors[1000]: duplicate (stage, name) (model_output, out7), also tensors[7]");
+    const std::string dup_file = "{\"stage\": \"raw_input\", \"name\": \"image\", \"file\": \"./model_output.out9.bin\", "
+                                 "\"dtype\": \"uint8\", \"shape\": [2]}";
+    STR_EQ(error_of([&] { pyalign::parse_manifest(manifest(1000, dup_file), dir.string()); }),
+           (dir / "manifest.json").string() +
+               ": tensors[1000] (raw_input/image): file './model_output.out9.bin' is also used by tensors[9]");
+}
+
+PA_TEST(manifest_file_names) {
+    const fs::path dir = make_case("file_names");
+    const std::string good = read_text(dir / "manifest.json");
+    struct Bad {
+        std::string file, expect;
+    };
+    const std::vector<Bad> bad = {
+        {"raw_input.bin/", "file name 'raw_input.bin/' is not a file"},
+        {".", "file name '.' is not a file"},
+        {"a/../raw_input.bin", "contains '..'"},
+        {"C:x.bin", "is an absolute path"},
+        {"\\\\\\\\server\\\\x.bin", "file name '\\\\server\\x.bin' is an absolute path"},
+        {"model_output.output0.bin",
+         "tensors[1] (model_output/output0): file 'model_output.output0.bin' is also used by tensors[0]"},
+        {"./model_output.output1.bin",
+         "tensors[2] (model_output/output1): file 'model_output.output1.bin' is also used by tensors[0]"},
+    };
+    for (std::size_t i = 0; i < bad.size(); ++i) {
+        std::string text = good;
+        const std::string from = "\"file\": \"raw_input.bin\"";
+        text.replace(text.find(from), from.size(), "\"file\": \"" + bad[i].file + "\"");
+        // raw_input is tensors[0]: a file used twice is reported at the later entry
+        const std::string err = error_of([&] { pyalign::parse_manifest(text, dir.string()); });
+        if (!has(err, bad[i].expect)) pyalign_test::fail(__FILE__, __LINE__, bad[i].file + ": got '" + err + "'");
+    }
 }
 
 PA_TEST(json_strings_and_escapes) {

@@ -9,7 +9,8 @@ from pyalign.core._csc import *  # noqa: F401,F403
 from pyalign.core._normalize import *  # noqa: F401,F403
 from pyalign.core._pipeline import *  # noqa: F401,F403
 from pyalign.core._postprocess import *  # noqa: F401,F403
-from pyalign.core import _resize, _csc, _normalize, _pipeline, _postprocess
+from pyalign.core._simd import *  # noqa: F401,F403
+from pyalign.core import _resize, _csc, _normalize, _pipeline, _postprocess, _simd
 
 __all__ = [
     *_resize.__all__,
@@ -17,4 +18,5 @@ __all__ = [
     *_normalize.__all__,
     *_pipeline.__all__,
     *_postprocess.__all__,
+    *_simd.__all__,
 ]

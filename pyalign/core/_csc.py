@@ -32,7 +32,7 @@ LIMITED_RANGE_MATRIX = (
 
 
 def csc(src: np.ndarray, src_format: str, dst_format: str, mode: str = "opencv",
-        matrix: Optional[Sequence[float]] = None) -> np.ndarray:
+        matrix: Optional[Sequence[float]] = None, threads: int = 1) -> np.ndarray:
     """Convert an image between a YUV format and BGR/RGB.
 
     Parameters
@@ -51,6 +51,8 @@ def csc(src: np.ndarray, src_format: str, dst_format: str, mode: str = "opencv",
         ``x = ((m0*Y + m1*U) + m2*V) + m3*256``, then ``floor(x + 0.5)`` saturated to 0..255.
     matrix : sequence of 12 floats, optional
         Row-major 3x4 matrix (rows R, G, B), only with ``mode="matrix"``; finite, ``|m| <= 1000``.
+    threads : int
+        Split the rows across this many threads (0: one per CPU); the result does not depend on it.
 
     Returns
     -------
@@ -64,8 +66,10 @@ def csc(src: np.ndarray, src_format: str, dst_format: str, mode: str = "opencv",
         (or odd height for 4:2:0), empty image.
     """
     from pyalign import _core
+    from pyalign.core._resize import _check_threads
 
     if not isinstance(src, np.ndarray):
         raise ValueError(f"csc source must be a numpy array, got {type(src).__name__}")
+    threads = _check_threads(threads)
     m = None if matrix is None else [float(v) for v in np.asarray(matrix, dtype=np.float64).reshape(-1)]
-    return _core.csc(src, str(src_format), str(dst_format), str(mode), m)
+    return _core.csc(src, str(src_format), str(dst_format), str(mode), m, threads)

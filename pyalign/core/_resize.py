@@ -26,6 +26,7 @@ _PIL_INTERPOLATIONS = ("nearest", "box", "linear", "hamming", "cubic", "lanczos"
 _BACKENDS = ("opencv", "pil")
 _STYLES = ("ultralytics", "center")
 _MAX_SIDE = 1 << 20
+_MAX_THREADS = 256
 
 
 @dataclasses.dataclass(frozen=True)
@@ -164,6 +165,15 @@ def _check_image(src: Any, dtypes: Sequence[np.dtype], what: str = "src") -> np.
     return np.require(src, requirements=("C_CONTIGUOUS", "ALIGNED"))
 
 
+def _check_threads(threads: Any) -> int:
+    """Validate the ``threads`` option: an int, 0 (one per CPU) or more."""
+    if isinstance(threads, (bool, np.bool_)) or not isinstance(threads, (numbers.Integral, np.integer)):
+        raise ValueError(f"threads must be an integer, got {threads!r}")
+    if not 0 <= int(threads) <= _MAX_THREADS:
+        raise ValueError(f"threads must be in 0..{_MAX_THREADS} (0 = one per CPU), got {threads!r}")
+    return int(threads)
+
+
 def _check_dst_bytes(w: int, h: int, src: np.ndarray) -> None:
     cn = src.shape[2] if src.ndim == 3 else 1
     if w * h * cn * src.itemsize > (1 << 34):
@@ -176,6 +186,7 @@ def resize(
     interpolation: str = "linear",
     backend: str = "opencv",
     pillow_version: Optional[str] = None,
+    threads: int = 1,
 ) -> np.ndarray:
     """Resize an image exactly as ``cv2.resize`` or as Pillow's ``Image.resize`` does.
 
@@ -198,6 +209,9 @@ def resize(
         Backend ``"pil"`` only: the Pillow release to reproduce, e.g. ``PIL.__version__`` or
         ``"12.1"`` (9.0 or later). Releases differ only in the order of the two passes for some
         sizes; the default (None) is the behaviour of Pillow 13.0 and later.
+    threads : int
+        Backend ``"opencv"``: split the output rows across this many threads (0: one per CPU). The
+        result is the same for every thread count.
 
     Returns
     -------
@@ -228,6 +242,7 @@ def resize(
     if pillow_version is not None and backend != "pil":
         raise ValueError(f"pillow_version applies to backend 'pil' only, got backend {backend!r}")
     w, h = _check_size(dsize, "dsize")
+    threads = _check_threads(threads)
     if backend == "pil":
         major, minor = _parse_pillow_version(pillow_version)
         if isinstance(src, np.ndarray) and src.dtype != np.uint8:
@@ -241,7 +256,7 @@ def resize(
         return _drop_single_channel(_core.resize_pil(src, w, h, interpolation, major, minor))
     src = _check_image(src, (np.dtype(np.uint8), np.dtype(np.float32)))
     _check_dst_bytes(w, h, src)
-    return _drop_single_channel(_core.resize(src, w, h, interpolation))
+    return _drop_single_channel(_core.resize(src, w, h, interpolation, threads))
 
 
 def _parse_pillow_version(version: Optional[str]) -> Tuple[int, int]:
@@ -324,6 +339,7 @@ def letterbox(
     dsize: Tuple[int, int],
     pad_value: Union[float, Sequence[float]] = 114,
     style: str = "ultralytics",
+    threads: int = 1,
 ) -> Tuple[np.ndarray, LetterboxInfo]:
     """Resize keeping the aspect ratio and pad to ``dsize``.
 
@@ -338,6 +354,8 @@ def letterbox(
     style : {"ultralytics", "center"}
         Geometry, see :func:`letterbox_info`. The content is resized with OpenCV-exact
         INTER_LINEAR (skipped when the size is unchanged).
+    threads : int
+        Threads for the resize of a uint8 image (0: one per CPU); the result does not depend on it.
 
     Returns
     -------
@@ -347,17 +365,18 @@ def letterbox(
     if style not in _STYLES:
         raise ValueError(f"letterbox style must be one of {_STYLES}, got {style!r}")
     w, h = _check_size(dsize, "dsize")
+    threads = _check_threads(threads)
     src = _check_image(src, (np.dtype(np.uint8), np.dtype(np.float32)))
     _check_dst_bytes(w, h, src)
     cn = src.shape[2] if src.ndim == 3 else 1
     pad = _pad_values(pad_value, cn, src.dtype)
     if src.dtype == np.uint8:
-        dst, geo = _core.letterbox(src, w, h, pad, style)
+        dst, geo = _core.letterbox(src, w, h, pad, style, threads)
         return _drop_single_channel(dst), LetterboxInfo(**geo, style=style)
     info = letterbox_info((src.shape[1], src.shape[0]), (w, h), style)
     inner = src
     if (info.resized_width, info.resized_height) != (src.shape[1], src.shape[0]):
-        inner = _core.resize(src, info.resized_width, info.resized_height, "linear")
+        inner = _core.resize(src, info.resized_width, info.resized_height, "linear", threads)
     shape = (h, w) + src.shape[2:]
     dst = np.empty(shape, dtype=np.float32)
     dst[...] = np.asarray(pad, dtype=np.float32) if src.ndim == 3 else np.float32(pad[0])

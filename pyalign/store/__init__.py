@@ -31,7 +31,7 @@ from pyalign.store.format import __all__ as _format_all
 # Modules that need numpy are loaded on first use of one of their names.
 _LAZY = {
     "DTYPES": "records", "TensorRecord": "records", "Case": "records",
-    "read_case": "read", "read_actual": "read", "find_cases": "read", "sha256_file": "read",
+    "read_case": "read", "read_manifest": "read", "read_actual": "read", "find_cases": "read", "sha256_file": "read",
     "CaseWriter": "write", "write_case": "write", "provenance": "write",
     "load_npy": "npy", "export_npy": "npy",
 }

@@ -268,15 +268,13 @@ def _existing_dir(path: PathLike, not_dir: str) -> Path:
     return p
 
 
-def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
-    """Read and validate a capture set.
+def read_manifest(path: PathLike) -> Case:
+    """Read and validate a capture set's manifest, not its files (what the C++ ``read_manifest`` does).
 
     Parameters
     ----------
     path : path-like
         The case directory, or its ``manifest.json``.
-    verify_checksums : bool
-        Hash every file that has a ``sha256`` in the manifest and compare.
 
     Returns
     -------
@@ -338,6 +336,33 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
         files[norm] = i
         tensors.append(rec)
 
+    return Case(dir=case_dir, name=name, manifest=data, tensors=tensors, spec=spec)
+
+
+def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
+    """Read and validate a capture set: its manifest (:func:`read_manifest`), then every file.
+
+    Parameters
+    ----------
+    path : path-like
+        The case directory, or its ``manifest.json``.
+    verify_checksums : bool
+        Hash every file that has a ``sha256`` in the manifest and compare.
+
+    Returns
+    -------
+    Case
+
+    Raises
+    ------
+    CaptureError
+        Anything wrong, as ``"<file>: <what>"``: missing or malformed manifest,
+        unknown format or version, unknown stage or dtype, bad shape, duplicate
+        (stage, name), file name escaping the directory, missing file, file size
+        different from its shape, sha256 mismatch.
+    """
+    case = read_manifest(path)
+    tensors = case.tensors
     for rec in tensors:
         rec.check_size()
         try:
@@ -354,7 +379,7 @@ def read_case(path: PathLike, *, verify_checksums: bool = True) -> Case:
                 f"sha256 mismatch (tensor {rec.stage}/{rec.name}): manifest says {rec.sha256}, file has {got}",
                 rec.path,
             )
-    return Case(dir=case_dir, name=name, manifest=data, tensors=tensors, spec=spec)
+    return case
 
 
 def _alt_file_names(rec: TensorRecord) -> List[str]:

@@ -37,6 +37,13 @@ def test_aarch64_cross_check() -> None:
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-4000:]
     assert "identical: aarch64 == x86_64" in proc.stdout
     assert "identical: x86_64-portable == x86_64" in proc.stdout
+    # every SIMD level of the kernels, natively and under qemu
+    from pyalign.core import simd_levels
+
+    for level in simd_levels():
+        assert f"identical: x86_64-simd-{level} == x86_64" in proc.stdout
+    for level in ("portable", "neon"):
+        assert f"identical: aarch64-simd-{level} == x86_64" in proc.stdout
     assert "100% tests passed" in proc.stdout
 
 
@@ -535,3 +542,67 @@ def test_half_to_double_digest_equals_numpy(digests: dict) -> None:
     assert nan.sum() == 2046
     bits[nan] = np.uint64(0x7FF8000000000000) | (bits[nan] & np.uint64(1 << 63))
     check(digests, "half_to_double.all", bits)
+
+
+def test_kernel_path_digests_equal_cv2_and_numpy(digests: dict) -> None:
+    """The golden outputs of the SIMD kernels' paths (cpp/tests/golden_kernels.hpp) against cv2 / numpy."""
+    from pyalign.reference.preprocess import run_reference
+
+    r = Rng(7)
+    checked = 0
+    for cn in range(1, 5):
+        for sw, sh, dw, dh in [(1921, 31, 641, 23), (1282, 40, 641, 20), (640, 30, 1283, 61), (1000, 30, 333, 10)]:
+            src = r.bytes(sw * sh * cn).reshape(sh, sw, cn)
+            check(digests, f"kernels.resize.{sw}x{sh}->{dw}x{dh}c{cn}",
+                  cv2.resize(src, (dw, dh), interpolation=cv2.INTER_LINEAR))
+            checked += 1
+    for fmt, code in YUV.items():
+        w = 1282
+
+        def cv_frame(flat: np.ndarray, h: int) -> np.ndarray:
+            return flat.reshape(h * 3 // 2, w) if fmt in ("YUV420SP", "YVU420SP") else flat.reshape(h, w, 2)
+
+        nbytes = {"YUV420SP": 3, "YVU420SP": 3, "YUYV422": 4, "UYVY422": 4}[fmt]  # per 2 pixels
+        frame = cv_frame(r.bytes(w * 6 * nbytes // 2), 6)
+        for to in ("BGR", "RGB"):
+            check(digests, f"kernels.csc.{fmt}.1282x6.{to}", cv2.cvtColor(frame, getattr(cv2, f"COLOR_YUV2{to}_{code}")))
+        small = cv_frame(r.bytes(w * 4 * nbytes // 2), 4)
+        cols = [r.below(w) for _ in range(700)]
+        bgr = cv2.cvtColor(small, getattr(cv2, f"COLOR_YUV2BGR_{code}"))
+        check(digests, f"kernels.csc_columns.{fmt}", bgr[3, cols])
+        checked += 3
+    layouts = {"NCHW": lambda a: a.transpose(2, 0, 1)[None], "HW": lambda a: a[..., 0], "HWC": lambda a: a}
+    for name, cn, layout, swap, mean, std in [
+        ("c3.NCHW.imagenet", 3, "NCHW", True, [123.675, 116.28, 103.53], [58.395, 57.12, 57.375]),
+        ("c3.NCHW.div255", 3, "NCHW", False, [0, 0, 0], [255, 255, 255]),
+        ("c1.HW.gray", 1, "HW", False, [33], [0.7]),
+        ("c4.HWC.mixed", 4, "HWC", True, [1.5, -7, 200, 0.25], [3, 0.1, 1e-3, 77]),
+        ("c3.HWC.refused", 3, "HWC", False, [3e38, -3e38, 0], [1e-10, 1e-10, 1e30]),
+    ]:
+        x = r.image(701, 3, cn)
+        if swap:
+            x = x[..., [2, 1, 0, 3][:cn]]
+        with np.errstate(over="ignore"):
+            y = (x.astype(np.float32) - np.float32(mean)) / np.float32(std)
+        check(digests, f"kernels.normalize.{name}", layouts[layout](y))
+        checked += 1
+    imagenet = {"op": "normalize", "mean": [123.675, 116.28, 103.53], "std": [58.395, 57.12, 57.375]}
+    div255 = {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]}
+    for name, fmt, w, h, op, dw, dh, norm in [
+        ("nv12_960x540_letterbox_320", "YUV420SP", 960, 540, "letterbox", 320, 320, div255),
+        ("nv12_960x540_resize_224", "YUV420SP", 960, 540, "resize", 224, 224, imagenet),
+        ("nv21_640x360_letterbox_320", "YVU420SP", 640, 360, "letterbox", 320, 320, div255),
+        ("yuyv_962x540_resize_320", "YUYV422", 962, 540, "resize", 320, 320, imagenet),
+        ("bgr_960x540_resize_224", "BGR", 960, 540, "resize", 224, 224, imagenet),
+        ("bgr_640x360_letterbox_320", "BGR", 640, 360, "letterbox", 320, 320, div255),
+    ]:
+        yuv = fmt != "BGR"
+        ops = ([{"op": "csc", "to": "RGB", "mode": "opencv"}] if yuv else []) + [{"op": op, "size": [dw, dh]}]
+        ops += ([] if yuv else [{"op": "swap_rb"}]) + [norm, {"op": "layout", "to": "NCHW"}]
+        spec = {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+        size = {"YUV420SP": w * h * 3 // 2, "YVU420SP": w * h * 3 // 2, "YUYV422": w * h * 2, "BGR": w * h * 3}[fmt]
+        shape = {"YUV420SP": (h * 3 // 2, w), "YVU420SP": (h * 3 // 2, w), "YUYV422": (h, w, 2), "BGR": (h, w, 3)}[fmt]
+        tensor, _ = run_reference(r.bytes(size).reshape(shape), spec)
+        check(digests, f"kernels.pipeline.{name}", tensor)
+        checked += 1
+    assert checked == 16 + 4 * 3 + 5 + 6

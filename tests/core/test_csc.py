@@ -264,3 +264,41 @@ def test_threads_give_identical_results() -> None:
         outs = list(ex.map(lambda f: csc(f, "YUV420SP", "RGB"), frames))
     for f, o in zip(frames, outs):
         np.testing.assert_array_equal(o, cv2.cvtColor(f, cv2.COLOR_YUV2RGB_NV12))
+
+
+@pytest.mark.parametrize("src,dst", sorted(YUV2))
+def test_yuv_to_bgr_every_simd_level_matches_cv2(src: str, dst: str, every_simd_level: str) -> None:
+    """Each SIMD level of the conversion kernels against cv2: widths around the block sizes
+    (16 / 32 pixels), long rows and 1920x1080."""
+    rng = np.random.default_rng(seed(src, dst, every_simd_level))
+    sizes = [(2, 2), (14, 2), (16, 4), (30, 2), (32, 2), (34, 6), (62, 2), (64, 4), (66, 2), (1920, 1080)]
+    sizes += [random_even_size(rng, 1400, 12) for _ in range(24)]
+    for w, h in sizes:
+        frame = random_frame(rng, src, w, h)
+        np.testing.assert_array_equal(csc(frame, src, dst), cv2.cvtColor(frame, YUV2[(src, dst)]),
+                                      err_msg=f"{every_simd_level}: {src}->{dst} {w}x{h}")
+
+
+def test_every_yuv_triple_at_every_simd_level(every_simd_level: str) -> None:
+    uv = np.arange(65536)
+    frame = np.empty((65536, 256, 2), np.uint8)
+    frame[..., 0] = np.arange(256, dtype=np.uint8)[None, :]
+    frame[:, 0::2, 1] = (uv >> 8).astype(np.uint8)[:, None]
+    frame[:, 1::2, 1] = (uv & 255).astype(np.uint8)[:, None]
+    np.testing.assert_array_equal(csc(frame, "YUYV422", "RGB"), cv2.cvtColor(frame, cv2.COLOR_YUV2RGB_YUY2))
+
+
+@pytest.mark.parametrize("fmt", YUV_FORMATS)
+def test_threads_option_gives_the_single_threaded_result(fmt: str) -> None:
+    rng = np.random.default_rng(seed("threads", fmt))
+    for _ in range(6):
+        w, h = random_even_size(rng, 900, 300)
+        frame = random_frame(rng, fmt, w, h)
+        for mode in ("opencv", "limited_range"):
+            one = csc(frame, fmt, "BGR", mode, threads=1)
+            for t in (2, 3, 0):
+                np.testing.assert_array_equal(csc(frame, fmt, "BGR", mode, threads=t), one)
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        np.testing.assert_array_equal(csc(img, "BGR", fmt, threads=3), csc(img, "BGR", fmt))
+    with pytest.raises(ValueError, match="threads"):
+        csc(frame, fmt, "BGR", threads=-2)

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from pyalign.core import csc, letterbox, letterbox_info, normalize, preprocess, resize
+from pyalign.core import Preprocessor, csc, letterbox, letterbox_info, normalize, preprocess, resize
 from pyalign.core._pipeline import PipelineSpecError
 from pyalign.errors import SpecError
 from pyalign.spec import load_spec
@@ -349,28 +349,123 @@ def test_bad_raw_inputs_raise_value_error(raw: Any, match: str) -> None:
 
 
 def test_core_binding_validates_everything_itself() -> None:
+    """_core.preprocess takes the spec as JSON text and checks it (C++ parse_pipeline_spec) and the input."""
+    import json
+
     from pyalign import _core
 
+    def run(raw: np.ndarray, inp: Dict[str, Any], ops: List[Dict[str, Any]], **top: Any) -> Any:
+        return _core.preprocess(raw, json.dumps({"input": inp, "preprocess": ops, **top}))
+
     raw = np.zeros((6, 8, 3), np.uint8)
+    bgr = {"format": "BGR", "width": 8, "height": 6}
+    nv12 = {"format": "YUV420SP", "width": 8, "height": 6}
     with pytest.raises(ValueError, match="bytes"):
-        _core.preprocess(np.zeros((5, 8, 3), np.uint8), "BGR", 8, 6)
+        run(np.zeros((5, 8, 3), np.uint8), bgr, [])
     with pytest.raises(ValueError, match="needs a csc"):
-        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 6)
-    with pytest.raises(ValueError, match="even height"):
-        _core.preprocess(np.zeros((9, 8), np.uint8), "YUV420SP", 8, 5, csc_to="BGR")
+        run(np.zeros((9, 8), np.uint8), nv12, [])
+    with pytest.raises(ValueError, match="even width and height, got 8x5"):
+        run(np.zeros((9, 8), np.uint8), dict(nv12, height=5), [{"op": "csc", "to": "BGR"}])
     with pytest.raises(ValueError, match="csc converts a YUV input"):
-        _core.preprocess(raw, "BGR", 8, 6, csc_to="BGR")
-    with pytest.raises(ValueError, match="geometry"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="crop")
-    with pytest.raises(ValueError, match="needs size"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="resize")
-    with pytest.raises(ValueError, match="output width"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="resize", size=[0, 3])
-    with pytest.raises(ValueError, match="pad_value"):
-        _core.preprocess(raw, "BGR", 8, 6, geometry="letterbox", size=[9, 9], pad_value=[300.0])
-    with pytest.raises(ValueError, match="both mean and std"):
-        _core.preprocess(raw, "BGR", 8, 6, mean=[1.0])
-    with pytest.raises(ValueError, match="layout HW"):
-        _core.preprocess(raw, "BGR", 8, 6, layout="HW")
-    with pytest.raises(ValueError, match="input width"):
-        _core.preprocess(raw, "BGR", -8, 6)
+        run(raw, bgr, [{"op": "csc", "to": "BGR"}])
+    with pytest.raises(ValueError, match='unknown op "crop"'):
+        run(raw, bgr, [{"op": "crop"}])
+    with pytest.raises(ValueError, match=r"preprocess\[0\].size: expected \[width, height\], got null"):
+        run(raw, bgr, [{"op": "resize"}])
+    with pytest.raises(ValueError, match=r"size\[0\]: must be in \[1, 65536\], got 0"):
+        run(raw, bgr, [{"op": "resize", "size": [0, 3]}])
+    with pytest.raises(ValueError, match=r"pad_value: must be in \[0, 255\], got 300.0"):
+        run(raw, bgr, [{"op": "letterbox", "size": [9, 9], "pad_value": [300.0]}])
+    with pytest.raises(ValueError, match="missing key 'std'"):
+        run(raw, bgr, [{"op": "normalize", "mean": [1.0]}])
+    with pytest.raises(ValueError, match='expected one of NCHW, NHWC, CHW, HWC, got "HW"'):
+        run(raw, bgr, [{"op": "layout", "to": "HW"}])
+    with pytest.raises(ValueError, match=r"input.width: must be in \[1, 65536\], got -8"):
+        run(raw, dict(bgr, width=-8), [])
+    with pytest.raises(ValueError, match="spec: not valid JSON: unexpected end of data at line 1 column 1"):
+        _core.preprocess(raw, "")
+    with pytest.raises(ValueError, match='duplicate key "width"'):
+        _core.preprocess(raw, '{"input": {"format": "BGR", "width": 8, "height": 6, "width": 8}}')
+    # limits of the C++ core beyond pyalign.spec's rules, named by their JSON path too
+    with pytest.raises(ValueError, match=r"mean\[0\]: 1e\+300 is out of the float32 range"):
+        run(raw, bgr, [{"op": "normalize", "mean": [1e300], "std": [1.0]}])
+    # a valid spec (postprocess is not read): the tensor and the geometry
+    out, geo = run(raw, bgr, [{"op": "resize", "size": [4, 3]}], postprocess={"op": "anything"}, name="n")
+    assert out.shape == (3, 4, 3) and out.dtype == np.uint8 and geo["scale_x"] == 0.5
+
+
+
+def test_output_size_is_capped_with_a_clear_error() -> None:
+    """A 65536x65536 letterbox would allocate 48 GiB: refused as resize refuses it."""
+    from pyalign import core
+
+    spec = {"input": {"format": "BGR", "width": 8, "height": 8},
+            "preprocess": [{"op": "letterbox", "size": [65536, 65536]}, {"op": "normalize", "mean": 0, "std": 1}]}
+    with pytest.raises(ValueError, match="would exceed 16 GiB"):
+        core.preprocess(np.zeros((8, 8, 3), np.uint8), spec)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_simd_level_matches_cv2_numpy_chain(fmt: str, every_simd_level: str) -> None:
+    """The fused pipeline at each SIMD level (conversion, resize and normalisation kernels) against
+    cv2 + numpy, on sizes long enough for the kernels' blocks."""
+    rng = np.random.default_rng(seed("levels", fmt, every_simd_level))
+    for i in range(16):
+        spec = make_spec(rng, fmt, GEOMETRIES[i % len(GEOMETRIES)], bool(i % 2), i % 3 != 0,
+                         LAYOUTS[i % len(LAYOUTS)], max_side=400)
+        w, h = spec["input"]["width"], spec["input"]["height"]
+        raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+        assert same(preprocess(raw, spec), cv2_chain(raw, spec)), (every_simd_level, spec)
+
+
+@pytest.mark.parametrize("fmt", ["YUV420SP", "YVU420SP", "YUYV422", "BGR"])
+def test_camera_sizes_every_simd_level(fmt: str, every_simd_level: str) -> None:
+    """1080p / 720p into letterbox 640 and resize 224 (the benchmark's geometries), /255 and
+    ImageNet mean/std, against cv2 + numpy."""
+    rng = np.random.default_rng(seed("camera", fmt))
+    for (w, h), op in [((1920, 1080), {"op": "letterbox", "size": [640, 640]}),
+                       ((1280, 720), {"op": "letterbox", "size": [640, 640]}),
+                       ((1920, 1080), {"op": "resize", "size": [224, 224]})]:
+        for mean, std in [([0, 0, 0], [255, 255, 255]), ([123.675, 116.28, 103.53], [58.395, 57.12, 57.375])]:
+            ops: List[Dict[str, Any]] = [{"op": "csc", "to": "RGB", "mode": "opencv"}] if fmt in YUV else [{"op": "swap_rb"}]
+            ops = ops[:1] + [op] + ops[1:] if fmt in YUV else [op] + ops
+            ops += [{"op": "normalize", "mean": mean, "std": std}, {"op": "layout", "to": "NCHW"}]
+            spec = {"input": {"format": fmt, "width": w, "height": h}, "preprocess": ops}
+            raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+            assert same(preprocess(raw, spec), cv2_chain(raw, spec)), (every_simd_level, spec)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_threads_give_the_single_threaded_tensor(fmt: str) -> None:
+    rng = np.random.default_rng(seed("threads", fmt))
+    for i in range(12):
+        spec = make_spec(rng, fmt, GEOMETRIES[i % len(GEOMETRIES)], bool(i % 2), i % 3 != 0,
+                         LAYOUTS[i % len(LAYOUTS)], max_side=300)
+        w, h = spec["input"]["width"], spec["input"]["height"]
+        raw = rng.integers(0, 256, raw_shape(fmt, w, h), dtype=np.uint8)
+        one = preprocess(raw, spec)
+        pre = Preprocessor(spec)
+        for t in (2, 3, 7, 0):
+            assert same(preprocess(raw, spec, threads=t), one), (t, spec)
+            assert same(pre(raw, threads=t), one), (t, spec)
+
+
+def test_preprocessor_equals_preprocess_and_checks_its_input() -> None:
+    rng = np.random.default_rng(9)
+    spec = {"input": {"format": "YUV420SP", "width": 64, "height": 48},
+            "preprocess": [{"op": "csc", "to": "RGB"}, {"op": "letterbox", "size": [40, 40]},
+                           {"op": "normalize", "mean": [0, 0, 0], "std": [255, 255, 255]}, {"op": "layout", "to": "NCHW"}]}
+    pre = Preprocessor(spec)
+    assert pre.input_shape == (72, 64)
+    raw = rng.integers(0, 256, (72, 64), dtype=np.uint8)
+    tensor, info = preprocess(raw, spec, return_info=True)
+    assert same(pre(raw), tensor) and pre.info == info
+    assert same(pre(raw[:, ::-1][:, ::-1]), tensor)  # a view is accepted through one copy
+    with pytest.raises(ValueError, match="must be uint8"):
+        pre(raw[:-3])
+    with pytest.raises(ValueError, match="numpy array"):
+        pre(raw.tolist())  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="threads"):
+        pre(raw, threads=-1)
+    with pytest.raises(PipelineSpecError):
+        Preprocessor({"input": {"format": "YUV420SP", "width": 64, "height": 48}, "preprocess": []})

@@ -300,3 +300,64 @@ def test_threads_resize_concurrently_with_identical_results():
         t.join()
     for r, e in zip(results, expected):
         np.testing.assert_array_equal(r, e)
+
+
+def test_uint8_linear_every_simd_level_matches_cv2(every_simd_level):
+    """Each SIMD level of the row kernels (portable, SSE4.1, AVX2 / NEON) against cv2 on random
+    sizes, 1..4 channels and scales (exact 2x, up to x4 up, /8 down), rows long enough for every
+    kernel block."""
+    rng = np.random.default_rng(20261202)
+    for i in range(240):
+        cn = [0, 1, 2, 3, 4][i % 5]
+        sw, sh = int(rng.integers(1, 700)), int(rng.integers(1, 24))
+        kind = i % 4
+        if kind == 0:  # exact 2x (OpenCV's area path)
+            dw, dh = max(1, sw // 2), max(1, sh // 2)
+            sw, sh = 2 * dw, 2 * dh
+        elif kind == 1:  # upscale
+            dw, dh = int(sw * rng.uniform(1, 4)) + 1, int(rng.integers(1, 60))
+        else:  # downscale
+            dw, dh = max(1, int(sw / rng.uniform(1, 8))), int(rng.integers(1, 24))
+        src = _image(rng, sh, sw, cn)
+        np.testing.assert_array_equal(resize(src, (dw, dh)), cv2.resize(src, (dw, dh)),
+                                      err_msg=f"{every_simd_level}: {sw}x{sh}->{dw}x{dh} cn={cn}")
+    for (sw, sh), (dw, dh) in [((1920, 1080), (640, 640)), ((1280, 720), (640, 640)), ((1000, 1000), (333, 333)),
+                               ((1920, 1080), (224, 224)), ((1280, 720), (640, 360))]:
+        for cn in (1, 3, 4):
+            src = _image(rng, sh, sw, cn)
+            np.testing.assert_array_equal(resize(src, (dw, dh)), cv2.resize(src, (dw, dh)))
+
+
+@pytest.mark.parametrize("interpolation", ["linear", "nearest"])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_threads_option_gives_the_single_threaded_result(interpolation, dtype, ipp_off):
+    rng = np.random.default_rng(11)
+    for i in range(24):
+        sw, sh = int(rng.integers(1, 500)), int(rng.integers(1, 400))
+        dw, dh = int(rng.integers(1, 500)), int(rng.integers(1, 400))
+        if i % 4 == 0:
+            sw, sh = 2 * dw, 2 * dh
+        src = _image(rng, sh, sw, [0, 1, 3, 4][i % 4], dtype)
+        one = resize(src, (dw, dh), interpolation, threads=1)
+        for t in (2, 3, 8, 0):
+            np.testing.assert_array_equal(resize(src, (dw, dh), interpolation, threads=t), one)
+        flag = cv2.INTER_LINEAR if interpolation == "linear" else cv2.INTER_NEAREST
+        if dtype == np.uint8 or interpolation == "nearest":
+            np.testing.assert_array_equal(one, cv2.resize(src, (dw, dh), interpolation=flag))
+
+
+def test_letterbox_threads_give_the_single_threaded_result():
+    from pyalign.core import letterbox
+
+    img = _image(np.random.default_rng(3), 1080, 1920, 3)
+    one, info = letterbox(img, (640, 640))
+    for t in (2, 5):
+        many, info2 = letterbox(img, (640, 640), threads=t)
+        np.testing.assert_array_equal(many, one)
+        assert info2 == info
+
+
+@pytest.mark.parametrize("threads", [-1, 1.5, True, "2", 257])
+def test_bad_threads_raise_value_error(threads):
+    with pytest.raises(ValueError, match="threads"):
+        resize(np.zeros((4, 4, 3), np.uint8), (2, 2), threads=threads)

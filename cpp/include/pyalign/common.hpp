@@ -16,6 +16,10 @@ namespace pyalign {
 /// The library version, kept equal to the Python package's.
 inline constexpr const char* kVersion = "0.1.0";
 
+/// Largest value of the `threads` option (resize, csc, letterbox, Pipeline::run); 0 means one
+/// thread per CPU, negative values are an error.
+inline constexpr int kMaxThreads = 256;
+
 /// Thrown for every invalid argument (bad shape, size, format, threshold...).
 class Error : public std::invalid_argument {
 public:

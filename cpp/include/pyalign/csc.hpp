@@ -129,10 +129,21 @@ public:
     /// Only the columns cols[0..n) (each in [0, width), any order) of row y into out (n*3 bytes):
     /// out pixel i equals pixel cols[i] of convert_row's result (e.g. the columns a downscale reads).
     void convert_columns(const uint8_t* frame, int y, const int32_t* cols, int n, uint8_t* out) const;
-    /// All rows into dst (height rows of width*3 bytes, `dst_stride` bytes apart).
-    void convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride) const;
+    /// Row dy (0 <= dy < height/2) of the exact 2x downscale of the converted image into out
+    /// (width/2*3 bytes): per channel (a + b + c + d + 2) >> 2 of the 2x2 block of convert_row's
+    /// pixels, i.e. cv::resize INTER_LINEAR (= INTER_AREA at exact 2x) of the converted image.
+    /// Needs an even height (4:2:0 has one).
+    void convert_area2_row(const uint8_t* frame, int dy, uint8_t* out) const;
+    /// All rows into dst (height rows of width*3 bytes, `dst_stride` bytes apart). `threads` splits
+    /// the rows across that many threads (0: one per CPU); the result does not depend on it.
+    void convert(const uint8_t* frame, uint8_t* dst, std::ptrdiff_t dst_stride, int threads = 1) const;
 
 private:
+    // convert_row with the kernels of a SIMD level (nullptr: portable), chosen once per call.
+    void convert_row_using(const uint8_t* frame, int y, uint8_t* out, const void* kernels) const;
+    // Pixels [x, x + n) of row y (x, n even) with the portable loops.
+    void convert_span(const uint8_t* frame, int y, int x, int n, uint8_t* out) const;
+
     PixelFormat src_;
     int width_, height_;
     bool to_rgb_;
@@ -140,12 +151,13 @@ private:
     CscMatrix mat_{};
 };
 
-/// Whole-frame YUV -> BGR/RGB (dst: height*width*3 bytes, contiguous).
+/// Whole-frame YUV -> BGR/RGB (dst: height*width*3 bytes, contiguous), rows split across `threads`.
 void yuv_to_rgb(const uint8_t* frame, PixelFormat src, int width, int height, uint8_t* dst, bool to_rgb,
-                CscMode mode = CscMode::OpenCV, const double* matrix = nullptr);
+                CscMode mode = CscMode::OpenCV, const double* matrix = nullptr, int threads = 1);
 
 /// BGR/RGB (height*width*3 bytes, contiguous; src_is_rgb says which) -> a YUV frame of format dst_fmt
 /// (frame_bytes(dst_fmt, width, height) bytes), OpenCV's rules.
-void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst);
+void rgb_to_yuv(const uint8_t* src, int width, int height, bool src_is_rgb, PixelFormat dst_fmt, uint8_t* dst,
+                int threads = 1);
 
 }  // namespace pyalign

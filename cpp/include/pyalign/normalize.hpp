@@ -65,6 +65,9 @@ private:
     int h_, w_;
     int src_ch_[4];
     std::vector<float> mrow_, srow_;  // mean/std repeated over one tile of interleaved elements
+    std::vector<float> rrow_;         // 1 / std, likewise
+    float recip_[4] = {1.f, 1.f, 1.f, 1.f};
+    bool fast_div_ = false;  // the SIMD kernels' corrected reciprocal equals the division for every uint8
 };
 
 /// The whole image: src is H x W x C uint8 (contiguous), dst holds normalized_elements() values.

@@ -7,13 +7,15 @@
 // destination row is written straight into the final tensor by RowWriter (swap, normalize, layout).
 // YUV rows are converted only where the resize reads them with a non-zero weight: skipped rows,
 // and for a downscale keeping at most 40% of the columns only those columns
-// (LinearResizeU8::compact_columns + YuvRowConverter::convert_columns).
+// (LinearResizeU8::compact_columns + YuvRowConverter::convert_columns); a YUV frame halved in both
+// axes is converted and averaged in one step (YuvRowConverter::convert_area2_row).
 // The result equals running the ops one by one (cv2.cvtColor, cv2.resize, cv2.copyMakeBorder,
 // numpy swap / (x - mean) / std / transpose) bit for bit.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -23,6 +25,9 @@
 #include "pyalign/resize.hpp"
 
 namespace pyalign {
+
+/// Largest output tensor a Pipeline accepts (as resize's cap): 16 GiB.
+inline constexpr std::size_t kMaxPipelineOutputBytes = std::size_t(1) << 34;
 
 enum class GeometryOp { None, Resize, Letterbox };
 enum class Interpolation { Linear, Nearest };
@@ -52,6 +57,21 @@ struct PipelineSpec {
     Layout layout = Layout::HWC;
 };
 
+/// Parse a pipeline spec JSON document (docs/pipeline.md):
+///   {"input": {"format": ..., "width": ..., "height": ...},
+///    "preprocess": [{"op": "csc" | "resize" | "letterbox" | "swap_rb" | "normalize" | "layout", ...}],
+///    "postprocess": {...}, "name": "...", "description": "..."}
+/// with the defaults and the validation of pyalign.spec (pyalign/spec.py): known keys only, ops in
+/// the order csc, resize|letterbox, swap_rb, normalize, layout, each at most once, sizes in
+/// [1, 65536], and so on. "postprocess" is not read. Throws pyalign::Error
+/// "<source>: <JSON path>: <what>", e.g. "spec.json: preprocess[1].size[0]: must be in [1, 65536], got 0".
+/// The result is ready for Pipeline (whose constructor checks what depends on the sizes).
+PipelineSpec parse_pipeline_spec(const std::string& json_text, const std::string& source = "spec");
+
+/// Read a spec file (UTF-8, an optional byte-order mark) and parse it; errors start with the path.
+///   const pyalign::Pipeline pipe(pyalign::read_pipeline_spec("spec.json"));
+PipelineSpec read_pipeline_spec(const std::string& path);
+
 /// The geometry of a pipeline run: LetterboxGeometry plus which op produced it.
 struct PipelineGeometry {
     LetterboxGeometry g;
@@ -73,8 +93,9 @@ public:
     const PipelineGeometry& geometry() const { return geom_; }
 
     /// raw: input_bytes() contiguous bytes; dst: output_bytes() bytes (float* or uint8_t*).
-    /// Thread-safe: every run uses its own scratch.
-    void run(const uint8_t* raw, void* dst) const;
+    /// Thread-safe: every run uses its own scratch. `threads` splits the output rows across that many
+    /// threads (0: one per CPU); the tensor is the same for every thread count.
+    void run(const uint8_t* raw, void* dst, int threads = 1) const;
 
 private:
     PipelineSpec spec_;
@@ -84,6 +105,13 @@ private:
     NormalizeSpec nspec_;
     std::vector<std::size_t> shape_;
     PipelineGeometry geom_;
+    // Built once by the constructor, read-only afterwards (shared by copies and by run()'s threads).
+    std::shared_ptr<const RowWriter> writer_;
+    std::shared_ptr<const YuvRowConverter> conv_;  // YUV input
+    std::shared_ptr<const LinearResizeU8> rz_;     // linear resize, or the letterbox content
+    std::vector<char> needed_;                     // empty: every source row; else the rows worth converting
+    std::vector<int32_t> cols_;                    // empty: every column; else the only source columns converted
+    bool area2_csc_ = false;                       // YUV input halved in both axes: convert_area2_row
 };
 
 }  // namespace pyalign

@@ -11,9 +11,11 @@
 //     formula above gives for free, except for 2 channels where OpenCV rounds the mean half to even.
 // float32 linear resize reproduces OpenCV's own float algorithm (what cv2 computes with
 // cv2.ipp.setUseIPP(False)); the x86 wheels' default float path goes through Intel IPP instead.
-// Everything is plain C++ (no intrinsics): identical results on x86-64 and aarch64. On x86-64 the
+// The plain C++ loops are the reference: identical results on x86-64 and aarch64. On x86-64 the
 // integer row kernels are additionally compiled for AVX2 (function multi-versioning, same source and
-// same bits); define PYALIGN_NO_CLONES to build only the portable version.
+// same bits; define PYALIGN_NO_CLONES to build only the portable version), and the horizontal and
+// vertical passes of 1, 3 and 4 channels have explicit SSE4.1 / AVX2 / NEON kernels chosen at run
+// time (pyalign/simd.hpp), which give the same bytes.
 #pragma once
 
 #include <cstddef>
@@ -58,8 +60,8 @@ void linear_u8_vpass_area2(const int16_t* h0, const int16_t* h1, uint8_t* dst, i
 // out[i] = (src[i] * 2048) >> 4 = src[i] << 7.
 void linear_u8_hpass_identity(const uint8_t* src, int16_t* out, int n);
 // Pure selection with columns picked by xofs0 (all weights (2048, 0)): dst pixel dx = src pixel at
-// element offset xofs0[dx].
-void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels);
+// element offset xofs0[dx]. wide_w: as in LinearTablesU8 (3 channels copy 4 bytes there).
+void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, int dst_w, int channels, int wide_w);
 }  // namespace detail
 
 /// Streaming OpenCV-exact INTER_LINEAR resize of interleaved uint8 images (1..4 channels).
@@ -74,7 +76,11 @@ void linear_u8_select(const uint8_t* src, uint8_t* dst, const int32_t* xofs0, in
 ///   put_row(int dy, const uint8_t* row): destination row dy (dst_w*channels bytes), dy = 0, 1, ...,
 ///       dst_h - 1 in order. The pointer is valid only during the call.
 ///
-/// run() may be called several times (one image each); the object is not thread-safe during run().
+/// run() may be called several times (one image each). run_rows() computes a range of destination
+/// rows with its own scratch, so several threads may run disjoint ranges of one resizer at once
+/// (compact_columns() must not run concurrently with them); every row is the same whichever range
+/// or thread computes it. The row kernels use the SIMD level in effect when a run starts
+/// (pyalign/simd.hpp); every level gives the same bytes.
 class LinearResizeU8 {
 public:
     LinearResizeU8(int src_w, int src_h, int dst_w, int dst_h, int channels);  // throws pyalign::Error
@@ -102,33 +108,44 @@ public:
     std::size_t source_row_bytes() const { return static_cast<std::size_t>(src_row_px_) * static_cast<std::size_t>(cn_); }
 
     template <class GetRow, class PutRow>
-    void run(GetRow&& get_row, PutRow&& put_row);
+    void run(GetRow&& get_row, PutRow&& put_row) const {
+        run_rows(0, dst_h_, get_row, put_row);
+    }
 
     /// Like run(), but destination row dy is written straight to dst_row(dy) (a uint8_t* to
     /// dst_w*channels writable bytes), saving a copy.
     template <class GetRow, class DstRow>
-    void run_into(GetRow&& get_row, DstRow&& dst_row);
+    void run_into(GetRow&& get_row, DstRow&& dst_row) const {
+        run_rows_into(0, dst_h_, get_row, dst_row);
+    }
+
+    /// run() / run_into() restricted to destination rows [dy0, dy1) (0 <= dy0 <= dy1 <= dst_h):
+    /// get_row is called for the source rows those need (non-decreasing), put_row / dst_row for
+    /// dy0 .. dy1-1 in order.
+    template <class GetRow, class PutRow>
+    void run_rows(int dy0, int dy1, GetRow&& get_row, PutRow&& put_row) const;
+    template <class GetRow, class DstRow>
+    void run_rows_into(int dy0, int dy1, GetRow&& get_row, DstRow&& dst_row) const;
 
 private:
+    // Per-run buffers (one set per thread) and the row kernels chosen for the run.
+    struct Scratch {
+        std::vector<int16_t> hbuf;  // 2 rows of horizontal results (each with kernel slack)
+        std::vector<uint8_t> gbuf;  // gathered taps of one row (2 planes)
+        std::vector<uint8_t> obuf;  // one destination row
+        const void* kernels = nullptr;
+        std::size_t slot = 0;       // elements between the two rows of hbuf
+    };
+    Scratch make_scratch() const;
+    void hpass(const uint8_t* src, int16_t* out, Scratch& s) const;
+    void vpass(const int16_t* h0, const int16_t* h1, int dy, uint8_t* out, const Scratch& s) const;
+
     // select(dy, row): pure-selection case, destination row dy equals source row `row`.
     template <class GetRow, class DstRow, class Done, class Select>
-    void run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Select& select);
+    void run_impl(int dy0, int dy1, GetRow& get_row, DstRow& dst_row, Done& done, Select& select, Scratch& s) const;
 
-    void update_fast_paths();  // wide_w_, unit_cols_, identity_cols_, select_rows_ from the tables
-
-    void hpass(const uint8_t* src, int16_t* out) {
-        if (identity_cols_) {
-            detail::linear_u8_hpass_identity(src, out, dst_w_ * cn_);
-            return;
-        }
-        if (area2_) {
-            detail::linear_u8_hpass_area2(src, out, dst_w_, cn_);
-            return;
-        }
-        const detail::LinearTablesU8 t{dst_w_, cn_, wide_w_, xofs0_.data(), xofs1_.data(), alpha0_.data(), alpha1_.data()};
-        const std::size_t g = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_) + 4;
-        detail::linear_u8_hpass(src, out, t, gbuf_.data(), gbuf_.data() + g);
-    }
+    void update_fast_paths();  // wide_w_, unit_cols_, identity_cols_, select_rows_, SIMD tables
+    void update_simd_tables();
 
     int src_w_, src_h_, dst_w_, dst_h_, cn_;
     std::vector<int32_t> xofs0_, xofs1_;  // per destination pixel: element offset of the two taps
@@ -136,9 +153,8 @@ private:
     int wide_w_ = 0;
     std::vector<int32_t> yofs0_, yofs1_;  // per destination row: clamped source rows
     std::vector<int16_t> beta_;           // per destination row: b0, b1
-    std::vector<int16_t> hbuf_;           // 2 rows of horizontal results
-    std::vector<uint8_t> obuf_;           // one destination row
-    std::vector<uint8_t> gbuf_;           // gathered taps of one row (2 planes)
+    std::vector<uint8_t> whi_, wlo_;      // SIMD kernels: weights split 64 * hi + lo, as byte pairs
+    int simd_w_ = 0;                      // leading destination pixels the SIMD kernels may compute
     bool area2_ = false;                  // exact 2x downscale in both axes (fast path)
     int src_row_px_ = 0;                  // pixels of a source row as get_row delivers it
     bool unit_cols_ = false;              // every column weight pair is (2048, 0)
@@ -148,11 +164,12 @@ private:
 };
 
 template <class GetRow, class DstRow, class Done, class Select>
-void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Select& select) {
+void LinearResizeU8::run_impl(int dy0, int dy1, GetRow& get_row, DstRow& dst_row, Done& done, Select& select,
+                              Scratch& s) const {
+    if (dy0 < 0 || dy1 > dst_h_ || dy0 > dy1) throw Error("LinearResizeU8: destination rows out of range");
     // Two slots hold the horizontal results of the last two source rows fetched. Destination row dy
     // needs rows y0 <= y1 <= y0 + 1, non-decreasing in dy, so both are always among those two.
-    const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
-    int16_t* slot[2] = {hbuf_.data(), hbuf_.data() + n};
+    int16_t* slot[2] = {s.hbuf.data(), s.hbuf.data() + s.slot};
     int held[2] = {-1, -1};
     int newest = 0;   // slot holding the most recently fetched row
     int last = -1;    // most recently fetched source row
@@ -160,68 +177,66 @@ void LinearResizeU8::run_impl(GetRow& get_row, DstRow& dst_row, Done& done, Sele
         // Pure selection: with weights (2048, 0) on both axes OpenCV's formula gives
         // ((((2048 * (s << 7)) >> 16) + 0 + 2) >> 2) = s: destination pixel (dx, dy) is source pixel
         // (x0, y0); with identity columns the destination row is source row y0 itself.
-        for (int dy = 0; dy < dst_h_; ++dy) {
+        for (int dy = dy0; dy < dy1; ++dy) {
             const uint8_t* row = get_row(yofs0_[static_cast<std::size_t>(dy)]);
             if (identity_cols_) {
                 select(dy, row);
             } else {
-                detail::linear_u8_select(row, dst_row(dy), xofs0_.data(), dst_w_, cn_);
+                detail::linear_u8_select(row, dst_row(dy), xofs0_.data(), dst_w_, cn_, wide_w_);
                 done(dy);
             }
         }
         return;
     }
-    for (int dy = 0; dy < dst_h_; ++dy) {
+    for (int dy = dy0; dy < dy1; ++dy) {
         const int y0 = yofs0_[static_cast<std::size_t>(dy)];
         const int y1 = yofs1_[static_cast<std::size_t>(dy)];
         for (int y : {y0, y1}) {
             if (y > last) {
-                const uint8_t* s = get_row(y);
+                const uint8_t* src = get_row(y);
                 newest ^= 1;
-                hpass(s, slot[newest]);
+                hpass(src, slot[newest], s);
                 held[newest] = y;
                 last = y;
             }
         }
         const int16_t* h0 = held[newest] == y0 ? slot[newest] : slot[newest ^ 1];
         const int16_t* h1 = held[newest] == y1 ? slot[newest] : slot[newest ^ 1];
-        uint8_t* out = dst_row(dy);
-        if (area2_) {
-            detail::linear_u8_vpass_area2(h0, h1, out, static_cast<int>(n), cn_ == 2);
-        } else {
-            detail::linear_u8_vpass(h0, h1, beta_[2 * static_cast<std::size_t>(dy)],
-                                    beta_[2 * static_cast<std::size_t>(dy) + 1], out, static_cast<int>(n));
-        }
+        vpass(h0, h1, dy, dst_row(dy), s);
         done(dy);
     }
 }
 
 template <class GetRow, class DstRow>
-void LinearResizeU8::run_into(GetRow&& get_row, DstRow&& dst_row) {
+void LinearResizeU8::run_rows_into(int dy0, int dy1, GetRow&& get_row, DstRow&& dst_row) const {
+    Scratch s = make_scratch();
     auto done = [](int) {};
     const std::size_t n = static_cast<std::size_t>(dst_w_) * static_cast<std::size_t>(cn_);
     auto select = [&](int dy, const uint8_t* row) { std::memcpy(dst_row(dy), row, n); };
-    run_impl(get_row, dst_row, done, select);
+    run_impl(dy0, dy1, get_row, dst_row, done, select, s);
 }
 
 template <class GetRow, class PutRow>
-void LinearResizeU8::run(GetRow&& get_row, PutRow&& put_row) {
-    auto dst_row = [this](int) { return obuf_.data(); };
-    auto done = [&](int dy) { put_row(dy, static_cast<const uint8_t*>(obuf_.data())); };
+void LinearResizeU8::run_rows(int dy0, int dy1, GetRow&& get_row, PutRow&& put_row) const {
+    Scratch s = make_scratch();
+    uint8_t* obuf = s.obuf.data();
+    auto dst_row = [obuf](int) { return obuf; };
+    auto done = [&](int dy) { put_row(dy, static_cast<const uint8_t*>(obuf)); };
     // pure selection: the source row itself is handed on (no copy)
     auto select = [&](int dy, const uint8_t* row) { put_row(dy, row); };
-    run_impl(get_row, dst_row, done, select);
+    run_impl(dy0, dy1, get_row, dst_row, done, select, s);
 }
 
 /// cv::resize(src, dst, dst.size(), 0, 0, INTER_LINEAR) for uint8, 1..4 channels (any stride).
 /// dst must have the same channel count; sizes given by the views. Throws pyalign::Error.
-void resize_linear(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst);
+/// `threads` splits the destination rows across that many threads (0: one per CPU); the result
+/// is the same for every thread count. The same holds for the other whole-image functions below.
+void resize_linear(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, int threads = 1);
 /// OpenCV's own float INTER_LINEAR (what cv2 does with IPP disabled), 1..4 channels.
-void resize_linear(const ImageView<const float>& src, const ImageView<float>& dst);
+void resize_linear(const ImageView<const float>& src, const ImageView<float>& dst, int threads = 1);
 /// cv::resize(..., INTER_NEAREST): sx = min(floor(dx * (src_w / dst_w)), src_w - 1), 1..4 channels.
-void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst);
-void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst);
-
+void resize_nearest(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, int threads = 1);
+void resize_nearest(const ImageView<const float>& src, const ImageView<float>& dst, int threads = 1);
 /// Where the resized image sits inside a letterboxed destination, and the gains to map boxes back:
 /// x_original = (x - pad_left) / scale_x, y_original = (y - pad_top) / scale_y.
 struct LetterboxGeometry {
@@ -248,6 +263,6 @@ LetterboxGeometry letterbox_geometry(int src_w, int src_h, int dst_w, int dst_h,
 /// INTER_LINEAR resize (skipped when the size is unchanged) placed at (pad_left, pad_top), the border
 /// filled with pad[c] per channel. `out` receives the geometry when not null.
 void letterbox(const ImageView<const uint8_t>& src, const ImageView<uint8_t>& dst, const uint8_t* pad,
-               LetterboxStyle style, LetterboxGeometry* out = nullptr);
+               LetterboxStyle style, LetterboxGeometry* out = nullptr, int threads = 1);
 
 }  // namespace pyalign

@@ -55,16 +55,25 @@ std::size_t tensor_nbytes(const std::vector<std::int64_t>& shape, DType dtype);
 /// Size of a regular file in bytes; throws Error if it is missing or not a regular file.
 std::uint64_t file_size(const std::string& path);
 
+/// Throws the Error read_bin_into() would when the file does not hold exactly `nbytes` bytes
+/// (missing, not a regular file, truncated, longer): a check before allocating a buffer.
+void check_bin_size(const std::string& path, std::size_t nbytes);
+
 /// Read a .bin file that must hold exactly `nbytes` bytes into `dst`.
 /// Throws Error ("<path>: truncated: file is X bytes, expected Y" / "longer than expected" / missing).
 void read_bin_into(const std::string& path, void* dst, std::size_t nbytes);
 
-/// Read a .bin file that must hold exactly `nbytes` bytes.
+/// Read a .bin file that must hold exactly `nbytes` bytes (its size is checked before the
+/// buffer is allocated).
 std::vector<std::uint8_t> read_bin(const std::string& path, std::size_t nbytes);
 
-/// Read a .bin file of `count` elements of T (exact size check).
+/// Read a .bin file of `count` elements of T (exact size check, before allocating).
 template <typename T>
 std::vector<T> read_bin_as(const std::string& path, std::size_t count) {
+    if (count > static_cast<std::size_t>(-1) / sizeof(T))
+        throw Error(path + ": " + std::to_string(count) + " elements of " + std::to_string(sizeof(T)) +
+                    " bytes overflow a size");
+    check_bin_size(path, count * sizeof(T));
     std::vector<T> out(count);
     read_bin_into(path, out.data(), count * sizeof(T));
     return out;
