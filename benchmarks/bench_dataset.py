@@ -3,7 +3,8 @@
 Generates capture sets with pyalign's own capture API and bundled specs (synthetic images,
 synthetic model outputs), then runs ``pyalign.dataset.verify_dataset`` (what ``pyalign
 verify DIR -j N`` runs) at each job count, checks that the verdicts are identical, and prints
-cases/s and the speed-up. Both are measured warm (a run before the timed one): the first
+cases/s, the CPU time per case (summed over the tasks: what a loaded machine cannot hide)
+and the speed-up. Both are measured warm (a run before the timed one): the first
 ``--jobs 2`` run of a process also starts the fork server, whose time is printed apart. ``--memory N`` also verifies N images with the reference computed
 on the fly (``verify_images``, one process) and prints this process's peak RSS growth.
 
@@ -23,7 +24,9 @@ import cv2
 import numpy as np
 
 from pyalign.capture import capture_image
-from pyalign.dataset import verify_dataset, verify_images
+from pyalign.dataset import verify_images
+from pyalign.dataset.run import execute, plan_verify
+from pyalign.dataset.tasks import Options, verify_task
 from pyalign.demo import synthetic_model_output
 from pyalign.spec.bundled import bundled_spec
 from pyalign.synthetic import synthetic_image
@@ -38,10 +41,21 @@ def make_cases(root: Path, spec_name: str, n: int) -> None:
                       model_output=synthetic_model_output(spec, seed=i % 8), durable=False)
 
 
+def timed_task(item: tuple) -> dict:
+    """``verify_task`` plus the CPU seconds it took in its process (run in the workers)."""
+    t0 = time.process_time()
+    out = verify_task(item)
+    out["cpu"] = time.process_time() - t0
+    return out
+
+
 def timed(root: Path, jobs: int) -> tuple:
+    """Wall seconds, CPU seconds summed over the tasks, and the outcomes' records."""
+    plan = plan_verify([root], Options())
+    plan.task = timed_task
     t0 = time.perf_counter()
-    r = verify_dataset([root], jobs=jobs)
-    return time.perf_counter() - t0, r
+    outcomes = list(execute(plan, jobs))
+    return time.perf_counter() - t0, sum(o["cpu"] for o in outcomes), [o["record"] for o in outcomes]
 
 
 def peak_rss_mib() -> float:
@@ -84,15 +98,20 @@ def main() -> int:
         make_cases(root, args.spec, args.cases)
         print(f"captured in {time.perf_counter() - t0:.1f} s")
         timed(root, 1)  # warm the page cache and imports
-        t1, r1 = timed(root, 1)
-        cold, _ = timed(root, 2)  # starts the fork server (imports numpy, OpenCV, pyalign once)
-        t2, r2 = timed(root, 2)
-        assert r1.records == r2.records, "jobs 1 and jobs 2 disagree"
-        assert r1.aligned, "the C++ core should reproduce the bundled spec"
-        print(f"verify --jobs 1: {t1:.2f} s, {args.cases / t1:.1f} cases/s")
-        print(f"verify --jobs 2: {t2:.2f} s, {args.cases / t2:.1f} cases/s")
+        t1, cpu1, r1 = timed(root, 1)
+        cold, _, _ = timed(root, 2)  # starts the fork server (imports numpy, OpenCV, pyalign once)
+        t2, cpu2, r2 = timed(root, 2)
+        assert r1 == r2, "jobs 1 and jobs 2 disagree"
+        assert all(r["aligned"] for r in r1), "the C++ core should reproduce the bundled spec"
+        n = args.cases
+        print(f"verify --jobs 1: {t1:.2f} s, {n / t1:.1f} cases/s ({1000 * cpu1 / n:.1f} ms CPU per case)")
+        print(f"verify --jobs 2: {t2:.2f} s, {n / t2:.1f} cases/s ({1000 * cpu2 / n:.1f} ms CPU per case in the workers)")
         print(f"speed-up: {t1 / t2:.2f}x (target >= 1.7x on 2 cores); the first --jobs 2 run of a process, "
               f"which also starts the fork server: {cold:.2f} s ({t1 / cold:.2f}x)")
+        with open("/proc/loadavg") if os.path.exists("/proc/loadavg") else open(os.devnull) as f:
+            load = f.read().split()[:3]
+        if load:
+            print(f"load average during the run: {' '.join(load)} (a speed-up needs two idle cores)")
         if args.memory:
             memory(args.memory, Path(tmp))
     return 0
